@@ -1,0 +1,37 @@
+"""What the next tools consume: an /etc/hosts block, an MPI hostfile, Slurm node lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from ipaddress import IPv4Address
+
+#: (name, overlay ip, role) for every member that gets a line.
+Entry = tuple[str, IPv4Address, str]
+
+
+def hosts_markers(network_name: str) -> tuple[str, str]:
+    """The lines that delimit the managed section of /etc/hosts."""
+    return (
+        f"# BEGIN zerotier-cluster {network_name} (managed by Pulumi; edits inside are replaced)",
+        f"# END zerotier-cluster {network_name}",
+    )
+
+
+def hosts_block(network_name: str, entries: Sequence[Entry]) -> str:
+    """The managed /etc/hosts section: every member's name on its overlay address."""
+    begin, end = hosts_markers(network_name)
+    width = max((len(str(ip)) for _, ip, _ in entries), default=0)
+    lines = [f"{str(ip).ljust(width)}  {name}" for name, ip, _ in entries]
+    return "\n".join([begin, *lines, end]) + "\n"
+
+
+def mpi_hostfile(entries: Sequence[Entry]) -> str:
+    """An Open MPI / MPICH hostfile of the compute nodes, by overlay address."""
+    return "".join(f"{ip}  # {name}\n" for name, ip, role in entries if role == "compute")
+
+
+def slurm_nodes(entries: Sequence[Entry]) -> str:
+    """``NodeName=`` lines for slurm.conf, so slurmctld reaches compute nodes over the overlay."""
+    return "".join(
+        f"NodeName={name} NodeAddr={ip} NodeHostname={name}\n" for name, ip, role in entries if role == "compute"
+    )

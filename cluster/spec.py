@@ -1,0 +1,210 @@
+"""The validated description of a cluster overlay: plain, immutable values.
+
+Everything downstream (addressing, scripts, firewall rulesets, the Pulumi
+resources) is a pure function of a :class:`ClusterSpec`. Nothing here talks to
+Pulumi's engine; the only Pulumi-shaped values allowed in are a node's
+connection details (``host``, ``user``, ``private_key``), which may come from
+another resource (a cloud VM's address) and which the core treats as opaque.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network, IPv6Network
+from typing import TYPE_CHECKING, Literal, Union
+
+if TYPE_CHECKING:
+    import pulumi
+
+Role = Literal["head", "compute"]
+ROLES: tuple[Role, ...] = ("head", "compute")
+
+#: A connection value: a literal, or an Output of another resource (never inspected by the core).
+Deferrable = Union[str, "pulumi.Output[str]"]
+
+#: Where a node's SSH sessions may come from, as seen by the node.
+SourceNet = Union[IPv4Network, IPv6Network]
+
+FirewallMode = Literal["enforce", "integrate", "off"]
+ComputeSsh = Literal["anywhere", "head-and-overlay"]
+DeviceAccess = Literal["ssh", "all"]
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The range ZeroTier Central may auto-assign from (inclusive)."""
+
+    start: IPv4Address
+    end: IPv4Address
+
+    def __contains__(self, ip: object) -> bool:
+        return isinstance(ip, IPv4Address) and self.start <= ip <= self.end
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The ZeroTier network and the part of its address space this stack hands out."""
+
+    name: str
+    cidr: IPv4Network
+    description: str = "HPC cluster overlay managed by zerotier-cluster (Pulumi)"
+    pool: Pool | None = None
+    #: This stack's slice of ``cidr``: every address it assigns lies inside.
+    slice: IPv4Network | None = None
+    #: An existing network to use instead of creating one.
+    network_id: str | None = None
+    #: With ``network_id``: adopt it (import, keep on destroy) or only use it.
+    manage: bool = True
+    #: A stack (``org/project/stack``) that owns the network; its outputs name it.
+    from_stack: str | None = None
+    #: Interface name pinned through ZeroTier's ``devicemap``; None keeps ``zt…`` names.
+    interface: str | None = None
+
+    @property
+    def address_slice(self) -> IPv4Network:
+        return self.slice if self.slice is not None else self.cidr
+
+    @property
+    def owned(self) -> bool:
+        """Whether this stack declares (creates or adopts) the Network resource."""
+        return self.from_stack is None and (self.network_id is None or self.manage)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A jump host (bastion) that SSH sessions to a node go through."""
+
+    host: str
+    user: str
+    port: int = 22
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One machine that gets ZeroTier installed, joined, firewalled and verified."""
+
+    name: str
+    role: Role
+    host: Deferrable
+    user: Deferrable
+    port: int = 22
+    #: Static overlay address; None means one is allocated.
+    ip: IPv4Address | None = None
+    proxy: Proxy | None = None
+    #: Expected SSH host key (``ssh-ed25519 AAAA…``); None accepts any key.
+    host_key: str | None = None
+    #: Per-node private key (a Pulumi secret); None uses the stack's key or an agent.
+    private_key: pulumi.Input[str] | None = field(default=None, compare=False, repr=False)
+    #: The port sshd listens on as seen by the node (differs from ``port`` behind NAT).
+    sshd_port: int | None = None
+    #: Where this node came from, for error messages (``zerotier-cluster:nodes[2]``).
+    origin: str = ""
+
+    @property
+    def listen_port(self) -> int:
+        return self.sshd_port if self.sshd_port is not None else self.port
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """An operator device (laptop, workstation) authorized on the overlay, never provisioned."""
+
+    name: str
+    #: The device's 10-hex-digit ZeroTier address (``zerotier-cli info``).
+    address: str
+    ip: IPv4Address | None = None
+    description: str = ""
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class PortRule:
+    """An inbound opening: protocol, a port range, optional source networks."""
+
+    protocol: Literal["tcp", "udp"]
+    first: int
+    last: int
+    #: Source networks; empty means any source.
+    sources: tuple[SourceNet, ...] = ()
+
+    def __str__(self) -> str:
+        ports = str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+        return f"{self.protocol}/{ports}"
+
+
+@dataclass(frozen=True)
+class IntegrateTarget:
+    """An operator-owned chain the program hooks its accepts into (``integrate`` mode)."""
+
+    family: str
+    table: str
+    chain: str
+
+
+@dataclass(frozen=True)
+class FirewallSpec:
+    """What every node's nftables ruleset admits."""
+
+    mode: FirewallMode = "enforce"
+    #: The nftables table the program owns (``enforce``) or its chain's name (``integrate``).
+    table: str = "zerotier_cluster"
+    integrate: IntegrateTarget | None = None
+    zerotier_port: int = 9993
+    #: Sources allowed to reach the management SSH port; empty means anywhere.
+    ssh_from: tuple[SourceNet, ...] = ()
+    compute_ssh: ComputeSsh = "anywhere"
+    #: The head's own (underlay) addresses as compute nodes see them.
+    head_addresses: tuple[SourceNet, ...] = ()
+    #: Overlay traffic between members: None admits all of it, else only these openings.
+    cluster_ports: tuple[PortRule, ...] | None = None
+    #: Extra inbound openings per role (e.g. a login service on the head).
+    openings: tuple[tuple[Role, tuple[PortRule, ...]], ...] = ()
+    #: Overlay ranges trusted like members (other stacks' slices on a shared network).
+    peers: tuple[IPv4Network, ...] = ()
+    devices: DeviceAccess = "ssh"
+
+    def openings_for(self, role: Role) -> tuple[PortRule, ...]:
+        return next((rules for r, rules in self.openings if r == role), ())
+
+
+@dataclass(frozen=True)
+class ProvisionSpec:
+    """How nodes install and join ZeroTier."""
+
+    zerotier_version: str = "1.14.1"
+    join_timeout: int = 180
+    verify_timeout: int = 60
+    uninstall_on_destroy: bool = False
+    installer_url: str = "https://install.zerotier.com/"
+    #: OpenPGP fingerprint of ZeroTier's release signing key (contact@zerotier.com).
+    signing_key_fingerprint: str = "74A5E9C458E1A431F1DA57A71657198823E52A61"
+    signing_key_url: str = "https://raw.githubusercontent.com/zerotier/ZeroTierOne/main/doc/contact%40zerotier.com.gpg"
+
+
+@dataclass(frozen=True)
+class RemoteHead:
+    """The head node of another stack on the same network (hybrid cloud bursts)."""
+
+    name: str
+    ip: IPv4Address
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """The whole overlay: network, nodes, devices, firewall and provisioning settings."""
+
+    network: NetworkSpec
+    nodes: tuple[NodeSpec, ...]
+    devices: tuple[DeviceSpec, ...] = ()
+    firewall: FirewallSpec = FirewallSpec()
+    provision: ProvisionSpec = ProvisionSpec()
+    #: Set when the head belongs to another stack; this stack then has none.
+    remote_head: RemoteHead | None = None
+
+    @property
+    def head(self) -> NodeSpec | None:
+        return next((n for n in self.nodes if n.role == "head"), None)
+
+    @property
+    def computes(self) -> tuple[NodeSpec, ...]:
+        return tuple(n for n in self.nodes if n.role == "compute")

@@ -1,0 +1,87 @@
+"""Shared fixtures: the Pulumi SDK stand-in, and throwaway hosts for tests that need root."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def needs(condition: bool, why: str) -> None:
+    """Skips a test whose host requirements are missing; in CI that is a failure instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {why}: this test must run in CI", pytrace=False)
+    pytest.skip(why)
+
+
+def needs_root(*tools: str) -> None:
+    needs(os.geteuid() == 0, "needs root (network namespaces, nftables, systemd-nspawn)")
+    missing = [t for t in tools if shutil.which(t) is None]
+    needs(not missing, f"needs {', '.join(missing)} on PATH")
+
+
+@pytest.fixture(scope="session")
+def rootfs() -> Path:
+    """The cached Debian 12 tree (built on first use)."""
+    needs_root("debootstrap", "systemd-nspawn")
+    from tests.lab.rootfs import ensure_rootfs
+
+    return ensure_rootfs()
+
+
+@pytest.fixture
+def segment() -> Iterator["Segment"]:
+    needs_root("ip", "nft")
+    from tests.lab.netns import Segment
+
+    with Segment() as seg:
+        yield seg
+
+
+@pytest.fixture
+def operator(segment: "Segment", tmp_path: Path) -> "Operator":
+    """The operator's workstation on the segment, with an SSH key."""
+    from tests.lab.ssh import Operator
+
+    return Operator(segment.add_host("op"), tmp_path / "operator")
+
+
+@pytest.fixture
+def machine_factory(
+    segment: "Segment", rootfs: Path, operator: "Operator", tmp_path: Path
+) -> Iterator[Callable[..., "Machine"]]:
+    """Makes Debian 12 machines on the segment; ``boot=True`` runs systemd, else only sshd."""
+    from tests.lab.machine import Machine
+
+    machines: list[Machine] = []
+
+    def make(name: str, *, boot: bool = False, before_start: Callable[[Machine], None] | None = None) -> Machine:
+        machine = Machine(segment.add_host(name), rootfs, tmp_path / f"machine-{name}")
+        machines.append(machine)
+        for user in ("root", "ops", "pw"):
+            machine.authorize(user, operator.public_key)
+        if before_start is not None:
+            before_start(machine)
+        machine.boot() if boot else machine.start_sshd()
+        return machine
+
+    yield make
+    for machine in machines:
+        machine.close()
+
+
+if "Segment" not in globals():  # names for the annotations above, imported lazily
+    from tests.lab.machine import Machine
+    from tests.lab.netns import Segment
+    from tests.lab.ssh import Operator

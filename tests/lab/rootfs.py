@@ -1,0 +1,85 @@
+"""A Debian 12 tree built once with debootstrap and cached between test runs.
+
+Machines boot copy-on-write overlays of it, so a test can do anything to its
+machine and the next one still starts clean. The cache lives in
+``$ZTC_ROOTFS_CACHE`` (default ``/var/cache/zerotier-cluster-tests``); its
+directory name carries a digest of the recipe, so changing the recipe builds
+a fresh tree instead of reusing a stale one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+SUITE = "bookworm"
+MIRROR = os.environ.get("ZTC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+PACKAGES = (
+    "systemd", "systemd-sysv", "dbus", "openssh-server", "sudo", "nftables",
+    "iproute2", "iputils-ping", "ca-certificates", "curl", "gnupg", "procps",
+)  # fmt: skip
+#: Login users inside every machine: (name, uid, sudo rule or None).
+USERS = (
+    ("ops", 1000, "ops ALL=(ALL) NOPASSWD: ALL"),
+    ("pw", 1001, "pw ALL=(ALL) ALL"),
+)
+PASSWORD = "not-used-by-tests"
+RECIPE_VERSION = "1"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("ZTC_ROOTFS_CACHE", "/var/cache/zerotier-cluster-tests"))
+
+
+def recipe_digest() -> str:
+    text = "|".join([RECIPE_VERSION, SUITE, *PACKAGES, *(f"{u}:{i}:{r}" for u, i, r in USERS)])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def ensure_rootfs() -> Path:
+    """Returns the cached tree, building it first if needed (a minute or two)."""
+    root = cache_dir()
+    tree = root / f"debian12-{recipe_digest()}"
+    if (tree / ".ztc-ready").exists():
+        return tree
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (tree / ".ztc-ready").exists():
+            return tree
+        building = root / f"building-{os.getpid()}"
+        shutil.rmtree(building, ignore_errors=True)
+        subprocess.run(
+            ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(building), MIRROR],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        _customise(building)
+        shutil.rmtree(tree, ignore_errors=True)
+        building.rename(tree)
+        (tree / ".ztc-ready").write_text(recipe_digest() + "\n")
+    return tree
+
+
+def _chroot(tree: Path, *argv: str, stdin: str | None = None) -> None:
+    subprocess.run(["chroot", str(tree), *argv], check=True, input=stdin, capture_output=True, text=True)
+
+
+def _customise(tree: Path) -> None:
+    for name, uid, rule in USERS:
+        _chroot(tree, "useradd", "--create-home", "--uid", str(uid), "--shell", "/bin/bash", name)
+        _chroot(tree, "chpasswd", stdin=f"{name}:{PASSWORD}\n")
+        if rule:
+            sudoers = tree / "etc/sudoers.d" / name
+            sudoers.write_text(rule + "\n")
+            sudoers.chmod(0o440)
+    # Keep the boot quiet and quick: nothing here should reach for the network on its own.
+    for unit in ("apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_all.timer", "fstrim.timer"):
+        subprocess.run(["chroot", str(tree), "systemctl", "disable", unit], capture_output=True)
+    (tree / "etc/machine-id").write_text("")
+    (tree / "etc/ssh/sshd_config.d/ztc-tests.conf").write_text("UseDNS no\nMaxStartups 100\n")
