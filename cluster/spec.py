@@ -178,7 +178,7 @@ class ProvisionSpec:
     installer_url: str = "https://install.zerotier.com/"
     #: OpenPGP fingerprint of ZeroTier's release signing key (contact@zerotier.com).
     signing_key_fingerprint: str = "74A5E9C458E1A431F1DA57A71657198823E52A61"
-    signing_key_url: str = "https://raw.githubusercontent.com/zerotier/ZeroTierOne/main/doc/contact%40zerotier.com.gpg"
+    signing_key_url: str = "https://raw.githubusercontent.com/zerotier/ZeroTierOne/master/doc/contact%40zerotier.com.gpg"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,20 @@ sys.path.insert(0, str(ROOT))
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+try:  # the SDK `pulumi install` generates; tests fall back to the stand-in when it is absent
+    import pulumi_zerotier
+
+    ZEROTIER_SDK = f"generated SDK at {Path(pulumi_zerotier.__file__).parent}"
+except ImportError:
+    sys.path.insert(0, str(ROOT / "tests" / "sdk"))
+    import pulumi_zerotier
+
+    ZEROTIER_SDK = "stand-in tests/sdk/pulumi_zerotier (the generated SDK is not installed)"
+
+
+def pytest_report_header() -> str:
+    return f"pulumi_zerotier: {ZEROTIER_SDK}"
+
 
 def needs(condition: bool, why: str) -> None:
     """Skips a test whose host requirements are missing; in CI that is a failure instead."""

@@ -1,0 +1,8 @@
+"""Pulumi entry point: read the stack config, declare the overlay, export what it produced."""
+
+import pulumi
+
+from cluster.program import build
+
+for name, value in build().items():
+    pulumi.export(name, value)

@@ -1,0 +1,12 @@
+"""``python -m cluster render --stack dev``: review a stack's plan without Pulumi."""
+
+import os
+import sys
+
+from .render import main
+
+try:
+    sys.exit(main())
+except BrokenPipeError:  # piped into `head`: the reader has what it wanted
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(0)

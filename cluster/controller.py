@@ -1,0 +1,104 @@
+"""The seam where the network and its members are declared.
+
+Today that is ZeroTier Central through ``pulumi_zerotier``. Config parsing,
+addressing, scripts and the firewall never see this module, so a second
+implementation (the network controller built into the head's zerotier-one,
+for air-gapped sites) only has to provide the same two methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from ipaddress import IPv4Address
+from typing import Protocol
+
+import pulumi
+import pulumi_zerotier as zerotier
+
+from .spec import NetworkSpec
+
+
+class Controller(Protocol):
+    """Declares a ZeroTier network and authorizes members on it."""
+
+    def network(self, spec: NetworkSpec) -> pulumi.Output[str]:
+        """Creates or adopts the network (when this stack owns it); returns its ID."""
+        ...
+
+    def member(
+        self,
+        name: str,
+        *,
+        network_id: pulumi.Input[str],
+        member_id: pulumi.Input[str],
+        ip: IPv4Address,
+        description: str,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> pulumi.Resource:
+        """Authorizes ``member_id`` on the network with a static address, before it joins."""
+        ...
+
+
+class CentralController:
+    """ZeroTier Central, through ZeroTier's Terraform provider bridged to Pulumi."""
+
+    def __init__(self, prefix: str, parent: pulumi.Resource, token: pulumi.Input[str]) -> None:
+        self.prefix = prefix
+        self.parent = parent
+        self.provider = zerotier.Provider(
+            f"{prefix}-central",
+            zerotier_central_token=pulumi.Output.secret(token),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+    def _opts(self, **extra: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self.parent, provider=self.provider, **extra)  # type: ignore[arg-type]
+
+    def network(self, spec: NetworkSpec) -> pulumi.Output[str]:
+        if not spec.owned:
+            assert spec.network_id is not None
+            return pulumi.Output.from_input(spec.network_id)
+        adopted = spec.network_id is not None
+        network = zerotier.Network(
+            f"{self.prefix}-network",
+            name=spec.name,
+            description=spec.description,
+            private=True,
+            enable_broadcast=True,
+            multicast_limit=32,
+            routes=[zerotier.NetworkRouteArgs(target=str(spec.cidr))],
+            assignment_pools=(
+                [zerotier.NetworkAssignmentPoolArgs(start=str(spec.pool.start), end=str(spec.pool.end))]
+                if spec.pool
+                else None
+            ),
+            assign_ipv4s=[zerotier.NetworkAssignIpv4Args(zerotier=True)],
+            assign_ipv6s=[zerotier.NetworkAssignIpv6Args(zerotier=False, sixplane=False, rfc4193=False)],
+            # An adopted network was the operator's before this stack: destroy must leave it.
+            opts=self._opts(import_=spec.network_id, retain_on_delete=adopted or None),
+        )
+        return network.network_id  # type: ignore[no-any-return]
+
+    def member(
+        self,
+        name: str,
+        *,
+        network_id: pulumi.Input[str],
+        member_id: pulumi.Input[str],
+        ip: IPv4Address,
+        description: str,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> pulumi.Resource:
+        return zerotier.Member(
+            f"{self.prefix}-{name}-member",
+            network_id=network_id,
+            member_id=member_id,
+            name=name,
+            description=description,
+            authorized=True,
+            hidden=False,
+            allow_ethernet_bridging=False,
+            no_auto_assign_ips=True,
+            ip_assignments=[str(ip)],
+            opts=self._opts(depends_on=list(depends_on)),
+        )

@@ -1,0 +1,175 @@
+"""The Pulumi program: stack config in, overlay declared, outputs out.
+
+Everything is validated before the first resource is declared; a bad config
+stops ``pulumi preview`` with every problem listed, each one naming its key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from ipaddress import ip_network
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from .config import KNOWN_KEYS, NAMESPACE, SECRET_KEYS, parse_cluster
+from .errors import ConfigError, Problem
+from .overlay import Overlay
+from .spec import ClusterSpec
+
+TOKEN_KEY = "zerotier:zerotierCentralToken"
+TOKEN_ENV = "ZEROTIER_CENTRAL_TOKEN"
+
+
+def _decode(value: str) -> Any:
+    """Pulumi hands structured config over as JSON text and plain strings as they are."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def stack_config() -> dict[str, Any]:
+    """This project's config keys (without the namespace), secrets excluded."""
+    cfg = pulumi.Config(NAMESPACE)
+    present = {k.split(":", 1)[1] for k in _all_config_keys() if k.startswith(f"{NAMESPACE}:")}
+    raw: dict[str, Any] = {}
+    for key in sorted(present | set(KNOWN_KEYS)):
+        if key in SECRET_KEYS:
+            continue
+        value = cfg.get(key)
+        if value is not None:
+            raw[key] = _decode(value)
+    return raw
+
+
+def _all_config_keys() -> set[str]:
+    """Every config key the engine passed in (to point out misspelt ones)."""
+    keys = set(runtime_config.CONFIG.get())
+    keys |= set(runtime_config.get_config_env())
+    return keys
+
+
+def central_token() -> pulumi.Output[str]:
+    """The ZeroTier Central API token, always as a secret."""
+    token = pulumi.Config("zerotier").get_secret("zerotierCentralToken")
+    if token is not None:
+        return token
+    if os.environ.get(TOKEN_ENV):
+        return pulumi.Output.secret(os.environ[TOKEN_ENV])
+    raise ConfigError(
+        [
+            Problem(
+                TOKEN_KEY,
+                "is not set, so the program cannot reach ZeroTier Central",
+                f"run `pulumi config set --secret {TOKEN_KEY} <API token from my.zerotier.com>` "
+                f"or export {TOKEN_ENV}",
+            )
+        ]
+    )
+
+
+def ssh_private_key() -> pulumi.Output[str] | None:
+    """The stack's SSH key (a secret), or None when an SSH agent is to be used."""
+    key = pulumi.Config(NAMESPACE).get_secret("sshPrivateKey")
+    if key is None and not os.environ.get("SSH_AUTH_SOCK"):
+        raise ConfigError(
+            [
+                Problem(
+                    f"{NAMESPACE}:sshPrivateKey",
+                    "is not set and no SSH agent is running (SSH_AUTH_SOCK is empty)",
+                    f"run `pulumi config set --secret {NAMESPACE}:sshPrivateKey < ~/.ssh/id_ed25519`, "
+                    "or start ssh-agent and add your key",
+                )
+            ]
+        )
+    return key
+
+
+def owning_stack_network(spec: ClusterSpec) -> pulumi.Output[str] | None:
+    """For ``network.fromStack``: the owning stack's network ID, after checking the two fit.
+
+    The check runs when the reference resolves, which ``pulumi preview`` does
+    before anything changes, so a clash stops the preview.
+    """
+    net = spec.network
+    if net.from_stack is None:
+        return None
+    ref = pulumi.StackReference(f"{NAMESPACE}-network-owner", stack_name=net.from_stack)
+    owner = pulumi.Output.all(
+        ref.require_output("networkId"),
+        ref.require_output("cidr"),
+        ref.require_output("addressSlice"),
+        ref.require_output("headName"),
+        ref.require_output("headIp"),
+        ref.get_output("pool"),
+    )
+    return owner.apply(lambda values: check_owner(spec, dict(zip(OWNER_KEYS, values, strict=True))))
+
+
+OWNER_KEYS = ("networkId", "cidr", "addressSlice", "headName", "headIp", "pool")
+
+
+def check_owner(spec: ClusterSpec, owner: Mapping[str, Any]) -> str:
+    """Refuses to join a network whose owner's address plan this stack would collide with."""
+    net = spec.network
+    stack = net.from_stack
+    problems = []
+    if owner["cidr"] != str(net.cidr):
+        problems.append(
+            Problem(f"{NAMESPACE}:network.cidr", f"is {net.cidr} but {stack} uses {owner['cidr']}", "use the same cidr")
+        )
+    theirs = ip_network(owner["addressSlice"])
+    if net.address_slice.overlaps(theirs):
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:network.slice",
+                f"{net.address_slice} overlaps {theirs}, the slice {stack} hands out",
+                "give this stack its own part of the cidr",
+            )
+        )
+    pool = owner.get("pool")
+    if pool and net.pool is None:
+        start, end = ip_network(pool["start"] + "/32"), ip_network(pool["end"] + "/32")
+        if net.address_slice.network_address <= end.network_address and start.network_address <= net.address_slice.broadcast_address:
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:network.slice",
+                    f"{net.address_slice} overlaps {stack}'s auto-assign pool {pool['start']}-{pool['end']}",
+                    "keep the slice outside the pool",
+                )
+            )
+    remote = spec.remote_head
+    if remote is not None and (remote.name, str(remote.ip)) != (owner["headName"], owner["headIp"]):
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:remoteHead",
+                f"says {remote.name} {remote.ip} but {stack}'s head is {owner['headName']} {owner['headIp']}",
+                "copy the owning stack's headName and headIp outputs",
+            )
+        )
+    if problems:
+        raise pulumi.RunError(str(ConfigError(problems)))
+    return str(owner["networkId"])
+
+
+def build(project_dir: Path | None = None) -> dict[str, Any]:
+    """Reads the stack config, declares the overlay, and returns the stack outputs."""
+    try:
+        spec = parse_cluster(stack_config(), base_dir=project_dir or Path.cwd())
+        token = central_token()
+        key = ssh_private_key()
+    except ConfigError as err:
+        raise pulumi.RunError(str(err)) from None
+    overlay = Overlay(NAMESPACE, spec, central_token=token, ssh_private_key=key, network_id=owning_stack_network(spec))
+    for assignment in overlay.plan.displaced():
+        pulumi.log.warn(
+            f"{assignment.name} sits at {assignment.ip} because {assignment.displaced_by} holds its first-choice "
+            f"address {assignment.first_choice}; pin `ip: {assignment.ip}` on it so removing "
+            f"{assignment.displaced_by} can never move it"
+        )
+    return overlay.outputs()

@@ -1,0 +1,237 @@
+"""Runs the real program under Pulumi's mocks and records exactly what it declared.
+
+The mocks stand in for the engine and the providers only: the program, the
+``pulumi`` and ``pulumi_command`` SDKs and the ZeroTier SDK (real, or the
+stand-in under ``tests/sdk``) all run for real. The recording monitor keeps
+every RegisterResource request as the engine would receive it: wire names,
+secret markers, parents, dependencies and resource options.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import json
+import os
+import runpy
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.proto import engine_pb2
+from pulumi.runtime import settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+#: How a secret travels on the wire: {SIG_KEY: SECRET_SIG, "value": ...} (pulumi.runtime.rpc).
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+NETWORK_ID = "8056c2e21c1930be"
+
+
+def fake_address(node: str) -> str:
+    """The ZeroTier address a node "reports" under mocks: stable per node name."""
+    return hashlib.sha256(node.encode()).hexdigest()[:10]
+
+
+@dataclass
+class Declared:
+    """One RegisterResource request, decoded."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    inputs: dict[str, Any]
+    raw: dict[str, Any]
+    dependencies: list[str]
+    options: dict[str, Any]
+
+    def secret_fields(self) -> set[str]:
+        """Top-level input names sent as secrets (marked with Pulumi's secret signature)."""
+        return {k for k, v in self.raw.items() if _has_secret(v)}
+
+
+def _has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(SIG_KEY) == SECRET_SIG or any(
+            _has_secret(v) for v in value.values()
+        )
+    if isinstance(value, list):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+@dataclass
+class Run:
+    """What one evaluation of the program declared and exported."""
+
+    resources: list[Declared]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    logs: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Declared:
+        return next(r for r in self.resources if r.name == name)
+
+    def by_urn(self, urn: str) -> Declared:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+class Mocks(pulumi_mocks.Mocks):
+    """Plays the providers: returns inputs as state plus the few computed outputs the program reads."""
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.stack_outputs = stack_outputs or {}
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == "zerotier:index/network:Network":
+            state["networkId"] = args.resource_id or NETWORK_ID
+            state["creationTime"] = 0
+        elif args.typ == "command:remote:Command":
+            node = args.name.rsplit("-", 1)[0].split("-", 1)[1]
+            step = args.name.rsplit("-", 1)[1]
+            state["stdout"] = f"installed\n{fake_address(node)}\n" if step == "install" else "ok\n"
+            state["stderr"] = ""
+        elif args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs.get("name", args.name)
+            state["outputs"] = dict(self.stack_outputs.get(name, {}))
+            state["secretOutputNames"] = []
+        resource_id = args.resource_id or f"{args.name}-id"
+        return resource_id, state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[Declared] = []
+
+    def _record(self, request: Any, urn: str) -> None:
+        raw = json_format.MessageToDict(request.object) if request.HasField("object") else {}
+        self.declared.append(
+            Declared(
+                type=request.type,
+                name=request.name,
+                urn=urn,
+                parent=request.parent,
+                inputs=pulumi.runtime.rpc.deserialize_properties(request.object) if raw else {},
+                raw=raw,
+                dependencies=list(request.dependencies),
+                options={
+                    "provider": request.provider,
+                    "importId": request.importId,
+                    "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else None,
+                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                    "propertyDependencies": {
+                        k: list(v.urns) for k, v in request.propertyDependencies.items()
+                    },
+                },
+            )
+        )
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        self._record(request, response.urn)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)
+        self._record(request, response.urn)
+        return response
+
+
+def stack_file_config(stack: str, directory: Path = ROOT) -> tuple[dict[str, str], list[str]]:
+    """A ``Pulumi.<stack>.yaml`` as the engine passes it: every value as text, secrets decrypted."""
+    document = yaml.safe_load((directory / f"Pulumi.{stack}.yaml").read_text())
+    config: dict[str, str] = {}
+    secret_keys = []
+    for key, value in document.get("config", {}).items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[key] = f"decrypted-{key}"
+            secret_keys.append(key)
+        else:
+            config[key] = value if isinstance(value, str) else json.dumps(value)
+    return config, secret_keys
+
+
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str | None], directory: Path) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in env}
+    cwd = Path.cwd()
+    try:
+        for k, v in env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        os.chdir(directory)
+        yield
+    finally:
+        os.chdir(cwd)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_program(
+    config: Mapping[str, str],
+    secret_keys: list[str] | None = None,
+    *,
+    stack: str = "dev",
+    preview: bool = False,
+    program: Callable[[], None] | None = None,
+    directory: Path = ROOT,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    env: Mapping[str, str | None] | None = None,
+) -> Run:
+    """Evaluates the program (``__main__.py`` by default) once, in a fresh Pulumi context."""
+    mocks = Mocks(stack_outputs)
+    monitor = RecordingMonitor(mocks)
+    logs: list[str] = []
+
+    def evaluate() -> Run:
+        settings.ROOT.set(None)
+        pulumi.runtime.set_mocks(mocks, project="zerotier-cluster", stack=stack, preview=preview, monitor=monitor)
+        set_all_config(dict(config), secret_keys or [])
+        engine = settings.get_engine()
+        original_log = engine.Log
+
+        def log(request: Any) -> Any:
+            if request.severity >= engine_pb2.WARNING:
+                logs.append(request.message)
+            return original_log(request)
+
+        engine.Log = log
+        runner = program or (lambda: runpy.run_path(str(directory / "__main__.py"), run_name="__main__"))
+        _sync_await(run_pulumi_func(runner))
+        root = settings.get_root_resource()
+        exported = dict(root.outputs) if root is not None else {}  # type: ignore[attr-defined]
+        values, secrets = {}, set()
+        for name, value in exported.items():
+            out = pulumi.Output.from_input(value)
+            values[name] = _sync_await(out.future(with_unknowns=True))
+            if _sync_await(out.is_secret()):
+                secrets.add(name)
+        return Run(monitor.declared, values, secrets, logs)
+
+    with _environment({"SSH_AUTH_SOCK": None, "ZEROTIER_CENTRAL_TOKEN": None, **(env or {})}, directory):
+        return contextvars.Context().run(evaluate)
