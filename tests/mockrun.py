@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 NETWORK_ID = "8056c2e21c1930be"
+#: The component name the program gives its resources' names as a prefix.
+PREFIX = "zerotier-cluster"
 
 
 def fake_address(node: str) -> str:
@@ -71,6 +73,17 @@ def _has_secret(value: Any) -> bool:
     return False
 
 
+def _unwrap(value: Any) -> Any:
+    """Plain values: secrets unwrapped at any depth (``secret_fields`` says where they were)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return _unwrap(value.get("value"))
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
 @dataclass
 class Run:
     """What one evaluation of the program declared and exported."""
@@ -79,6 +92,10 @@ class Run:
     outputs: dict[str, Any]
     secret_outputs: set[str]
     logs: list[str] = field(default_factory=list)
+
+    def by_name(self) -> dict[tuple[str, str], Declared]:
+        """Registration order depends on when Outputs resolve; compare by (type, name)."""
+        return {(r.type, r.name): r for r in self.resources}
 
     def of_type(self, type_: str) -> list[Declared]:
         return [r for r in self.resources if r.type == type_]
@@ -102,8 +119,7 @@ class Mocks(pulumi_mocks.Mocks):
             state["networkId"] = args.resource_id or NETWORK_ID
             state["creationTime"] = 0
         elif args.typ == "command:remote:Command":
-            node = args.name.rsplit("-", 1)[0].split("-", 1)[1]
-            step = args.name.rsplit("-", 1)[1]
+            node, _, step = args.name.removeprefix(f"{PREFIX}-").rpartition("-")
             state["stdout"] = f"installed\n{fake_address(node)}\n" if step == "install" else "ok\n"
             state["stderr"] = ""
         elif args.typ == "pulumi:pulumi:StackReference":
@@ -118,9 +134,9 @@ class Mocks(pulumi_mocks.Mocks):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: Mocks, declared: list[Declared]) -> None:
         super().__init__(mocks)
-        self.declared: list[Declared] = []
+        self.declared = declared
 
     def _record(self, request: Any, urn: str) -> None:
         raw = json_format.MessageToDict(request.object) if request.HasField("object") else {}
@@ -130,7 +146,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 name=request.name,
                 urn=urn,
                 parent=request.parent,
-                inputs=pulumi.runtime.rpc.deserialize_properties(request.object) if raw else {},
+                inputs=_unwrap(pulumi.runtime.rpc.deserialize_properties(request.object)) if raw else {},
                 raw=raw,
                 dependencies=list(request.dependencies),
                 options={
@@ -202,10 +218,15 @@ def run_program(
     directory: Path = ROOT,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     env: Mapping[str, str | None] | None = None,
+    declared: list[Declared] | None = None,
 ) -> Run:
-    """Evaluates the program (``__main__.py`` by default) once, in a fresh Pulumi context."""
+    """Evaluates the program (``__main__.py`` by default) once, in a fresh Pulumi context.
+
+    ``declared`` receives each registration as it happens, so a caller still
+    sees what was declared when the program fails.
+    """
     mocks = Mocks(stack_outputs)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, declared if declared is not None else [])
     logs: list[str] = []
 
     def evaluate() -> Run:

@@ -1,0 +1,282 @@
+"""The whole program under Pulumi's mocks, against Pulumi.dev.yaml: what it declares, in what order."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from cluster.config import parse_cluster
+from cluster.plan import NETWORK_ID, build_plan
+from cluster.stackfile import read_stack_config
+from cluster.steps import COMMANDS
+from tests.mockrun import NETWORK_ID as MOCK_NETWORK_ID
+from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
+
+COMMAND = "command:remote:Command"
+MEMBER = "zerotier:index/member:Member"
+NETWORK = "zerotier:index/network:Network"
+PROVIDER = "pulumi:providers:zerotier"
+OVERLAY = "zerotier-cluster:index:Overlay"
+STEPS_PER_NODE = ("install", "join", "firewall", "hosts", "verify")
+
+
+@pytest.fixture(scope="module")
+def dev() -> Run:
+    config, secrets = stack_file_config("dev")
+    return run_program(config, secrets)
+
+
+@pytest.fixture(scope="module")
+def dev_plan():
+    return build_plan(parse_cluster(read_stack_config(ROOT, "dev"), base_dir=ROOT))
+
+
+def command(run: Run, node: str, step: str):
+    return run.named(f"zerotier-cluster-{node}-{step}")
+
+
+def test_declares_one_network_one_member_per_node_and_the_step_chain(dev: Run, dev_plan) -> None:
+    names = [n.node.name for n in dev_plan.nodes]
+    assert len(names) == 3
+    assert len(dev.of_type(OVERLAY)) == 1
+    assert len(dev.of_type(PROVIDER)) == 1
+    assert len(dev.of_type(NETWORK)) == 1
+    assert sorted(m.inputs["name"] for m in dev.of_type(MEMBER)) == sorted(names)
+    assert sorted(c.name for c in dev.of_type(COMMAND)) == sorted(
+        f"zerotier-cluster-{n}-{s}" for n in names for s in STEPS_PER_NODE
+    )
+
+
+def test_every_resource_lives_under_the_overlay_component(dev: Run) -> None:
+    overlay = dev.of_type(OVERLAY)[0]
+    assert overlay.urn.endswith("zerotier-cluster:index:Overlay::zerotier-cluster")
+    for res in dev.resources:
+        if res.type not in ("pulumi:pulumi:Stack", OVERLAY):
+            assert res.parent == overlay.urn, res.name
+
+
+def test_network_is_private_with_route_pool_and_ipv4_only(dev: Run) -> None:
+    net = dev.of_type(NETWORK)[0]
+    provider = dev.of_type(PROVIDER)[0]
+    assert net.inputs["name"] == "chpc-overlay"
+    assert net.inputs["private"] is True
+    assert net.inputs["routes"] == [{"target": "10.147.17.0/24"}]
+    assert net.inputs["assignmentPools"] == [{"start": "10.147.17.200", "end": "10.147.17.250"}]
+    assert net.inputs["assignIpv4s"] == [{"zerotier": True}]
+    assert net.inputs["assignIpv6s"] == [{"zerotier": False, "sixplane": False, "rfc4193": False}]
+    assert net.options["provider"].startswith(provider.urn)
+    assert net.options["importId"] == ""
+
+
+def test_central_token_is_a_secret_of_the_explicit_provider(dev: Run) -> None:
+    provider = dev.of_type(PROVIDER)[0]
+    assert provider.inputs["zerotierCentralToken"] == "decrypted-zerotier:zerotierCentralToken"
+    assert provider.secret_fields() == {"zerotierCentralToken"}
+
+
+def test_members_are_authorized_static_and_wired_to_their_install(dev: Run, dev_plan) -> None:
+    network = dev.of_type(NETWORK)[0]
+    for node in dev_plan.nodes:
+        member = dev.named(f"zerotier-cluster-{node.node.name}-member")
+        install = command(dev, node.node.name, "install")
+        assert member.inputs["memberId"] == fake_address(node.node.name)
+        assert member.inputs["networkId"] == MOCK_NETWORK_ID
+        assert member.inputs["ipAssignments"] == [str(node.ip)]
+        assert member.inputs["authorized"] is True
+        assert member.inputs["noAutoAssignIps"] is True
+        assert member.options["propertyDependencies"]["memberId"] == [install.urn]
+        assert member.options["propertyDependencies"]["networkId"] == [network.urn]
+
+
+def test_static_and_allocated_addresses(dev_plan) -> None:
+    ips = {n.node.name: str(n.ip) for n in dev_plan.nodes}
+    assert ips["head"] == "10.147.17.1"
+    assert len(set(ips.values())) == 3
+    for name in ("compute-01", "compute-02"):
+        last = int(ips[name].rsplit(".", 1)[1])
+        assert 1 < last < 200, "allocated inside the cidr, outside the pool (200-250)"
+
+
+def test_commands_connect_as_each_node_with_its_overrides_and_secret_key(dev: Run, dev_plan) -> None:
+    hosts = {n.node.name: (n.node.host, n.node.user, n.node.port) for n in dev_plan.nodes}
+    assert hosts["compute-01"][1] == "rocky"
+    for node, (host, user, port) in hosts.items():
+        for step in STEPS_PER_NODE:
+            cmd = command(dev, node, step)
+            conn = cmd.inputs["connection"]
+            assert (conn["host"], conn["user"], conn["port"]) == (host, user, port)
+            assert conn["privateKey"] == "decrypted-zerotier-cluster:sshPrivateKey"
+            assert cmd.secret_fields() == {"connection"}
+
+
+def test_commands_carry_scripts_on_stdin_and_nothing_from_config_on_the_command_line(dev: Run, dev_plan) -> None:
+    for node in dev_plan.nodes:
+        for step in node.steps:
+            cmd = command(dev, node.node.name, step.step)
+            assert cmd.inputs["create"] == COMMANDS["create"]
+            assert cmd.inputs["update"] == COMMANDS["update"]
+            assert cmd.inputs["delete"] == COMMANDS["delete"]
+            assert cmd.inputs["stdin"] == step.text({NETWORK_ID: MOCK_NETWORK_ID})
+            assert cmd.inputs["logging"] == "stdoutAndStderr"
+            assert cmd.inputs["addPreviousOutputInEnv"] is False
+            assert cmd.options["deleteBeforeReplace"] is True
+    join = command(dev, "compute-01", "join")
+    assert f"ZTC_NETWORK_ID={MOCK_NETWORK_ID}\n" in join.inputs["stdin"]
+
+
+def test_each_node_runs_its_steps_in_order_after_its_member_exists(dev: Run, dev_plan) -> None:
+    for node in (n.node.name for n in dev_plan.nodes):
+        member = dev.named(f"zerotier-cluster-{node}-member")
+        join = command(dev, node, "join")
+        assert member.urn in join.dependencies
+        for step in ("firewall", "hosts"):
+            assert join.urn in command(dev, node, step).dependencies
+        verify = command(dev, node, "verify")
+        assert command(dev, node, "firewall").urn in verify.dependencies
+        assert command(dev, node, "hosts").urn in verify.dependencies
+
+
+def test_nodes_do_not_wait_for_each_other_except_to_verify_through_the_head(dev: Run, dev_plan) -> None:
+    by_urn = {r.urn: r for r in dev.resources}
+
+    def upstream(res) -> set[str]:
+        seen: set[str] = set()
+        todo = list(res.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn not in seen:
+                seen.add(urn)
+                todo.extend(by_urn[urn].dependencies)
+        return seen
+
+    names = [n.node.name for n in dev_plan.nodes]
+    for node in names:
+        for step in ("install", "join", "firewall", "hosts"):
+            deps = upstream(command(dev, node, step))
+            others = {u for u in deps for o in names if o != node and f"-{o}-" in u}
+            assert not others, f"{node}-{step} waits for {others}"
+    compute_verify = upstream(command(dev, "compute-01", "verify"))
+    assert command(dev, "head", "firewall").urn in compute_verify
+    assert not any("compute-02" in u for u in compute_verify)
+    head_verify = command(dev, "head", "verify").dependencies
+    assert {command(dev, n, "firewall").urn for n in ("compute-01", "compute-02")} <= set(head_verify)
+
+
+def test_outputs(dev: Run, dev_plan) -> None:
+    out = dev.outputs
+    assert out["networkId"] == MOCK_NETWORK_ID
+    assert out["headIp"] == "10.147.17.1"
+    assert out["nodes"] == {
+        n.node.name: {"ip": str(n.ip), "memberId": fake_address(n.node.name), "role": n.node.role, "host": n.node.host}
+        for n in dev_plan.nodes
+    }
+    lines = out["hostsFile"].splitlines()
+    assert lines[0].startswith("# BEGIN zerotier-cluster chpc-overlay")
+    assert lines[-1] == "# END zerotier-cluster chpc-overlay"
+    assert sorted(line.split()[1] for line in lines[1:-1]) == ["compute-01", "compute-02", "head"]
+    assert out["slurmNodes"].count("NodeName=") == 2
+    assert dev.secret_outputs == set()
+
+
+def test_no_secret_value_appears_in_plain_inputs_or_outputs(dev: Run) -> None:
+    secrets = ("decrypted-zerotier:zerotierCentralToken", "decrypted-zerotier-cluster:sshPrivateKey")
+    outputs = json.dumps(dev.outputs)
+    for res in dev.resources:
+        for key, value in res.raw.items():
+            if key in res.secret_fields():
+                continue
+            assert not any(s in json.dumps(value) for s in secrets), (res.name, key)
+    assert not any(s in outputs for s in secrets)
+
+
+def test_two_evaluations_declare_identical_inputs(dev: Run) -> None:
+    config, secrets = stack_file_config("dev")
+    again = run_program(config, secrets)
+    first, second = dev.by_name(), again.by_name()
+    assert first.keys() == second.keys()
+    for key, res in first.items():
+        assert json.dumps(res.raw, sort_keys=True) == json.dumps(second[key].raw, sort_keys=True), key
+        assert sorted(res.dependencies) == sorted(second[key].dependencies), key
+
+
+def test_changing_one_parameter_updates_exactly_the_affected_commands(dev: Run) -> None:
+    config, secrets = stack_file_config("dev")
+    changed = run_program({**config, "zerotier-cluster:joinTimeout": "300"}, secrets)
+    before, after = dev.by_name(), changed.by_name()
+    assert before.keys() == after.keys()
+    differ = {name for (_, name), res in after.items() if res.raw != before[(_, name)].raw}
+    nodes = ("head", "compute-01", "compute-02")
+    # join carries the timeout; verify re-runs because what it verifies changed.
+    assert differ == {f"zerotier-cluster-{n}-{s}" for n in nodes for s in ("join", "verify")}
+
+
+def test_adopting_an_existing_network_imports_it_and_keeps_it_on_destroy() -> None:
+    config, secrets = stack_file_config("dev")
+    network = json.loads(config["zerotier-cluster:network"])
+    network["networkId"] = "8056C2E21C1930BE"
+    run = run_program({**config, "zerotier-cluster:network": json.dumps(network)}, secrets)
+    net = run.of_type(NETWORK)[0]
+    assert net.options["importId"] == "8056c2e21c1930be"
+    assert net.options["retainOnDelete"] is True
+    assert "ZTC_NETWORK_ID=8056c2e21c1930be\n" in command(run, "head", "join").inputs["stdin"]
+
+
+def test_using_a_network_without_managing_it_declares_no_network() -> None:
+    config, secrets = stack_file_config("dev")
+    network = {**json.loads(config["zerotier-cluster:network"]), "networkId": "8056c2e21c1930be", "manage": False}
+    run = run_program({**config, "zerotier-cluster:network": json.dumps(network)}, secrets)
+    assert run.of_type(NETWORK) == []
+    assert {m.inputs["networkId"] for m in run.of_type(MEMBER)} == {"8056c2e21c1930be"}
+    assert run.outputs["networkId"] == "8056c2e21c1930be"
+
+
+def test_token_from_the_environment_is_still_a_secret() -> None:
+    config, secrets = stack_file_config("dev")
+    del config["zerotier:zerotierCentralToken"]
+    run = run_program(config, [s for s in secrets if s.startswith("zerotier-cluster")], env={"ZEROTIER_CENTRAL_TOKEN": "tok-env"})
+    provider = run.of_type(PROVIDER)[0]
+    assert provider.inputs["zerotierCentralToken"] == "tok-env"
+    assert provider.secret_fields() == {"zerotierCentralToken"}
+
+
+def test_an_ssh_agent_stands_in_for_a_key() -> None:
+    config, secrets = stack_file_config("dev")
+    del config["zerotier-cluster:sshPrivateKey"]
+    run = run_program(config, ["zerotier:zerotierCentralToken"], env={"SSH_AUTH_SOCK": "/run/agent.sock"})
+    conn = command(run, "head", "install").inputs["connection"]
+    assert "privateKey" not in conn
+
+
+@pytest.mark.parametrize(
+    ("drop", "env", "key"),
+    [
+        ("zerotier:zerotierCentralToken", {}, "zerotier:zerotierCentralToken"),
+        ("zerotier-cluster:sshPrivateKey", {}, "zerotier-cluster:sshPrivateKey"),
+    ],
+)
+def test_missing_credentials_stop_before_any_resource(drop: str, env: dict[str, str], key: str) -> None:
+    config, secrets = stack_file_config("dev")
+    del config[drop]
+    with pytest.raises(Exception, match=key) as err:
+        run_program(config, [s for s in secrets if s != drop], env=env)
+    assert "fix:" in str(err.value)
+
+
+def test_bad_config_stops_before_any_resource_is_declared() -> None:
+    config, secrets = stack_file_config("dev")
+    nodes = json.loads(config["zerotier-cluster:nodes"])
+    nodes[1]["host"] = "192.168.10.11; rm -rf /"
+    declared: list = []
+    with pytest.raises(Exception, match=r"zerotier-cluster:nodes\[1\]\.host") as err:
+        run_program({**config, "zerotier-cluster:nodes": json.dumps(nodes)}, secrets, declared=declared)
+    assert "shell" in str(err.value)
+    assert [d.type for d in declared if d.type != "pulumi:pulumi:Stack"] == []
+
+
+def test_firewall_step_carries_the_ruleset_render_shows(dev: Run, dev_plan) -> None:
+    for node in dev_plan.nodes:
+        assert node.ruleset is not None
+        stdin = command(dev, node.node.name, "firewall").inputs["stdin"]
+        assert shlex.quote(node.ruleset) in stdin
