@@ -62,6 +62,9 @@ class Machine:
             "systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "--console=passive",
             f"--network-namespace-path={self.host.netns_path}", f"--machine={self.host.name}",
             "-D", str(self.merged),
+            # A joined namespace is not "private networking" to nspawn, so it drops
+            # CAP_NET_ADMIN; nftables and ZeroTier's tap device need it.
+            "--capability=CAP_NET_ADMIN",
         ]  # fmt: skip
         command += ["--boot"] if boot else ["--as-pid2", *argv]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
