@@ -1,0 +1,171 @@
+"""Bad input stops before anything is declared, with the config key and a fix."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cluster.config import parse_cluster
+from cluster.errors import ConfigError
+from cluster.stackfile import read_stack_config
+from tests.mockrun import ROOT
+
+BASE: dict[str, Any] = {
+    "network": {
+        "name": "chpc-overlay",
+        "cidr": "10.147.17.0/24",
+        "pool": {"start": "10.147.17.200", "end": "10.147.17.250"},
+    },
+    "ssh": {"user": "ubuntu"},
+    "nodes": [
+        {"name": "head", "role": "head", "host": "203.0.113.10", "ip": "10.147.17.1"},
+        {"name": "compute-01", "role": "compute", "host": "192.168.10.11", "user": "rocky", "port": 22},
+        {"name": "compute-02", "role": "compute", "host": "192.168.10.12"},
+    ],
+}
+
+
+def config(**changes: Any) -> dict[str, Any]:
+    """BASE with dotted-path changes, e.g. ``config(**{"nodes.1.ip": "10.0.0.1"})``."""
+    result = copy.deepcopy(BASE)
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        target: Any = result
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        elif value is DELETE:
+            del target[last]
+        else:
+            target[last] = value
+    return result
+
+
+DELETE = object()
+
+
+def problems(raw: dict[str, Any], base_dir: Path = ROOT) -> ConfigError:
+    with pytest.raises(ConfigError) as err:
+        parse_cluster(raw, base_dir=base_dir)
+    return err.value
+
+
+def test_base_is_valid() -> None:
+    spec = parse_cluster(BASE, base_dir=ROOT)
+    assert [n.name for n in spec.nodes] == ["head", "compute-01", "compute-02"]
+    assert spec.nodes[1].user == "rocky"
+    assert spec.nodes[2].user == "ubuntu"
+
+
+def test_pulumi_dev_yaml_is_valid() -> None:
+    spec = parse_cluster(read_stack_config(ROOT, "dev"), base_dir=ROOT)
+    assert spec.head is not None
+    assert len(spec.computes) >= 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "words"),
+    [
+        (config(**{"network.cidr": DELETE}), "zerotier-cluster:network.cidr", "missing"),
+        (config(**{"network.cidr": "10.147.17.0/33"}), "zerotier-cluster:network.cidr", "CIDR"),
+        (config(**{"network.cidr": "10.147.17.5/24"}), "zerotier-cluster:network.cidr", "host bits"),
+        (config(**{"network.cidr": "fd00::/64"}), "zerotier-cluster:network.cidr", "IPv4"),
+        (config(**{"network.pool.start": "10.147.18.1"}), "zerotier-cluster:network.pool.start", "outside"),
+        (config(**{"network.pool.end": "10.147.17.100"}), "zerotier-cluster:network.pool", "after end"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.18.7"}}), "zerotier-cluster:nodes[1].ip", "outside"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.17.210"}}), "zerotier-cluster:nodes[1].ip", "pool"),
+        (config(**{"nodes.2": {**BASE["nodes"][2], "ip": "10.147.17.1"}}), "zerotier-cluster:nodes[2].ip", "already used"),
+        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute-01"}}), "zerotier-cluster:nodes[2].name", "already used"),
+        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "Compute-01"}}), "zerotier-cluster:nodes[2].name", "already used"),
+        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute_02"}}), "zerotier-cluster:nodes[2].name", "DNS label"),
+        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "-compute"}}), "zerotier-cluster:nodes[2].name", "DNS label"),
+        (config(**{"nodes.0": {**BASE["nodes"][0], "role": "compute"}}), "zerotier-cluster:nodes", "no head"),
+        (config(**{"nodes.2": {**BASE["nodes"][2], "role": "head"}}), "zerotier-cluster:nodes[2].role", "second head"),
+        (config(**{"nodes.2": {**BASE["nodes"][2], "role": "login"}}), "zerotier-cluster:nodes[2].role", "not a role"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "host": "h; reboot"}}), "zerotier-cluster:nodes[1].host", "shell"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "host": "$(id)"}}), "zerotier-cluster:nodes[1].host", "shell"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "host": "-oProxyCommand=x"}}), "zerotier-cluster:nodes[1].host", "option"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "user": "rocky`id`"}}), "zerotier-cluster:nodes[1].user", "shell"),
+        (config(**{"ssh.user": "ubuntu && id"}), "zerotier-cluster:ssh.user", "shell"),
+        (config(**{"network.networkId": "8056c2e21c1930b"}), "zerotier-cluster:network.networkId", "network ID"),
+        (config(**{"network.networkId": "zz56c2e21c1930be"}), "zerotier-cluster:network.networkId", "network ID"),
+        (
+            config(
+                **{"network.cidr": "10.147.17.0/29", "network.pool": DELETE, "nodes.0": {**BASE["nodes"][0], "ip": DELETE}},
+                nodes=BASE["nodes"][:1] + [{"name": f"c{i}", "host": f"10.0.0.{i}"} for i in range(6)],
+            ),
+            "zerotier-cluster:nodes",
+            "6 nodes and devices need an address but only 5",
+        ),
+        (config(**{"network.cidr": "10.147.17.0/30", "network.pool": DELETE}), "zerotier-cluster:nodes", "only 1"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "port": 70000}}), "zerotier-cluster:nodes[1].port", "range"),
+        (config(**{"nodse": []}), "zerotier-cluster:nodse", "did you mean zerotier-cluster:nodes"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "adress": "x"}}), "zerotier-cluster:nodes[1].adress", "recognised"),
+        (config(**{"zerotierVersion": "latest"}), "zerotier-cluster:zerotierVersion", "version"),
+        (config(**{"joinTimeout": 0}), "zerotier-cluster:joinTimeout", "range"),
+        (config(**{"nodes.1": {**BASE["nodes"][1], "hostKey": "ssh-ed25519 not base64!"}}), "zerotier-cluster:nodes[1].hostKey", "host key"),
+    ],
+)
+def test_bad_input_names_the_key_and_the_fix(raw: dict[str, Any], key: str, words: str) -> None:
+    err = problems(raw)
+    matching = [p for p in err.problems if p.key == key]
+    assert matching, f"expected a problem at {key}, got {err.keys()}"
+    assert any(words.lower() in (p.message + p.fix).lower() for p in matching), matching
+    assert all(p.fix for p in err.problems)
+    assert key in str(err) and "fix:" in str(err)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    raw = config(
+        **{
+            "nodes.1": {**BASE["nodes"][1], "host": "a|b"},
+            "nodes.2": {**BASE["nodes"][2], "role": "login"},
+            "network.networkId": "nope",
+        }
+    )
+    assert {"zerotier-cluster:nodes[1].host", "zerotier-cluster:nodes[2].role", "zerotier-cluster:network.networkId"} <= set(
+        problems(raw).keys()
+    )
+
+
+def test_compute_ssh_restricted_to_the_head_needs_a_path_through_the_head() -> None:
+    raw = config(firewall={"computeSsh": "head-and-overlay"})
+    keys = problems(raw).keys()
+    assert "zerotier-cluster:firewall.headAddresses" in keys
+    assert "zerotier-cluster:nodes[1].proxy" in keys
+    fixed = config(firewall={"computeSsh": "head-and-overlay", "headAddresses": ["192.168.10.1"]}, ssh={"user": "ubuntu", "proxy": "head"})
+    spec = parse_cluster(fixed, base_dir=ROOT)
+    assert spec.nodes[1].proxy is not None and spec.nodes[1].proxy.host == "203.0.113.10"
+    assert spec.nodes[0].proxy is None, "the head is not its own jump host"
+
+
+def test_devices_are_checked_like_nodes() -> None:
+    assert "zerotier-cluster:devices[0].address" in problems(config(devices=[{"name": "alice", "address": "xyz"}])).keys()
+    clash = config(devices=[{"name": "head", "address": "0123456789"}])
+    assert "zerotier-cluster:devices[0].name" in problems(clash).keys()
+    pinned = config(devices=[{"name": "alice", "address": "0123456789", "ip": "10.147.17.1"}])
+    assert "zerotier-cluster:devices[0].ip" in problems(pinned).keys()
+
+
+def test_slice_must_sit_inside_the_cidr_and_outside_the_pool() -> None:
+    assert "zerotier-cluster:network.slice" in problems(config(**{"network.slice": "10.147.18.0/26"})).keys()
+    assert "zerotier-cluster:network.slice" in problems(config(**{"network.slice": "10.147.17.192/26"})).keys()
+    pinned_outside = config(**{"network.slice": "10.147.17.64/26"})
+    assert "zerotier-cluster:nodes[0].ip" in problems(pinned_outside).keys()
+
+
+def test_remote_head_replaces_the_local_head() -> None:
+    raw = config(
+        **{"network.fromStack": "acme/zerotier-cluster/onprem", "network.slice": "10.147.17.64/26"},
+        remoteHead={"name": "head", "ip": "10.147.17.1"},
+        nodes=[{"name": "burst-01", "host": "198.51.100.20"}],
+    )
+    spec = parse_cluster(raw, base_dir=ROOT)
+    assert spec.head is None and spec.remote_head is not None
+    bad = copy.deepcopy(raw)
+    bad["nodes"].append({"name": "head2", "role": "head", "host": "198.51.100.21"})
+    assert "zerotier-cluster:nodes[1].role" in problems(bad).keys()
