@@ -1,0 +1,12 @@
+"""An HPC cluster on a private ZeroTier overlay, as a Pulumi program and component.
+
+``parse_cluster`` validates a config (the stack config's shape) into a spec and
+``build_plan`` turns it into per-node addresses, scripts and rulesets; neither
+needs the Pulumi engine. ``cluster.overlay.Overlay`` declares the resources.
+"""
+
+from .config import parse_cluster
+from .errors import ConfigError
+from .plan import build_plan
+
+__all__ = ["ConfigError", "build_plan", "parse_cluster"]

@@ -29,7 +29,8 @@ def address_table(plan: Plan) -> str:
         host = node.node.host if isinstance(node.node.host, str) else "(from another resource)"
         rows.append((node.node.name, node.node.role, host, str(a.ip), how))
     for device, a in plan.devices:
-        rows.append((device.name, "device", f"zerotier {device.address}", str(a.ip), a.kind))
+        how = "pinned (ip)" if a.kind == "pinned" else "automatic"
+        rows.append((device.name, "device", f"zerotier {device.address}", str(a.ip), how))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1] + "\n" for row in rows)
 

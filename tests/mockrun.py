@@ -122,6 +122,8 @@ class Mocks(pulumi_mocks.Mocks):
             node, _, step = args.name.removeprefix(f"{PREFIX}-").rpartition("-")
             state["stdout"] = f"installed\n{fake_address(node)}\n" if step == "install" else "ok\n"
             state["stderr"] = ""
+        elif args.typ == "hcloud:index/server:Server":  # examples/cloud-burst
+            state["ipv4Address"] = f"198.51.100.{int(hashlib.sha256(args.name.encode()).hexdigest(), 16) % 200 + 1}"
         elif args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs.get("name", args.name)
             state["outputs"] = dict(self.stack_outputs.get(name, {}))
@@ -139,25 +141,32 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.declared = declared
 
     def _record(self, request: Any, urn: str) -> None:
-        raw = json_format.MessageToDict(request.object) if request.HasField("object") else {}
+        def field(name: str, default: Any) -> Any:
+            if name not in request.DESCRIPTOR.fields_by_name:  # ReadResource has fewer fields
+                return default
+            descriptor = request.DESCRIPTOR.fields_by_name[name]
+            if descriptor.has_presence and not request.HasField(name):
+                return default
+            return getattr(request, name)
+
+        props = request.object if "object" in request.DESCRIPTOR.fields_by_name else request.properties
+        raw = json_format.MessageToDict(props)
         self.declared.append(
             Declared(
                 type=request.type,
                 name=request.name,
                 urn=urn,
                 parent=request.parent,
-                inputs=_unwrap(pulumi.runtime.rpc.deserialize_properties(request.object)) if raw else {},
+                inputs=_unwrap(pulumi.runtime.rpc.deserialize_properties(props)) if raw else {},
                 raw=raw,
-                dependencies=list(request.dependencies),
+                dependencies=list(field("dependencies", [])),
                 options={
                     "provider": request.provider,
-                    "importId": request.importId,
-                    "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else None,
-                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "importId": field("importId", ""),
+                    "retainOnDelete": field("retainOnDelete", None),
+                    "deleteBeforeReplace": field("deleteBeforeReplace", False),
                     "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                    "propertyDependencies": {
-                        k: list(v.urns) for k, v in request.propertyDependencies.items()
-                    },
+                    "propertyDependencies": {k: list(v.urns) for k, v in field("propertyDependencies", {}).items()},
                 },
             )
         )
@@ -213,6 +222,7 @@ def run_program(
     secret_keys: list[str] | None = None,
     *,
     stack: str = "dev",
+    project: str = "zerotier-cluster",
     preview: bool = False,
     program: Callable[[], None] | None = None,
     directory: Path = ROOT,
@@ -230,8 +240,11 @@ def run_program(
     logs: list[str] = []
 
     def evaluate() -> Run:
+        # As pulumi.runtime.test does: an earlier run's failed RPCs must not leak into this one.
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
         settings.ROOT.set(None)
-        pulumi.runtime.set_mocks(mocks, project="zerotier-cluster", stack=stack, preview=preview, monitor=monitor)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         set_all_config(dict(config), secret_keys or [])
         engine = settings.get_engine()
         original_log = engine.Log
