@@ -1,0 +1,245 @@
+"""Scale benchmark: the whole program against Pulumi's own floor, under Pulumi's mocks.
+
+For each size (default 10, 100 and 1,000 nodes) it generates a stack config and
+measures, each in a fresh process:
+
+* program: ``__main__``'s ``build()`` evaluated under mocks (parse, plan,
+  declare; every RPC completed);
+* floor: bare registration of the same resources (same types, names, parents,
+  inputs and dependency edges) with no project logic: what Pulumi itself
+  costs for this stack.
+
+It prints both times, their ratio, resources per node and each process's peak
+memory, and checks that two evaluations of the largest config declare
+byte-identical inputs. Run it from the repository root::
+
+    python bench/bench.py                 # 10, 100, 1000 nodes, best of 3
+    python bench/bench.py --sizes 10 --repeat 1   # the CI smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def stack_config(nodes: int) -> dict[str, str]:
+    """A stack config (as the engine passes it) with one head and ``nodes - 1`` compute nodes."""
+    node_list: list[dict[str, Any]] = [{"name": "head", "role": "head", "host": "10.0.0.1"}]
+    node_list += [
+        {"name": f"cn-{i:04d}", "role": "compute", "host": f"10.{1 + i // 250}.{i % 250}.{10 + i % 7}"}
+        for i in range(1, nodes)
+    ]
+    config = {
+        "zerotier-cluster:network": {
+            "name": "bench-overlay",
+            "cidr": "10.147.0.0/16",
+            "pool": {"start": "10.147.255.1", "end": "10.147.255.254"},
+        },
+        "zerotier-cluster:ssh": {"user": "ops"},
+        "zerotier-cluster:nodes": node_list,
+    }
+    engine = {k: json.dumps(v) for k, v in config.items()}
+    engine["zerotier:zerotierCentralToken"] = "bench-token"
+    engine["zerotier-cluster:sshPrivateKey"] = "bench-key"
+    return engine
+
+
+SECRETS = ["zerotier:zerotierCentralToken", "zerotier-cluster:sshPrivateKey"]
+
+
+def _program_run(nodes: int) -> tuple[Any, float]:
+    """Evaluates the program once; returns the run and its wall time (imports excluded)."""
+    import pulumi
+
+    from tests import conftest  # noqa: F401  - puts the pulumi_zerotier stand-in on the path if needed
+    from tests.mockrun import run_program
+
+    from cluster.program import build
+
+    def program() -> None:
+        for name, value in build().items():
+            pulumi.export(name, value)
+
+    config = stack_config(nodes)
+    started = time.perf_counter()
+    run = run_program(config, SECRETS, program=program)
+    return run, time.perf_counter() - started
+
+
+def child_program(nodes: int, record: Path | None) -> dict[str, Any]:
+    run, seconds = _program_run(nodes)
+    if record is not None:
+        with record.open("wb") as fh:
+            pickle.dump(
+                [
+                    (r.type, r.name, r.urn, r.parent, r.inputs, r.dependencies, r.options["propertyDependencies"])
+                    for r in run.resources
+                ],
+                fh,
+            )
+    return {"seconds": seconds, "resources": len(run.resources)}
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def child_floor(record: Path) -> dict[str, Any]:
+    """Registers the recorded resources again with no project code in between.
+
+    Same SDK classes (so the SDKs' own input handling counts as floor), same
+    names, parents and inputs (read back from the recording, outside the
+    timing), and the same dependency edges: ``depends_on`` as declared, and an
+    input that came from another resource's output arrives as an Output of
+    that resource again. Secrets stay secrets.
+    """
+    import pulumi
+    import pulumi_command as command
+
+    from tests import conftest  # noqa: F401  - the pulumi_zerotier stand-in when the SDK is absent
+    from tests.mockrun import run_program
+
+    import pulumi_zerotier as zerotier
+
+    with record.open("rb") as fh:
+        declared = pickle.load(fh)
+
+    nested = {
+        "routes": zerotier.NetworkRouteArgs,
+        "assignmentPools": zerotier.NetworkAssignmentPoolArgs,
+        "assignIpv4s": zerotier.NetworkAssignIpv4Args,
+        "assignIpv6s": zerotier.NetworkAssignIpv6Args,
+    }
+
+    def connection(raw: dict[str, Any]) -> Any:
+        args = {_snake(k): v for k, v in raw.items()}
+        if "private_key" in args:
+            args["private_key"] = pulumi.Output.secret(args["private_key"])
+        if "proxy" in args:
+            proxy = {_snake(k): v for k, v in args["proxy"].items()}
+            if "private_key" in proxy:
+                proxy["private_key"] = pulumi.Output.secret(proxy["private_key"])
+            args["proxy"] = command.remote.ProxyConnectionArgs(**proxy)
+        return command.remote.ConnectionArgs(**args)
+
+    def floor() -> None:
+        made: dict[str, pulumi.Resource] = {}
+        for type_, name, urn, parent, inputs, deps, prop_deps in declared:
+            if type_ == "pulumi:pulumi:Stack":
+                continue
+            kwargs: dict[str, Any] = {}
+            for key, value in inputs.items():
+                if type_ == "command:remote:Command" and key == "connection":
+                    value = connection(value)
+                elif key in nested:
+                    value = [nested[key](**{_snake(k): v for k, v in item.items()}) for item in value]
+                sources = [made[u] for u in prop_deps.get(key, []) if u in made]
+                if sources:  # the same edge the program has: this input is another resource's output
+                    value = pulumi.Output.all(*(s.urn for s in sources)).apply(lambda _, v=value: v)
+                kwargs[_snake(key)] = value
+            opts = pulumi.ResourceOptions(
+                parent=made.get(parent),
+                depends_on=[made[d] for d in deps if d in made],
+            )
+            if type_.startswith("zerotier-cluster:"):
+                made[urn] = pulumi.ComponentResource(type_, name, None, opts)
+            elif type_ == "pulumi:providers:zerotier":
+                made[urn] = zerotier.Provider(name, opts=opts, **kwargs)
+            elif type_ == "zerotier:index/network:Network":
+                made[urn] = zerotier.Network(name, opts=opts, **kwargs)
+            elif type_ == "zerotier:index/member:Member":
+                made[urn] = zerotier.Member(name, opts=opts, **kwargs)
+            else:
+                kwargs["logging"] = command.remote.Logging(kwargs["logging"])
+                opts.delete_before_replace = True
+                made[urn] = command.remote.Command(name, opts=opts, **kwargs)
+
+    started = time.perf_counter()
+    run = run_program({}, [], program=floor)
+    return {"seconds": time.perf_counter() - started, "resources": len(run.resources)}
+
+
+def child_determinism(nodes: int) -> dict[str, Any]:
+    first, second = _program_run(nodes)[0], _program_run(nodes)[0]
+
+    def canon(run: Any) -> list[str]:
+        return sorted(json.dumps([r.type, r.name, r.raw, sorted(r.dependencies)], sort_keys=True) for r in run.resources)
+
+    return {"identical": canon(first) == canon(second), "resources": len(first.resources)}
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark child {args} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best time counts")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        kind, *rest = args.child
+        if kind == "program":
+            result = child_program(int(rest[0]), Path(rest[1]) if len(rest) > 1 else None)
+        elif kind == "floor":
+            result = child_floor(Path(rest[0]))
+        else:
+            result = child_determinism(int(rest[0]))
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    header = f"{'nodes':>6} {'resources':>9} {'per node':>8} {'program s':>10} {'floor s':>8} {'ratio':>6} {'program MB':>11} {'floor MB':>9}"
+    print(header)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            record = Path(tmp) / f"declared-{size}.pickle"
+            run_child("program", str(size), str(record))  # warm caches, record what the floor registers
+            program = [run_child("program", str(size)) for _ in range(args.repeat)]
+            floor = [run_child("floor", str(record)) for _ in range(args.repeat)]
+            best_p = min(program, key=lambda r: r["seconds"])
+            best_f = min(floor, key=lambda r: r["seconds"])
+            ratio = best_p["seconds"] / best_f["seconds"]
+            resources = best_p["resources"] - 1  # the root Stack is Pulumi's, not ours
+            rows.append((size, best_p["seconds"], best_f["seconds"]))
+            print(
+                f"{size:>6} {resources:>9} {resources / size:>8.2f} {best_p['seconds']:>10.3f} "
+                f"{best_f['seconds']:>8.3f} {ratio:>6.2f} {max(r['peak_mb'] for r in program):>11.0f} "
+                f"{max(r['peak_mb'] for r in floor):>9.0f}"
+            )
+    if len(rows) > 1:
+        (n0, p0, f0), (n1, p1, f1) = rows[0], rows[-1]
+        print(
+            f"growth {n0}->{n1} nodes: program x{p1 / p0:.1f}, floor x{f1 / f0:.1f} "
+            f"(nodes x{n1 / n0:.0f})"
+        )
+    largest = max(args.sizes)
+    same = run_child("determinism", str(largest))
+    print(f"determinism at {largest} nodes: two evaluations declare byte-identical inputs: {same['identical']}")
+    if not same["identical"]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
