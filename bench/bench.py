@@ -63,10 +63,9 @@ def _program_run(nodes: int) -> tuple[Any, float]:
     """Evaluates the program once; returns the run and its wall time (imports excluded)."""
     import pulumi
 
+    from cluster.program import build
     from tests import conftest  # noqa: F401  - puts the pulumi_zerotier stand-in on the path if needed
     from tests.mockrun import run_program
-
-    from cluster.program import build
 
     def program() -> None:
         for name, value in build().items():
@@ -107,11 +106,10 @@ def child_floor(record: Path) -> dict[str, Any]:
     """
     import pulumi
     import pulumi_command as command
+    import pulumi_zerotier as zerotier
 
     from tests import conftest  # noqa: F401  - the pulumi_zerotier stand-in when the SDK is absent
     from tests.mockrun import run_program
-
-    import pulumi_zerotier as zerotier
 
     with record.open("rb") as fh:
         declared = pickle.load(fh)
@@ -175,7 +173,9 @@ def child_determinism(nodes: int) -> dict[str, Any]:
     first, second = _program_run(nodes)[0], _program_run(nodes)[0]
 
     def canon(run: Any) -> list[str]:
-        return sorted(json.dumps([r.type, r.name, r.raw, sorted(r.dependencies)], sort_keys=True) for r in run.resources)
+        return sorted(
+            json.dumps([r.type, r.name, r.raw, sorted(r.dependencies)], sort_keys=True) for r in run.resources
+        )
 
     return {"identical": canon(first) == canon(second), "resources": len(first.resources)}
 
@@ -230,10 +230,7 @@ def main() -> None:
             )
     if len(rows) > 1:
         (n0, p0, f0), (n1, p1, f1) = rows[0], rows[-1]
-        print(
-            f"growth {n0}->{n1} nodes: program x{p1 / p0:.1f}, floor x{f1 / f0:.1f} "
-            f"(nodes x{n1 / n0:.0f})"
-        )
+        print(f"growth {n0}->{n1} nodes: program x{p1 / p0:.1f}, floor x{f1 / f0:.1f} (nodes x{n1 / n0:.0f})")
     largest = max(args.sizes)
     same = run_child("determinism", str(largest))
     print(f"determinism at {largest} nodes: two evaluations declare byte-identical inputs: {same['identical']}")

@@ -9,8 +9,8 @@ raised together as one :class:`ConfigError` before anything is declared.
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, cast
@@ -29,8 +29,8 @@ from .spec import (
     NodeSpec,
     Pool,
     PortRule,
-    Proxy,
     ProvisionSpec,
+    Proxy,
     RemoteHead,
     Role,
     SourceNet,
@@ -252,7 +252,7 @@ def _parse_network(value: Any, problems: Problems) -> NetworkSpec | None:
             problems.add(
                 key("network.networkId"),
                 f"{raw.get('networkId')!r} is not a ZeroTier network ID",
-                "use the 16 hex digits shown in ZeroTier Central (e.g. 8056c2e21c1930be), or remove it to create a network",
+                "use the 16 hex digits ZeroTier Central shows (e.g. 8056c2e21c1930be), or remove it to create one",
             )
             network_id = None
     manage = _bool(raw.get("manage"), key("network.manage"), problems, default=True)
@@ -360,10 +360,9 @@ def _parse_ssh(value: Any, problems: Problems) -> SshDefaults:
     _unknown_fields(raw, ("user", "port", "proxy"), lambda f: key(f"ssh.{f}"), problems)
     user = raw.get("user")
     if user is not None:
-        if not isinstance(user, str) or (why := v.check_user(user)):
-            problems.add(
-                key("ssh.user"), why if isinstance(user, str) else "must be text", "use a plain login name, e.g. ubuntu"
-            )
+        why = v.check_user(user) if isinstance(user, str) else "must be text"
+        if why:
+            problems.add(key("ssh.user"), why, "use a plain login name, e.g. ubuntu")
             user = None
     port = _int(raw.get("port"), key("ssh.port"), problems, low=1, high=65535, default=22)
     proxy, proxy_is_head = _parse_proxy(raw.get("proxy"), lambda f: key(f"ssh.proxy{f}"), problems)
@@ -456,6 +455,8 @@ def parse_node(raw: Any, key_of: KeyOf, ssh: SshDefaults, problems: Problems) ->
         proxy, proxy_is_head = ssh.proxy, ssh.proxy_is_head
     if len(problems.items) != before:
         return None
+    assert host is not None  # checked above
+    assert user is not None
     node = NodeSpec(
         name=str(name),
         role=cast(Role, role),
@@ -484,7 +485,8 @@ def _resolve_head_proxies(parsed: list[tuple[NodeSpec, bool]], problems: Problem
                     "give the jump host as a mapping with host, user and port",
                 )
             else:
-                node = replace(node, proxy=Proxy(head.host, head.user, head.port))
+                nodes.append(replace(node, proxy=Proxy(head.host, head.user, head.port)))
+                continue
         nodes.append(node)
     return tuple(nodes)
 
@@ -544,7 +546,7 @@ def _parse_devices(value: Any, problems: Problems) -> tuple[DeviceSpec, ...]:
         if not isinstance(raw, Mapping):
             problems.add(k, "must be a mapping", "write name and address keys")
             continue
-        _unknown_fields(raw, ("name", "address", "ip", "description"), lambda f, k=k: f"{k}.{f}", problems)
+        _unknown_fields(raw, ("name", "address", "ip", "description"), _prefixed(k), problems)
         name, address = raw.get("name"), str(raw.get("address", "")).strip().lower()
         ok = True
         if not isinstance(name, str) or not v.DNS_LABEL.match(name):
@@ -573,6 +575,10 @@ def _parse_devices(value: Any, problems: Problems) -> tuple[DeviceSpec, ...]:
                 )
             )
     return tuple(devices)
+
+
+def _prefixed(prefix: str) -> KeyOf:
+    return lambda field: f"{prefix}.{field}"
 
 
 def _parse_remote_head(value: Any, problems: Problems) -> RemoteHead | None:
@@ -656,6 +662,23 @@ def _parse_firewall(value: Any, problems: Problems) -> FirewallSpec:
         )
     cluster_raw = raw.get("clusterPorts", "all")
     cluster_ports = None if cluster_raw == "all" else _rules(cluster_raw, key("firewall.clusterPorts"), problems)
+    for i, rule in enumerate(cluster_ports or ()):
+        if (
+            isinstance(cluster_raw, list)
+            and len(cluster_raw) == len(cluster_ports or ())
+            and any(net.version != 4 for net in rule.sources)
+        ):
+            problems.add(
+                key(f"firewall.clusterPorts[{i}].from"),
+                "lists an IPv6 network, but the overlay (network.cidr) is IPv4",
+                "list overlay ranges such as 10.147.17.0/28, or open the port in firewall.openings instead",
+            )
+    if integrate is not None and integrate.chain == table:
+        problems.add(
+            key("firewall.table"),
+            f"names the program's chain {table!r}, which is also firewall.integrate.chain",
+            "choose another name for the program's chain, e.g. zerotier_cluster",
+        )
     openings_raw = _mapping(raw.get("openings"), "firewall.openings", problems, required=False) or {}
     _unknown_fields(openings_raw, ROLES, lambda f: key(f"firewall.openings.{f}"), problems)
     openings = tuple(
@@ -840,6 +863,6 @@ def _check_lockout(spec: ClusterSpec, problems: Problems) -> None:
         if node.proxy is None:
             problems.add(
                 f"{node.origin}.proxy",
-                f"{node.name} is reached directly over SSH, so computeSsh head-and-overlay would lock the program out of it",
+                f"{node.name} is reached directly, so computeSsh head-and-overlay would lock the program out of it",
                 f"route compute nodes through the head (set {key('ssh.proxy')}: head), or use computeSsh: anywhere",
             )

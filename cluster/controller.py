@@ -89,7 +89,7 @@ class CentralController:
         description: str,
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> pulumi.Resource:
-        return zerotier.Member(
+        member: pulumi.Resource = zerotier.Member(
             f"{self.prefix}-{name}-member",
             network_id=network_id,
             member_id=member_id,
@@ -102,3 +102,4 @@ class CentralController:
             ip_assignments=[str(ip)],
             opts=self._opts(depends_on=list(depends_on)),
         )
+        return member

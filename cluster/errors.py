@@ -30,5 +30,6 @@ class ConfigError(ValueError):
         head = f"{count} configuration problem{'s' if count != 1 else ''}:"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
 
-    def keys(self) -> list[str]:
+    def locations(self) -> list[str]:
+        """The config keys (or file paths) of every problem."""
         return [p.key for p in self.problems]

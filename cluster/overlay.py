@@ -86,9 +86,9 @@ class Overlay(pulumi.ComponentResource):
         self.name = name
         self.plan: Plan = build_plan(spec)
         self.controller: Controller = CentralController(name, self, central_token)
-        self.network_id = network_id if network_id is not None else self.controller.network(spec.network)  # type: ignore[assignment]
-        if not isinstance(self.network_id, pulumi.Output):
-            self.network_id = pulumi.Output.from_input(self.network_id)
+        self.network_id = (
+            pulumi.Output.from_input(network_id) if network_id is not None else self.controller.network(spec.network)
+        )
 
         self.nodes = {n.node.name: self._node_chain(n, ssh_private_key) for n in self.plan.nodes}
         self._verify()

@@ -102,8 +102,8 @@ def build_plan(spec: ClusterSpec) -> Plan:
             StepScript(
                 "join",
                 node.name,
-                common
-                + (
+                (
+                    *common,
                     ("ZTC_NETWORK_ID", network_id),
                     ("ZTC_OVERLAY_IP", str(ip)),
                     ("ZTC_OVERLAY_PREFIX", str(spec.network.cidr.prefixlen)),
@@ -120,15 +120,15 @@ def build_plan(spec: ClusterSpec) -> Plan:
             StepScript(
                 "hosts",
                 node.name,
-                common + (("ZTC_HOSTS_TAG", spec.network.name), ("ZTC_HOSTS_BLOCK", hosts_block)),
+                (*common, ("ZTC_HOSTS_TAG", spec.network.name), ("ZTC_HOSTS_BLOCK", hosts_block)),
             )
         )
         steps.append(
             StepScript(
                 "verify",
                 node.name,
-                common
-                + (
+                (
+                    *common,
                     ("ZTC_ROLE", node.role),
                     ("ZTC_TARGETS", head_targets if node.role == "head" else compute_targets),
                     ("ZTC_VERIFY_TIMEOUT", str(prov.verify_timeout)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from ipaddress import ip_network
+from ipaddress import IPv4Address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,7 @@ def central_token() -> pulumi.Output[str]:
             Problem(
                 TOKEN_KEY,
                 "is not set, so the program cannot reach ZeroTier Central",
-                f"run `pulumi config set --secret {TOKEN_KEY} <API token from my.zerotier.com>` "
-                f"or export {TOKEN_ENV}",
+                f"run `pulumi config set --secret {TOKEN_KEY} <API token from my.zerotier.com>` or export {TOKEN_ENV}",
             )
         ]
     )
@@ -134,8 +133,8 @@ def check_owner(spec: ClusterSpec, owner: Mapping[str, Any]) -> str:
         )
     pool = owner.get("pool")
     if pool and net.pool is None:
-        start, end = ip_network(pool["start"] + "/32"), ip_network(pool["end"] + "/32")
-        if net.address_slice.network_address <= end.network_address and start.network_address <= net.address_slice.broadcast_address:
+        start, end = IPv4Address(pool["start"]), IPv4Address(pool["end"])
+        if net.address_slice.network_address <= end and start <= net.address_slice.broadcast_address:
             problems.append(
                 Problem(
                     f"{NAMESPACE}:network.slice",

@@ -32,7 +32,9 @@ def address_table(plan: Plan) -> str:
         how = "pinned (ip)" if a.kind == "pinned" else "automatic"
         rows.append((device.name, "device", f"zerotier {device.address}", str(a.ip), how))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1] + "\n" for row in rows)
+    return "".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1] + "\n" for row in rows
+    )
 
 
 def summary(plan: Plan) -> str:

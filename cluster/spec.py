@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Network
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 if TYPE_CHECKING:
     import pulumi
@@ -20,10 +20,10 @@ Role = Literal["head", "compute"]
 ROLES: tuple[Role, ...] = ("head", "compute")
 
 #: A connection value: a literal, or an Output of another resource (never inspected by the core).
-Deferrable = Union[str, "pulumi.Output[str]"]
+Deferrable: TypeAlias = "str | pulumi.Output[str]"
 
 #: Where a node's SSH sessions may come from, as seen by the node.
-SourceNet = Union[IPv4Network, IPv6Network]
+SourceNet: TypeAlias = IPv4Network | IPv6Network
 
 FirewallMode = Literal["enforce", "integrate", "off"]
 ComputeSsh = Literal["anywhere", "head-and-overlay"]
@@ -178,7 +178,9 @@ class ProvisionSpec:
     installer_url: str = "https://install.zerotier.com/"
     #: OpenPGP fingerprint of ZeroTier's release signing key (contact@zerotier.com).
     signing_key_fingerprint: str = "74A5E9C458E1A431F1DA57A71657198823E52A61"
-    signing_key_url: str = "https://raw.githubusercontent.com/zerotier/ZeroTierOne/master/doc/contact%40zerotier.com.gpg"
+    signing_key_url: str = (
+        "https://raw.githubusercontent.com/zerotier/ZeroTierOne/master/doc/contact%40zerotier.com.gpg"
+    )
 
 
 @dataclass(frozen=True)

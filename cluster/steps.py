@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal, TypeAlias
 
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 Step = Literal["install", "join", "firewall", "hosts", "verify"]
@@ -48,7 +48,7 @@ class Pending:
         return f"<{self.name}: known once pulumi up has created it>"
 
 
-ParamValue = Union[str, Pending]
+ParamValue: TypeAlias = str | Pending
 
 
 @cache
@@ -89,7 +89,6 @@ class StepScript:
             "# runs as: /bin/sh -s -- create|update|delete",
         ]
         for name, value in self.params:
-            if isinstance(value, Pending):
-                value = (known or {}).get(value.name, value.placeholder)
-            lines.append(f"{name}={shlex.quote(value)}")
+            text = (known or {}).get(value.name, value.placeholder) if isinstance(value, Pending) else value
+            lines.append(f"{name}={shlex.quote(text)}")
         return "\n".join(lines) + "\n" + _body("lib") + _body(self.step)

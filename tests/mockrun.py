@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime import settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 #: How a secret travels on the wire: {SIG_KEY: SECRET_SIG, "value": ...} (pulumi.runtime.rpc).
@@ -65,9 +64,7 @@ class Declared:
 
 def _has_secret(value: Any) -> bool:
     if isinstance(value, dict):
-        return value.get(SIG_KEY) == SECRET_SIG or any(
-            _has_secret(v) for v in value.values()
-        )
+        return value.get(SIG_KEY) == SECRET_SIG or any(_has_secret(v) for v in value.values())
     if isinstance(value, list):
         return any(_has_secret(v) for v in value)
     return False

@@ -68,7 +68,9 @@ def test_appending_a_node_moves_nobody(layout: tuple[NetworkSpec, list[str]], ne
 
 @settings(max_examples=200, deadline=None)
 @given(layouts(), st.data())
-def test_removing_a_node_moves_nobody_at_its_first_choice(layout: tuple[NetworkSpec, list[str]], data: st.DataObject) -> None:
+def test_removing_a_node_moves_nobody_at_its_first_choice(
+    layout: tuple[NetworkSpec, list[str]], data: st.DataObject
+) -> None:
     network, names = layout
     assume(len(names) >= 3)
     gone = data.draw(st.sampled_from(names[1:]))

@@ -78,24 +78,52 @@ def test_pulumi_dev_yaml_is_valid() -> None:
         (config(**{"network.pool.end": "10.147.17.100"}), "zerotier-cluster:network.pool", "after end"),
         (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.18.7"}}), "zerotier-cluster:nodes[1].ip", "outside"),
         (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.17.210"}}), "zerotier-cluster:nodes[1].ip", "pool"),
-        (config(**{"nodes.2": {**BASE["nodes"][2], "ip": "10.147.17.1"}}), "zerotier-cluster:nodes[2].ip", "already used"),
-        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute-01"}}), "zerotier-cluster:nodes[2].name", "already used"),
-        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "Compute-01"}}), "zerotier-cluster:nodes[2].name", "already used"),
-        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute_02"}}), "zerotier-cluster:nodes[2].name", "DNS label"),
-        (config(**{"nodes.2": {**BASE["nodes"][2], "name": "-compute"}}), "zerotier-cluster:nodes[2].name", "DNS label"),
+        (
+            config(**{"nodes.2": {**BASE["nodes"][2], "ip": "10.147.17.1"}}),
+            "zerotier-cluster:nodes[2].ip",
+            "already used",
+        ),
+        (
+            config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute-01"}}),
+            "zerotier-cluster:nodes[2].name",
+            "already used",
+        ),
+        (
+            config(**{"nodes.2": {**BASE["nodes"][2], "name": "Compute-01"}}),
+            "zerotier-cluster:nodes[2].name",
+            "already used",
+        ),
+        (
+            config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute_02"}}),
+            "zerotier-cluster:nodes[2].name",
+            "DNS label",
+        ),
+        (
+            config(**{"nodes.2": {**BASE["nodes"][2], "name": "-compute"}}),
+            "zerotier-cluster:nodes[2].name",
+            "DNS label",
+        ),
         (config(**{"nodes.0": {**BASE["nodes"][0], "role": "compute"}}), "zerotier-cluster:nodes", "no head"),
         (config(**{"nodes.2": {**BASE["nodes"][2], "role": "head"}}), "zerotier-cluster:nodes[2].role", "second head"),
         (config(**{"nodes.2": {**BASE["nodes"][2], "role": "login"}}), "zerotier-cluster:nodes[2].role", "not a role"),
         (config(**{"nodes.1": {**BASE["nodes"][1], "host": "h; reboot"}}), "zerotier-cluster:nodes[1].host", "shell"),
         (config(**{"nodes.1": {**BASE["nodes"][1], "host": "$(id)"}}), "zerotier-cluster:nodes[1].host", "shell"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "host": "-oProxyCommand=x"}}), "zerotier-cluster:nodes[1].host", "option"),
+        (
+            config(**{"nodes.1": {**BASE["nodes"][1], "host": "-oProxyCommand=x"}}),
+            "zerotier-cluster:nodes[1].host",
+            "option",
+        ),
         (config(**{"nodes.1": {**BASE["nodes"][1], "user": "rocky`id`"}}), "zerotier-cluster:nodes[1].user", "shell"),
         (config(**{"ssh.user": "ubuntu && id"}), "zerotier-cluster:ssh.user", "shell"),
         (config(**{"network.networkId": "8056c2e21c1930b"}), "zerotier-cluster:network.networkId", "network ID"),
         (config(**{"network.networkId": "zz56c2e21c1930be"}), "zerotier-cluster:network.networkId", "network ID"),
         (
             config(
-                **{"network.cidr": "10.147.17.0/29", "network.pool": DELETE, "nodes.0": {**BASE["nodes"][0], "ip": DELETE}},
+                **{
+                    "network.cidr": "10.147.17.0/29",
+                    "network.pool": DELETE,
+                    "nodes.0": {**BASE["nodes"][0], "ip": DELETE},
+                },
                 nodes=BASE["nodes"][:1] + [{"name": f"c{i}", "host": f"10.0.0.{i}"} for i in range(6)],
             ),
             "zerotier-cluster:nodes",
@@ -107,13 +135,17 @@ def test_pulumi_dev_yaml_is_valid() -> None:
         (config(**{"nodes.1": {**BASE["nodes"][1], "adress": "x"}}), "zerotier-cluster:nodes[1].adress", "recognised"),
         (config(**{"zerotierVersion": "latest"}), "zerotier-cluster:zerotierVersion", "version"),
         (config(**{"joinTimeout": 0}), "zerotier-cluster:joinTimeout", "range"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "hostKey": "ssh-ed25519 not base64!"}}), "zerotier-cluster:nodes[1].hostKey", "host key"),
+        (
+            config(**{"nodes.1": {**BASE["nodes"][1], "hostKey": "ssh-ed25519 not base64!"}}),
+            "zerotier-cluster:nodes[1].hostKey",
+            "host key",
+        ),
     ],
 )
 def test_bad_input_names_the_key_and_the_fix(raw: dict[str, Any], key: str, words: str) -> None:
     err = problems(raw)
     matching = [p for p in err.problems if p.key == key]
-    assert matching, f"expected a problem at {key}, got {err.keys()}"
+    assert matching, f"expected a problem at {key}, got {err.locations()}"
     assert any(words.lower() in (p.message + p.fix).lower() for p in matching), matching
     assert all(p.fix for p in err.problems)
     assert key in str(err) and "fix:" in str(err)
@@ -127,35 +159,42 @@ def test_every_problem_is_reported_at_once() -> None:
             "network.networkId": "nope",
         }
     )
-    assert {"zerotier-cluster:nodes[1].host", "zerotier-cluster:nodes[2].role", "zerotier-cluster:network.networkId"} <= set(
-        problems(raw).keys()
-    )
+    assert {
+        "zerotier-cluster:nodes[1].host",
+        "zerotier-cluster:nodes[2].role",
+        "zerotier-cluster:network.networkId",
+    } <= set(problems(raw).locations())
 
 
 def test_compute_ssh_restricted_to_the_head_needs_a_path_through_the_head() -> None:
     raw = config(firewall={"computeSsh": "head-and-overlay"})
-    keys = problems(raw).keys()
+    keys = problems(raw).locations()
     assert "zerotier-cluster:firewall.headAddresses" in keys
     assert "zerotier-cluster:nodes[1].proxy" in keys
-    fixed = config(firewall={"computeSsh": "head-and-overlay", "headAddresses": ["192.168.10.1"]}, ssh={"user": "ubuntu", "proxy": "head"})
+    fixed = config(
+        firewall={"computeSsh": "head-and-overlay", "headAddresses": ["192.168.10.1"]},
+        ssh={"user": "ubuntu", "proxy": "head"},
+    )
     spec = parse_cluster(fixed, base_dir=ROOT)
     assert spec.nodes[1].proxy is not None and spec.nodes[1].proxy.host == "203.0.113.10"
     assert spec.nodes[0].proxy is None, "the head is not its own jump host"
 
 
 def test_devices_are_checked_like_nodes() -> None:
-    assert "zerotier-cluster:devices[0].address" in problems(config(devices=[{"name": "alice", "address": "xyz"}])).keys()
+    assert (
+        "zerotier-cluster:devices[0].address" in problems(config(devices=[{"name": "alice", "address": "xyz"}])).locations()
+    )
     clash = config(devices=[{"name": "head", "address": "0123456789"}])
-    assert "zerotier-cluster:devices[0].name" in problems(clash).keys()
+    assert "zerotier-cluster:devices[0].name" in problems(clash).locations()
     pinned = config(devices=[{"name": "alice", "address": "0123456789", "ip": "10.147.17.1"}])
-    assert "zerotier-cluster:devices[0].ip" in problems(pinned).keys()
+    assert "zerotier-cluster:devices[0].ip" in problems(pinned).locations()
 
 
 def test_slice_must_sit_inside_the_cidr_and_outside_the_pool() -> None:
-    assert "zerotier-cluster:network.slice" in problems(config(**{"network.slice": "10.147.18.0/26"})).keys()
-    assert "zerotier-cluster:network.slice" in problems(config(**{"network.slice": "10.147.17.192/26"})).keys()
+    assert "zerotier-cluster:network.slice" in problems(config(**{"network.slice": "10.147.18.0/26"})).locations()
+    assert "zerotier-cluster:network.slice" in problems(config(**{"network.slice": "10.147.17.192/26"})).locations()
     pinned_outside = config(**{"network.slice": "10.147.17.64/26"})
-    assert "zerotier-cluster:nodes[0].ip" in problems(pinned_outside).keys()
+    assert "zerotier-cluster:nodes[0].ip" in problems(pinned_outside).locations()
 
 
 def test_remote_head_replaces_the_local_head() -> None:
@@ -168,4 +207,4 @@ def test_remote_head_replaces_the_local_head() -> None:
     assert spec.head is None and spec.remote_head is not None
     bad = copy.deepcopy(raw)
     bad["nodes"].append({"name": "head2", "role": "head", "host": "198.51.100.21"})
-    assert "zerotier-cluster:nodes[1].role" in problems(bad).keys()
+    assert "zerotier-cluster:nodes[1].role" in problems(bad).locations()

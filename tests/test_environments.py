@@ -71,8 +71,14 @@ def test_the_head_admits_the_cloud_slice_and_the_cloud_nodes_admit_onprem(onprem
 @pytest.mark.parametrize(
     ("override", "key"),
     [
-        ({"name": "chpc-overlay", "cidr": "10.147.17.0/24", "slice": "10.147.17.64/26", "fromStack": OWNER}, "network.slice"),
-        ({"name": "chpc-overlay", "cidr": "10.147.16.0/23", "slice": "10.147.17.128/26", "fromStack": OWNER}, "network.cidr"),
+        (
+            {"name": "chpc-overlay", "cidr": "10.147.17.0/24", "slice": "10.147.17.64/26", "fromStack": OWNER},
+            "network.slice",
+        ),
+        (
+            {"name": "chpc-overlay", "cidr": "10.147.16.0/23", "slice": "10.147.17.128/26", "fromStack": OWNER},
+            "network.cidr",
+        ),
     ],
 )
 def test_a_cloud_stack_that_would_collide_with_the_owner_is_refused(onprem: Run, override: dict, key: str) -> None:
@@ -99,7 +105,7 @@ def test_devices_get_authorized_members_with_stable_addresses_and_no_provisionin
 
 def test_adding_a_device_moves_no_node(onprem: Run) -> None:
     config, secrets = stack_file_config("onprem")
-    devices = json.loads(config["zerotier-cluster:devices"]) + [{"name": "carol-laptop", "address": "cafe000001"}]
+    devices = [*json.loads(config["zerotier-cluster:devices"]), {"name": "carol-laptop", "address": "cafe000001"}]
     more = run_program({**config, "zerotier-cluster:devices": json.dumps(devices)}, secrets, stack="onprem")
     assert {n: v["ip"] for n, v in more.outputs["nodes"].items()} == {
         n: v["ip"] for n, v in onprem.outputs["nodes"].items()
@@ -158,7 +164,10 @@ compute:
     ("text", "key"),
     [
         ("head: [oops", "hosts.yaml"),
-        ("head:\n  hosts:\n    h1: {ansible_host: 192.0.2.1}\n    h2: {ansible_host: 'x; reboot'}\n", "hosts.yaml: head.hosts.h2.ansible_host"),
+        (
+            "head:\n  hosts:\n    h1: {ansible_host: 192.0.2.1}\n    h2: {ansible_host: 'x; reboot'}\n",
+            "hosts.yaml: head.hosts.h2.ansible_host",
+        ),
         ("head:\n  hosts:\n    h1:\ncompute:\n  hosts:\n    h1:\n", "hosts.yaml: compute.hosts.h1"),
         ("head:\n  hosts:\n    h1:\ncompute:\n  hosts:\n    c[1:x]:\n", "hosts.yaml: compute.hosts.c[1:x]"),
         ("head:\n  hosts:\n    h1: {ansible_port: seventy}\n", "hosts.yaml: head.hosts.h1.ansible_port"),
@@ -169,7 +178,7 @@ def test_inventory_errors_name_the_file_the_host_and_the_key(tmp_path: Path, tex
     write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
         parse_cluster(inventory_config(tmp_path / "hosts.yaml"), base_dir=tmp_path)
-    assert any(p.key.startswith(key) for p in err.value.problems), err.value.keys()
+    assert any(p.key.startswith(key) for p in err.value.problems), err.value.locations()
 
 
 def test_missing_inventory_file(tmp_path: Path) -> None:

@@ -235,7 +235,9 @@ def test_using_a_network_without_managing_it_declares_no_network() -> None:
 def test_token_from_the_environment_is_still_a_secret() -> None:
     config, secrets = stack_file_config("dev")
     del config["zerotier:zerotierCentralToken"]
-    run = run_program(config, [s for s in secrets if s.startswith("zerotier-cluster")], env={"ZEROTIER_CENTRAL_TOKEN": "tok-env"})
+    run = run_program(
+        config, [s for s in secrets if s.startswith("zerotier-cluster")], env={"ZEROTIER_CENTRAL_TOKEN": "tok-env"}
+    )
     provider = run.of_type(PROVIDER)[0]
     assert provider.inputs["zerotierCentralToken"] == "tok-env"
     assert provider.secret_fields() == {"zerotierCentralToken"}
