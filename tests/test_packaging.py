@@ -130,8 +130,8 @@ def test_classes_tokens_and_wire_names(cls: str) -> None:
 
 
 def test_outputs_and_secret_outputs() -> None:
-    assert isinstance(getattr(zerotier.Network, "network_id"), property)
-    assert isinstance(getattr(zerotier.Identity, "private_key"), property)
+    assert isinstance(zerotier.Network.network_id, property)
+    assert isinstance(zerotier.Identity.private_key, property)
 
     def program() -> None:
         zerotier.Identity("id")
