@@ -10,6 +10,7 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LC_ALL=C
 export PATH LC_ALL
 
+# shellcheck disable=SC2034  # (again: composed, the line above is not the file's first command)
 ZTC_STATE_DIR=/var/lib/zerotier-cluster
 ZTC_UID=$(id -u)
 
@@ -25,6 +26,7 @@ ztc_die() {
 
 # Runs a command as root: directly when we are root, else through sudo that
 # must not ask for a password (there is nobody to type it).
+# shellcheck disable=SC2317  # each step calls only some helpers
 ztc_root() {
     if [ "$ZTC_UID" -eq 0 ]; then
         "$@"
@@ -34,6 +36,7 @@ ztc_root() {
 }
 
 # Fails early, and clearly, when this login cannot become root without a password.
+# shellcheck disable=SC2317  # each step calls only some helpers
 ztc_require_root() {
     [ "$ZTC_UID" -eq 0 ] && return 0
     command -v sudo >/dev/null 2>&1 ||
@@ -44,6 +47,7 @@ ztc_require_root() {
 }
 
 # Writes stdin to a root-owned file atomically (temp file in the same directory, then rename).
+# shellcheck disable=SC2317  # each step calls only some helpers
 ztc_write_file() {
     _path=$1
     _mode=$2
@@ -54,6 +58,59 @@ ztc_write_file() {
         ztc_root rm -f "$_tmp"
         ztc_die "could not write $_path"
     fi
+}
+
+# Fails with a clear message unless $2 is one line matching the extended regex $3.
+# $1 names the value for the message ("network id", "ZTC_OVERLAY_IP", ...).
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_check() {
+    case $2 in *'
+'*) ztc_die "$1 must be one line, got: $2" ;; esac
+    printf '%s\n' "$2" | grep -Eqx -- "$3" || ztc_die "$1 is not valid: '$2'"
+}
+
+# A private temporary directory in $ZTC_TMP, removed however the step ends.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_tmpdir() {
+    [ -n "${ZTC_TMP:-}" ] && [ -d "$ZTC_TMP" ] && return 0
+    ZTC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ztc.XXXXXX") || ztc_die "could not create a temporary directory"
+    trap 'rm -rf "$ZTC_TMP"' EXIT
+    trap 'exit 1' HUP INT TERM
+}
+
+# Makes the root-owned file $1 (mode $2) hold exactly stdin, only if it differs.
+# Returns 0 when it wrote, 1 when the file already had that content. Replaces
+# the file atomically; when that is impossible because the file is a mount
+# point (/etc/hosts in containers: rename fails with EBUSY) it rewrites it in place.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_sync_file() {
+    _sf_new=$(mktemp "${TMPDIR:-/tmp}/ztc.XXXXXX") || ztc_die "could not create a temporary file"
+    cat >"$_sf_new"
+    if ztc_root cmp -s "$_sf_new" "$1" 2>/dev/null; then
+        rm -f "$_sf_new"
+        return 1
+    fi
+    ztc_root mkdir -p "$(dirname "$1")"
+    _sf_tmp=$(ztc_root mktemp "$(dirname "$1")/.ztc.XXXXXX") || ztc_die "could not write next to $1"
+    if ztc_root cp "$_sf_new" "$_sf_tmp" && ztc_root chmod "$2" "$_sf_tmp"; then
+        if ! ztc_root mv -f "$_sf_tmp" "$1" 2>/dev/null; then
+            ztc_root rm -f "$_sf_tmp"
+            ztc_log "$1 cannot be replaced (a mount point?); rewriting it in place"
+            ztc_root cp "$_sf_new" "$1" || { rm -f "$_sf_new"; ztc_die "could not write $1"; }
+        fi
+    else
+        ztc_root rm -f "$_sf_tmp"
+        rm -f "$_sf_new"
+        ztc_die "could not write $1"
+    fi
+    rm -f "$_sf_new"
+    return 0
+}
+
+# Seconds since the epoch (GNU, busybox and BSD date all know %s).
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_now() {
+    date +%s
 }
 
 # Dispatches the action from the command line (/bin/sh -s -- create|update|delete)

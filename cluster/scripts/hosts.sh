@@ -1,0 +1,98 @@
+#!/bin/sh
+# hosts: keeps the cluster's managed block in /etc/hosts.
+#
+# Parameters: ZTC_HOSTS_TAG (the network name in the markers) and
+# ZTC_HOSTS_BLOCK (the whole block, BEGIN and END marker lines included).
+# create/update: put the block in place of the block with the same markers
+# (or append it), every other line untouched; no write when nothing changes.
+# delete: remove exactly that block.
+# /etc/hosts is replaced atomically, or rewritten in place where it is a bind
+# mount (containers), see ztc_sync_file.
+# Composed after the parameters and lib.sh (see cluster/steps.py); read alone, shellcheck
+# cannot see them or the ztc_run that calls step_*:
+# shellcheck disable=SC2034,SC2153,SC2154,SC2317
+
+ZTC_STEP=hosts
+ZTC_HOSTS_FILE=/etc/hosts
+
+hosts_check_params() {
+    ztc_check "ZTC_HOSTS_TAG (network name)" "$ZTC_HOSTS_TAG" '[A-Za-z0-9][A-Za-z0-9_.-]*'
+    HOSTS_BEGIN="# BEGIN zerotier-cluster $ZTC_HOSTS_TAG"
+    HOSTS_END="# END zerotier-cluster $ZTC_HOSTS_TAG"
+    _first=$(printf '%s\n' "$ZTC_HOSTS_BLOCK" | sed -n '1p')
+    _last=$(printf '%s' "$ZTC_HOSTS_BLOCK" | sed -n '$p')
+    case $_first in
+        "$HOSTS_BEGIN" | "$HOSTS_BEGIN "*) ;;
+        *) ztc_die "ZTC_HOSTS_BLOCK must start with the line '$HOSTS_BEGIN ...', got '$_first'" ;;
+    esac
+    [ "$_last" = "$HOSTS_END" ] || ztc_die "ZTC_HOSTS_BLOCK must end with the line '$HOSTS_END', got '$_last'"
+}
+
+# Prints /etc/hosts with the managed block replaced by the file $1 (or dropped
+# when $1 is empty). A block missing from the file is appended. Exits 3 when a
+# BEGIN marker has no END marker: the file is then left for a person to fix.
+hosts_render() {
+    ztc_root cat "$ZTC_HOSTS_FILE" | HB="$HOSTS_BEGIN" HE="$HOSTS_END" awk -v blockfile="$1" '
+        function put_block(  line) {
+            if (blockfile == "" || done) return
+            while ((getline line < blockfile) > 0) print line
+            close(blockfile)
+            done = 1
+        }
+        BEGIN { b = ENVIRON["HB"]; e = ENVIRON["HE"] }
+        inside {
+            if ($0 == e) inside = 0
+            next
+        }
+        $0 == b || index($0, b " ") == 1 { inside = 1; put_block(); next }
+        { print }
+        END {
+            if (inside) exit 3
+            put_block()
+        }
+    '
+}
+
+hosts_apply() {
+    # $1: the block file, or empty to remove the block.
+    ztc_tmpdir
+    [ -f "$ZTC_HOSTS_FILE" ] || ztc_die "$ZTC_HOSTS_FILE does not exist on $(uname -n)"
+    if ! hosts_render "$1" >"$ZTC_TMP/hosts"; then
+        ztc_die "$ZTC_HOSTS_FILE has a line '$HOSTS_BEGIN' without the matching '$HOSTS_END'; fix the file by hand (nothing was changed)"
+    fi
+    ztc_sync_file "$ZTC_HOSTS_FILE" 644 <"$ZTC_TMP/hosts"
+}
+
+step_create() {
+    hosts_check_params
+    ztc_require_root
+    ztc_tmpdir
+    printf '%s\n' "$ZTC_HOSTS_BLOCK" | sed '/^$/d' >"$ZTC_TMP/block"
+    _block=$ZTC_TMP/block
+    _count=$(($(grep -c . "$_block") - 2))
+    if hosts_apply "$_block"; then
+        ztc_log "wrote the $ZTC_HOSTS_TAG block ($_count names) into $ZTC_HOSTS_FILE"
+        echo "hosts: $ZTC_HOSTS_FILE updated ($_count names)"
+    else
+        ztc_log "$ZTC_HOSTS_FILE already has the current $ZTC_HOSTS_TAG block; nothing changed"
+        echo "hosts: $ZTC_HOSTS_FILE unchanged ($_count names)"
+    fi
+}
+
+step_update() {
+    step_create
+}
+
+step_delete() {
+    hosts_check_params
+    ztc_require_root
+    if hosts_apply ""; then
+        ztc_log "removed the $ZTC_HOSTS_TAG block from $ZTC_HOSTS_FILE"
+        echo "hosts: block removed from $ZTC_HOSTS_FILE"
+    else
+        ztc_log "$ZTC_HOSTS_FILE has no $ZTC_HOSTS_TAG block; nothing to remove"
+        echo "hosts: no block in $ZTC_HOSTS_FILE"
+    fi
+}
+
+ztc_run "$@"; exit $?
