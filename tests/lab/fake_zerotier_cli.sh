@@ -1,0 +1,151 @@
+#!/bin/sh
+# TEST STAND-IN for zerotier-cli (ZeroTier One 1.14.1). Not ZeroTier: no daemon,
+# no network. It replays what the real CLI prints, in the real formats (see
+# tests/lab/zerotier_samples/, captured from a real zerotier-one 1.14.1), for a
+# scenario the test writes into /etc/fake-zerotier/scenario (sh variables):
+#   STATUS     status a joined network reaches (OK, ACCESS_DENIED, NOT_FOUND,
+#              REQUESTING_CONFIGURATION, PORT_ERROR, ...)      default OK
+#   ADDRESSES  assignedAddresses once STATUS is OK (space separated CIDRs)
+#   ONLINE     ONLINE / OFFLINE / TUNNELED for `info`           default ONLINE
+#   OK_AFTER   seconds after the join before STATUS applies (REQUESTING_CONFIGURATION until then)
+#   PORT_ERROR portError value                                  default 0 (-1 with PORT_ERROR)
+#   NAME       the network's name once configured
+# The "service" runs while /var/lib/zerotier-one/zerotier-one.port exists.
+# Joined networks live in networks.d/<nwid>.conf (join time, interface name from
+# devicemap at join time, as the real service names the tap when it creates it).
+# Every call is appended to /var/log/fake-zerotier-cli.log.
+set -eu
+HOME_DIR=/var/lib/zerotier-one
+STATUS=OK
+ADDRESSES=
+ONLINE=ONLINE
+OK_AFTER=0
+PORT_ERROR=
+NAME=
+VERSION=1.14.1
+# shellcheck disable=SC1091
+[ -f /etc/fake-zerotier/scenario ] && . /etc/fake-zerotier/scenario
+echo "$*" >>/var/log/fake-zerotier-cli.log 2>/dev/null || true
+
+if [ ! -r "$HOME_DIR/authtoken.secret" ]; then
+    echo "zerotier-cli: authtoken.secret not found or readable in $HOME_DIR (try again as root)"
+    exit 2
+fi
+if [ ! -f "$HOME_DIR/zerotier-one.port" ]; then
+    printf 'Error connecting to the ZeroTier service: connection failed\n\nPlease check that the service is running and that TCP port 9993 can be contacted via 127.0.0.1.\n'
+    exit 1
+fi
+
+json=0
+if [ "${1:-}" = -j ]; then
+    json=1
+    shift
+fi
+address=$(cut -d: -f1 "$HOME_DIR/identity.public")
+
+valid_nwid() {
+    printf '%s\n' "$1" | grep -Eqx '[0-9a-f]{16}' || {
+        echo "invalid network id"
+        exit 2
+    }
+}
+
+# Sets st, addrs, dev, perr, name for network $1.
+network_state() {
+    conf=$HOME_DIR/networks.d/$1.conf
+    joined=$(sed -n 's/^joined=//p' "$conf")
+    dev=$(sed -n 's/^dev=//p' "$conf")
+    st=$STATUS
+    if [ $(($(date +%s) - joined)) -lt "$OK_AFTER" ]; then
+        st=REQUESTING_CONFIGURATION
+    fi
+    addrs=
+    name=
+    perr=0
+    case $st in
+        OK) addrs=$ADDRESSES name=$NAME ;;
+        PORT_ERROR) perr=${PORT_ERROR:--1} ;;
+    esac
+}
+
+network_json() {
+    network_state "$1"
+    printf ' {\n  "allowDNS": false,\n  "allowDefault": false,\n  "allowGlobal": false,\n  "allowManaged": true,\n'
+    if [ -z "$addrs" ]; then
+        printf '  "assignedAddresses": [],\n'
+    else
+        printf '  "assignedAddresses": [\n'
+        # shellcheck disable=SC2086  # one address per line
+        printf '%s\n' $addrs | sed 's/.*/   "&"/; $!s/$/,/'
+        printf '  ],\n'
+    fi
+    printf '  "bridge": false,\n  "broadcastEnabled": %s,\n  "dhcp": false,\n' "$([ "$st" = OK ] && echo true || echo false)"
+    printf '  "dns": {\n   "domain": "",\n   "servers": []\n  },\n'
+    printf '  "id": "%s",\n  "mac": "be:05:5f:0a:20:ba",\n  "mtu": 2800,\n  "multicastSubscriptions": [],\n' "$1"
+    printf '  "name": "%s",\n  "netconfRevision": %s,\n  "nwid": "%s",\n' "$name" "$([ "$st" = OK ] && echo 1 || echo 0)" "$1"
+    printf '  "portDeviceName": "%s",\n  "portError": %s,\n  "routes": [],\n' "$dev" "$perr"
+    printf '  "status": "%s",\n  "type": "PRIVATE"\n }' "$st"
+}
+
+networks() {
+    for conf in "$HOME_DIR"/networks.d/*.conf; do
+        [ -f "$conf" ] || continue
+        basename "$conf" .conf
+    done
+}
+
+case ${1:-} in
+    info)
+        if [ $json = 1 ]; then
+            online=false
+            [ "$ONLINE" = OFFLINE ] || online=true
+            printf '{\n "address": "%s",\n "clock": %s000,\n "config": {\n  "settings": {\n   "primaryPort": 9993\n  }\n },\n "online": %s,\n "tcpFallbackActive": false,\n "version": "%s"\n}\n' \
+                "$address" "$(date +%s)" "$online" "$VERSION"
+        else
+            echo "200 info $address $VERSION $ONLINE"
+        fi
+        ;;
+    join)
+        valid_nwid "${2:-}"
+        mkdir -p "$HOME_DIR/networks.d"
+        if [ ! -f "$HOME_DIR/networks.d/$2.conf" ]; then
+            dev=$(sed -n "s/^$2=//p" "$HOME_DIR/devicemap" 2>/dev/null | head -n 1)
+            [ -n "$dev" ] || dev=zt$(printf '%s' "$2" | cut -c 7-14)
+            printf 'joined=%s\ndev=%s\n' "$(date +%s)" "$dev" >"$HOME_DIR/networks.d/$2.conf"
+        fi
+        if [ $json = 1 ]; then network_json "$2" | tr -d '\n '; else echo "200 join OK"; fi
+        ;;
+    leave)
+        valid_nwid "${2:-}"
+        rm -f "$HOME_DIR/networks.d/$2.conf" "$HOME_DIR/networks.d/$2.local.conf"
+        if [ $json = 1 ]; then printf '{}'; else echo "200 leave OK"; fi
+        ;;
+    listnetworks)
+        if [ $json = 1 ]; then
+            list=$(networks)
+            if [ -z "$list" ]; then
+                echo "[]"
+            else
+                echo "["
+                first=1
+                for nwid in $list; do
+                    [ $first = 1 ] || printf ',\n'
+                    first=0
+                    network_json "$nwid"
+                done
+                printf '\n]\n'
+            fi
+        else
+            echo "200 listnetworks <nwid> <name> <mac> <status> <type> <dev> <ZT assigned ips>"
+            for nwid in $(networks); do
+                network_state "$nwid"
+                shown=$(printf '%s' "$addrs" | tr ' ' ',')
+                echo "200 listnetworks $nwid $name be:05:5f:0a:20:ba $st PRIVATE $dev ${shown:--}"
+            done
+        fi
+        ;;
+    *)
+        echo "zerotier-cli (test stand-in): unsupported command: $*" >&2
+        exit 1
+        ;;
+esac
