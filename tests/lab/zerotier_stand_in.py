@@ -154,7 +154,7 @@ def build_deb(workdir: Path, version: str) -> Path:
 
 
 def build_repo(repo: Path, versions: Sequence[str]) -> Path:
-    """A flat apt repository (``deb [trusted=yes] file:<dir> ./``) of stand-in packages."""
+    """A flat apt repository (``deb [trusted=yes] <url> ./``) of stand-in packages."""
     repo.mkdir(parents=True, exist_ok=True)
     stanzas = []
     for version in versions:
@@ -171,8 +171,8 @@ def build_repo(repo: Path, versions: Sequence[str]) -> Path:
     return repo
 
 
-def installer_script(repo_inside: str) -> str:
-    """What ZeroTier's installer does on Debian, against a local repository (bash, run as root)."""
+def installer_script(repo_url: str) -> str:
+    """What ZeroTier's installer does on Debian, against the test's repository (bash, run as root)."""
     return f"""#!/bin/bash
 # TEST STAND-IN for https://install.zerotier.com (Debian branch): adds the
 # package repository and installs the newest zerotier-one. Like the real one,
@@ -181,7 +181,7 @@ if [ -f /usr/sbin/zerotier-one ]; then
     echo '*** ZeroTier One appears to already be installed.'
     exit 0
 fi
-echo 'deb [trusted=yes] file:{repo_inside} ./' >/etc/apt/sources.list.d/zerotier.list
+echo 'deb [trusted=yes] {repo_url} ./' >/etc/apt/sources.list.d/zerotier.list
 apt-get update -o Dir::Etc::sourcelist=sources.list.d/zerotier.list -o Dir::Etc::sourceparts=- \\
     -o APT::Get::List-Cleanup=0 </dev/null
 apt-get install -y zerotier-one </dev/null

@@ -1,0 +1,283 @@
+"""install.sh (create/update, and the opt-in uninstall on delete) over real SSH on booted systemd nodes.
+
+ZeroTier's own installer and packages cannot be reached here, so a mirror on
+the operator's host serves stand-ins (``tests/lab/zerotier_stand_in.py``): an
+installer that does what ZeroTier's does on Debian (adds the package
+repository, installs the newest zerotier-one), clear-signed with a key made
+for the test; and an apt repository of stand-in ``zerotier-one`` packages
+(1.14.1 and a newer 1.14.2) whose "daemon" only makes an identity and idles.
+Everything install.sh does runs for real: curl, gpg's fingerprint and
+signature checks, apt pinning and holding, dpkg, systemd. The stand-in daemon
+is the ZeroTier boundary: nothing here networks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cluster.spec import ProvisionSpec
+from tests.lab.provision import cluster_config, last_line, run_step, step_text
+from tests.lab.zerotier_stand_in import ZT_HOME, Signer, build_deb, build_repo, installer_script
+
+PORT = 8080
+
+
+@dataclass
+class Mirror:
+    """Where the test's signed installer, key and package repository are served."""
+
+    base: str
+    fingerprint: str
+    web: Path
+
+    def config(self, *, installer: str = "installer.asc", key: str = "key.asc", **settings):
+        urls = {"url": f"{self.base}/{installer}", "keyUrl": f"{self.base}/{key}"}
+        return cluster_config(installer={**urls, "keyFingerprint": self.fingerprint}, **settings)
+
+
+@pytest.fixture
+def mirror(machine_factory, operator, tmp_path) -> Iterator[Mirror]:
+    signer = Signer(machine_factory("signer"))
+    web = tmp_path / "web"
+    base = f"http://{operator.host.ip}:{PORT}"
+    build_repo(web / "repo", ["1.14.1", "1.14.2"])
+    installer = installer_script(f"{base}/repo")
+    (web / "key.asc").write_text(signer.public_key)
+    (web / "installer.asc").write_text(signer.clearsign(installer))
+    (web / "tampered.asc").write_text(
+        signer.clearsign(installer).replace("apt-get install -y zerotier-one", "apt-get install -y zerotier-one; id")
+    )
+    (web / "unsigned.asc").write_text(installer)
+    other = Signer(machine_factory("other-signer"))
+    (web / "other-key.asc").write_text(other.public_key)
+    (web / "other-signed.asc").write_text(other.clearsign(installer))
+    server = operator.host.popen(
+        [sys.executable, "-m", "http.server", str(PORT), "--bind", str(operator.host.ip), "--directory", str(web)],
+        stdout=open(tmp_path / "http.log", "w"),  # noqa: SIM115 - closed with the process
+        stderr=open(tmp_path / "http.err", "w"),  # noqa: SIM115
+    )
+    deadline = time.monotonic() + 10
+    while not operator.host.run(["ss", "-Hltn", f"sport = :{PORT}"]).stdout.strip():
+        assert time.monotonic() < deadline, "the test mirror did not start"
+        time.sleep(0.05)
+    yield Mirror(base, signer.fingerprint, web)
+    server.terminate()
+    server.wait()
+
+
+def _sh(machine, command: str) -> str:
+    return machine.exec(["sh", "-c", command]).stdout
+
+
+def _package(machine) -> str:
+    return _sh(machine, "dpkg-query -W -f '${db:Status-Abbrev}${Version}' zerotier-one 2>/dev/null").strip()
+
+
+def _snapshot(machine) -> dict[str, str]:
+    """What an install that failed early must not have changed: /etc, dpkg's database, ZeroTier's home."""
+    listing = _sh(
+        machine,
+        "find /etc /var/lib/dpkg /usr/sbin /var/lib/zerotier-one /var/lib/zerotier-cluster -xdev"
+        " \\( -type f -o -type l \\) 2>/dev/null | sort",
+    )
+    out = {}
+    for path in listing.split():
+        target = machine.path(path)
+        out[path] = (
+            "-> " + str(target.readlink()) if target.is_symlink() else hashlib.sha256(target.read_bytes()).hexdigest()
+        )
+    return out
+
+
+def _address(machine) -> str:
+    return machine.path(f"{ZT_HOME}/identity.public").read_text().split(":")[0]
+
+
+def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop(machine_factory, operator, mirror):
+    node = machine_factory("inst1", boot=True)
+    config = mirror.config(uninstallOnDestroy=True)
+    stdin = step_text(config, "compute-01", "install")
+
+    r = run_step(operator, node, stdin)
+    assert r.returncode == 0, r.stderr
+    assert f"installer signature verified (key {mirror.fingerprint})" in r.stderr
+    address = last_line(r.stdout)
+    assert len(address) == 10 and address == _address(node)
+    # The installer put the newest (1.14.2) in; the step pinned 1.14.1 and held it ("h").
+    assert _package(node) == "hi 1.14.1"
+    assert _sh(node, "apt-mark showhold").split() == ["zerotier-one"]
+    assert _sh(node, "systemctl is-active zerotier-one; systemctl is-enabled zerotier-one").split() == [
+        "active",
+        "enabled",
+    ]
+    assert not _sh(node, "ls -d /tmp/ztc.* 2>/dev/null")  # the downloads went with the temp dir
+
+    # Second run: nothing to do, nothing changes, same address.
+    before = _snapshot(node)
+    r = run_step(operator, node, stdin, "update")
+    assert r.returncode == 0, r.stderr
+    assert "zerotier-one 1.14.1 is installed and running; nothing to do" in r.stderr
+    assert r.stdout.splitlines() == [address]
+    assert _snapshot(node) == before
+
+    # Stopped (say, by an admin): the step starts it again.
+    node.exec(["systemctl", "stop", "zerotier-one"])
+    r = run_step(operator, node, stdin, "update")
+    assert r.returncode == 0, r.stderr
+    assert "installed but not running; enabling and starting it" in r.stderr
+    assert _sh(node, "systemctl is-active zerotier-one").strip() == "active"
+    assert last_line(r.stdout) == address
+
+    # Destroy with uninstallOnDestroy: nothing runs, the package is purged, the identity stays...
+    secret = node.path(f"{ZT_HOME}/identity.secret").read_bytes()
+    r = run_step(operator, node, stdin, "delete")
+    assert r.returncode == 0, r.stderr
+    assert last_line(r.stdout) == f"install: zerotier-one uninstalled; identity kept in {ZT_HOME}"
+    assert _package(node) in ("", "pn")
+    assert _sh(node, "pgrep -x zerotier-one; systemctl is-active zerotier-one").split() == ["inactive"]
+    assert node.path(f"{ZT_HOME}/identity.secret").read_bytes() == secret
+    r = run_step(operator, node, stdin, "delete")
+    assert r.returncode == 0, r.stderr
+    assert last_line(r.stdout) == "install: not installed"
+
+    # ...so installing again brings the node back with the same ZeroTier address.
+    r = run_step(operator, node, stdin)
+    assert r.returncode == 0, r.stderr
+    assert last_line(r.stdout) == address
+    assert _package(node) == "hi 1.14.1"
+
+
+def test_install_refuses_unverifiable_installers_and_changes_nothing(machine_factory, operator, mirror):
+    node = machine_factory("inst2", boot=True)
+    cases = {
+        "tampered.asc": "is not validly signed by key",
+        "unsigned.asc": "is not validly signed by key",
+        "other-signed.asc": "is not validly signed by key",
+        "missing.asc": "could not download the ZeroTier installer from",
+    }
+    before = _snapshot(node)
+    for installer, message in cases.items():
+        r = run_step(operator, node, step_text(mirror.config(installer=installer), "head", "install"))
+        assert r.returncode == 1, installer
+        assert message in r.stderr, (installer, r.stderr)
+        assert r.stdout == "", installer
+    # A key file that is not the pinned key is refused before any installer is looked at.
+    r = run_step(operator, node, step_text(mirror.config(key="other-key.asc"), "head", "install"))
+    assert r.returncode == 1
+    assert f"has fingerprint {mirror.fingerprint}" not in r.stderr
+    assert f"not the pinned {mirror.fingerprint} (zerotier-cluster:installer.keyFingerprint)" in r.stderr
+    assert _snapshot(node) == before
+    assert not _sh(node, "ls -d /tmp/ztc.* 2>/dev/null")
+
+
+def test_install_on_an_offline_node_fails_clearly_and_changes_nothing(machine_factory, operator):
+    node = machine_factory("offline", boot=True)
+    before = _snapshot(node)
+    r = run_step(operator, node, step_text(cluster_config(), "head", "install"), timeout=120)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    key_url = ProvisionSpec().signing_key_url
+    assert f"could not download ZeroTier's signing key from {key_url}: curl: (6) Could not resolve host" in r.stderr
+    assert "needs HTTPS access to install.zerotier.com, download.zerotier.com" in r.stderr
+    assert "or zerotier-one 1.14.1 pre-installed" in r.stderr
+    assert "Nothing was changed on offline." in r.stderr
+    assert _snapshot(node) == before
+
+
+def test_install_prebaked_node_offline_is_a_noop_and_a_stopped_service_is_started(machine_factory, operator, tmp_path):
+    """Air-gapped nodes with the pinned version baked in never reach for the network."""
+    node = machine_factory("baked", boot=True)
+    shutil.copy(build_deb(tmp_path, "1.14.1"), node.path("/root/zerotier-one.deb"))
+    assert node.exec(["dpkg", "-i", "/root/zerotier-one.deb"]).returncode == 0
+    node.exec(["systemctl", "stop", "zerotier-one"])
+    node.exec(["systemctl", "disable", "zerotier-one"])
+    stdin = step_text(cluster_config(), "head", "install")  # the real, unreachable URLs
+
+    r = run_step(operator, node, stdin)
+    assert r.returncode == 0, r.stderr
+    assert "zerotier-one 1.14.1 is installed but not running; enabling and starting it" in r.stderr
+    assert r.stdout.splitlines() == [_address(node)]
+    assert _sh(node, "systemctl is-active zerotier-one; systemctl is-enabled zerotier-one").split() == [
+        "active",
+        "enabled",
+    ]
+    before = _snapshot(node)
+    r = run_step(operator, node, stdin)
+    assert r.returncode == 0, r.stderr
+    assert "nothing to do" in r.stderr
+    assert _snapshot(node) == before
+
+    # Destroy without uninstallOnDestroy (the default) leaves ZeroTier alone.
+    r = run_step(operator, node, stdin, "delete")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "install: ZeroTier stays installed"
+    assert _package(node) == "ii 1.14.1"
+    assert _sh(node, "systemctl is-active zerotier-one").strip() == "active"
+
+
+def test_install_pinned_version_missing_from_the_repository_is_named(machine_factory, operator, mirror):
+    node = machine_factory("inst3", boot=True)
+    r = run_step(operator, node, step_text(mirror.config(zerotierVersion="1.12.0"), "head", "install"))
+    assert r.returncode == 1
+    assert "version 1.12.0 of zerotier-one is not offered by the configured apt repositories" in r.stderr
+    assert "lists: 1.14.2 1.14.1" in r.stderr
+
+
+def test_install_sudo_asking_for_a_password_fails_clearly_and_changes_nothing(machine_factory, operator):
+    node = machine_factory("instpw", boot=True)
+    before = _snapshot(node)
+    r = run_step(operator, node, step_text(cluster_config(), "head", "install"), user="pw")
+    assert r.returncode == 1
+    assert "sudo on instpw asks user pw for a password, and provisioning runs unattended" in r.stderr
+    assert r.stdout == ""
+    assert _snapshot(node) == before
+
+
+def test_install_unsupported_distribution_is_named(machine_factory, operator):
+    node = machine_factory("arch")
+    node.write("/etc/os-release", 'NAME="Arch Linux"\nPRETTY_NAME="Arch Linux"\nID=arch\n')
+    r = run_step(operator, node, step_text(cluster_config(), "head", "install"))
+    assert r.returncode == 1
+    assert "unsupported distribution Arch Linux (ID=arch) on arch" in r.stderr
+
+
+def test_install_needs_systemd_up_to_zerotier_boundary(machine_factory, operator):
+    node = machine_factory("nosystemd")  # sshd only, no init
+    r = run_step(operator, node, step_text(cluster_config(), "head", "install"))
+    assert r.returncode == 1
+    assert "systemd is not running on nosystemd" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("ZTC_ZEROTIER_VERSION=1.14.1", "ZTC_ZEROTIER_VERSION=latest", "ZTC_ZEROTIER_VERSION is not valid: 'latest'"),
+        (
+            "ZTC_SIGNING_KEY_FINGERPRINT=74A5E9C458E1A431F1DA57A71657198823E52A61",
+            "ZTC_SIGNING_KEY_FINGERPRINT=74A5E9C4",
+            "ZTC_SIGNING_KEY_FINGERPRINT (40 hex digits) is not valid: '74A5E9C4'",
+        ),
+        (
+            "ZTC_INSTALLER_URL=https://install.zerotier.com/",
+            "ZTC_INSTALLER_URL='file:///etc/shadow'",
+            "ZTC_INSTALLER_URL is not valid: 'file:///etc/shadow'",
+        ),
+        ("ZTC_UNINSTALL_ON_DESTROY=false", "ZTC_UNINSTALL_ON_DESTROY=yes", "ZTC_UNINSTALL_ON_DESTROY is not valid"),
+    ],
+    ids=["version", "fingerprint", "url", "uninstall"],
+)
+def test_install_bad_parameters_are_refused(machine_factory, operator, old, new, message):
+    node = machine_factory("instbad")
+    stdin = step_text(cluster_config(), "head", "install")
+    assert old in stdin
+    r = run_step(operator, node, stdin.replace(old, new))
+    assert r.returncode == 1
+    assert message in r.stderr
