@@ -138,11 +138,12 @@ def child_floor(record: Path) -> dict[str, Any]:
             if type_ == "pulumi:pulumi:Stack":
                 continue
             kwargs: dict[str, Any] = {}
-            for key, value in inputs.items():
+            for key, raw in inputs.items():
+                value = raw
                 if type_ == "command:remote:Command" and key == "connection":
-                    value = connection(value)
+                    value = connection(raw)
                 elif key in nested:
-                    value = [nested[key](**{_snake(k): v for k, v in item.items()}) for item in value]
+                    value = [nested[key](**{_snake(k): v for k, v in item.items()}) for item in raw]
                 sources = [made[u] for u in prop_deps.get(key, []) if u in made]
                 if sources:  # the same edge the program has: this input is another resource's output
                     value = pulumi.Output.all(*(s.urn for s in sources)).apply(lambda _, v=value: v)
@@ -209,7 +210,10 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    header = f"{'nodes':>6} {'resources':>9} {'per node':>8} {'program s':>10} {'floor s':>8} {'ratio':>6} {'program MB':>11} {'floor MB':>9}"
+    header = (
+        f"{'nodes':>6} {'resources':>9} {'per node':>8} {'program s':>10} {'floor s':>8} {'ratio':>6}"
+        f" {'program MB':>11} {'floor MB':>9}"
+    )
     print(header)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

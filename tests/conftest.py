@@ -55,7 +55,7 @@ def rootfs() -> Path:
 
 
 @pytest.fixture
-def segment() -> Iterator["Segment"]:
+def segment() -> Iterator[Segment]:
     needs_root("ip", "nft")
     from tests.lab.netns import Segment
 
@@ -64,7 +64,7 @@ def segment() -> Iterator["Segment"]:
 
 
 @pytest.fixture
-def operator(segment: "Segment", tmp_path: Path) -> "Operator":
+def operator(segment: Segment, tmp_path: Path) -> Operator:
     """The operator's workstation on the segment, with an SSH key."""
     from tests.lab.ssh import Operator
 
@@ -73,8 +73,8 @@ def operator(segment: "Segment", tmp_path: Path) -> "Operator":
 
 @pytest.fixture
 def machine_factory(
-    segment: "Segment", rootfs: Path, operator: "Operator", tmp_path: Path
-) -> Iterator[Callable[..., "Machine"]]:
+    segment: Segment, rootfs: Path, operator: Operator, tmp_path: Path
+) -> Iterator[Callable[..., Machine]]:
     """Makes Debian 12 machines on the segment; ``boot=True`` runs systemd, else only sshd."""
     from tests.lab.machine import Machine
 

@@ -181,9 +181,8 @@ def test_compute_ssh_restricted_to_the_head_needs_a_path_through_the_head() -> N
 
 
 def test_devices_are_checked_like_nodes() -> None:
-    assert (
-        "zerotier-cluster:devices[0].address" in problems(config(devices=[{"name": "alice", "address": "xyz"}])).locations()
-    )
+    bad_address = config(devices=[{"name": "alice", "address": "xyz"}])
+    assert "zerotier-cluster:devices[0].address" in problems(bad_address).locations()
     clash = config(devices=[{"name": "head", "address": "0123456789"}])
     assert "zerotier-cluster:devices[0].name" in problems(clash).locations()
     pinned = config(devices=[{"name": "alice", "address": "0123456789", "ip": "10.147.17.1"}])

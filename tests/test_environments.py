@@ -202,10 +202,10 @@ def test_example_program_passes_cloud_server_addresses_as_hosts() -> None:
     run = run_program(config, secrets, stack="burst", project="cloud-burst", directory=directory)
     servers = {s.name: s for s in run.of_type("hcloud:index/server:Server")}
     assert len(servers) == 3
-    for name in servers:
+    for name, server in servers.items():
         install = run.named(f"burst-{name}-install")
         # The host is the server's ipv4Address output, so the command depends on the server.
-        assert install.options["propertyDependencies"]["connection"] == [servers[name].urn]
+        assert install.options["propertyDependencies"]["connection"] == [server.urn]
         assert install.inputs["connection"]["host"].startswith("198.51.100.")
         assert install.inputs["connection"]["user"] == "root"
     assert set(run.outputs["nodes"]) == set(servers)

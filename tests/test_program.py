@@ -244,7 +244,7 @@ def test_token_from_the_environment_is_still_a_secret() -> None:
 
 
 def test_an_ssh_agent_stands_in_for_a_key() -> None:
-    config, secrets = stack_file_config("dev")
+    config, _ = stack_file_config("dev")
     del config["zerotier-cluster:sshPrivateKey"]
     run = run_program(config, ["zerotier:zerotierCentralToken"], env={"SSH_AUTH_SOCK": "/run/agent.sock"})
     conn = command(run, "head", "install").inputs["connection"]

@@ -52,7 +52,16 @@ class Machine:
     def authorize(self, user: str, public_key: str) -> None:
         home = "/root" if user == "root" else f"/home/{user}"
         self.write(f"{home}/.ssh/authorized_keys", public_key.strip() + "\n", mode=0o600)
-        sh(["chroot", str(self.merged), "chown", "-R", f"{user}:{user}" if user != "root" else "root:root", f"{home}/.ssh"])
+        sh(
+            [
+                "chroot",
+                str(self.merged),
+                "chown",
+                "-R",
+                f"{user}:{user}" if user != "root" else "root:root",
+                f"{home}/.ssh",
+            ]
+        )
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -95,13 +104,20 @@ class Machine:
         children = sh(["pgrep", "-P", str(self.process.pid)], check=False).stdout.split()
         return int(children[0]) if children else None
 
-    def exec(self, argv: Sequence[str], *, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def exec(
+        self, argv: Sequence[str], *, timeout: float = 60, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Runs a command inside the running container, as root."""
         pid = self.leader()
         if pid is None:
             raise RuntimeError(f"{self.host.name} is not running")
         return subprocess.run(
-            ["nsenter", "-t", str(pid), "-a", *argv], capture_output=True, text=True, timeout=timeout, input=stdin
+            ["nsenter", "-t", str(pid), "-a", *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            check=False,
         )
 
     def wait_for_port(self, port: int, timeout: float = 30) -> None:

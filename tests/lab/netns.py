@@ -45,7 +45,7 @@ class Host:
 class Segment:
     """A bridge in its own namespace; every host plugs into it with a veth pair."""
 
-    subnet: IPv4Network = IPv4Network("10.77.0.0/24")
+    subnet: IPv4Network = field(default_factory=lambda: IPv4Network("10.77.0.0/24"))
     tag: str = field(default_factory=lambda: f"{os.getpid() % 10000}x{next(_counter)}")
     hosts: list[Host] = field(default_factory=list)
 
