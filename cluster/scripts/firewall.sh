@@ -31,9 +31,20 @@ ZTC_FW_SETS='ssh_v4 ssh_v6 members ssh_devices'
 
 # --- helpers ----------------------------------------------------------------
 
+# Checks the parameters that end up inside nft commands, then reads the state.
 fw_init() {
-    _fw_tmp=$(mktemp -d)
-    trap 'rm -rf "$_fw_tmp"' EXIT
+    ztc_check ZTC_FW_MODE "$ZTC_FW_MODE" 'enforce|integrate'
+    ztc_check ZTC_FW_FAMILY "$ZTC_FW_FAMILY" 'inet|ip|ip6'
+    for _name in "$ZTC_FW_TABLE" "$ZTC_FW_CHAIN"; do
+        ztc_check "a firewall table or chain name" "$_name" '[A-Za-z][A-Za-z0-9_]{0,30}'
+    done
+    ztc_check ZTC_FW_HOOK_CHAIN "$ZTC_FW_HOOK_CHAIN" '([A-Za-z][A-Za-z0-9_]{0,30})?'
+    ztc_check ZTC_FW_SET_PREFIX "$ZTC_FW_SET_PREFIX" '([A-Za-z][A-Za-z0-9_]{0,31})?'
+    ztc_check ZTC_FW_INTERFACE "$ZTC_FW_INTERFACE" '[A-Za-z][A-Za-z0-9_-]{0,14}|zt\*'
+    ztc_check ZTC_SSH_PORT "$ZTC_SSH_PORT" '[0-9]{1,5}'
+    ztc_tmpdir
+    # shellcheck disable=SC2153  # ztc_tmpdir (lib.sh) sets it
+    _fw_tmp=$ZTC_TMP
     fw_state_load
 }
 
@@ -252,18 +263,18 @@ $_out$_hint"
 }
 
 fw_persist() {
-    ztc_write_file "$ZTC_FW_FILE" 0644 <"$_fw_tmp/ruleset.nft"
+    ztc_sync_file "$ZTC_FW_FILE" 0644 <"$_fw_tmp/ruleset.nft" || :
     _conf=$(fw_state conf)
     _created=$(fw_state created_conf)
     _enabled=$(fw_state enabled_service)
     [ -n "$_conf" ] || _conf=$(fw_conf_path)
     if ! ztc_root test -f "$_conf"; then
-        printf '#!/usr/sbin/nft -f\n' | ztc_write_file "$_conf" 0755
+        printf '#!/usr/sbin/nft -f\n' | ztc_sync_file "$_conf" 0755 || :
         _created=yes
     fi
     if ! ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf"; then
         { ztc_root awk 1 "$_conf"; printf '%s\ninclude "%s"\n%s\n' "$ZTC_FW_BEGIN" "$ZTC_FW_FILE" "$ZTC_FW_END"; } >"$_fw_tmp/conf"
-        ztc_write_file "$_conf" "$(ztc_root stat -c %a "$_conf")" <"$_fw_tmp/conf"
+        ztc_sync_file "$_conf" "$(ztc_root stat -c %a "$_conf")" <"$_fw_tmp/conf" || :
     fi
     if [ -z "$_enabled" ]; then
         _enabled=no
@@ -279,7 +290,7 @@ fw_persist() {
     fi
     printf 'mode=%s\nfamily=%s\ntable=%s\nchain=%s\nhook_chain=%s\nset_prefix=%s\nconf=%s\ncreated_conf=%s\nenabled_service=%s\n' \
         "$ZTC_FW_MODE" "$ZTC_FW_FAMILY" "$ZTC_FW_TABLE" "$ZTC_FW_CHAIN" "$ZTC_FW_HOOK_CHAIN" "$ZTC_FW_SET_PREFIX" \
-        "$_conf" "${_created:-no}" "$_enabled" | ztc_write_file "$ZTC_FW_STATE" 0644
+        "$_conf" "${_created:-no}" "$_enabled" | ztc_sync_file "$ZTC_FW_STATE" 0644 || :
 }
 
 # --- actions ------------------------------------------------------------------------
@@ -323,7 +334,7 @@ step_delete() {
         if [ "$(fw_state created_conf)" = yes ] && [ "$(cat "$_fw_tmp/conf")" = '#!/usr/sbin/nft -f' ]; then
             ztc_root rm -f "$_conf"
         else
-            ztc_write_file "$_conf" "$(ztc_root stat -c %a "$_conf")" <"$_fw_tmp/conf"
+            ztc_sync_file "$_conf" "$(ztc_root stat -c %a "$_conf")" <"$_fw_tmp/conf" || :
         fi
     fi
     if [ "$(fw_state enabled_service)" = yes ]; then

@@ -46,20 +46,6 @@ ztc_require_root() {
     fi
 }
 
-# Writes stdin to a root-owned file atomically (temp file in the same directory, then rename).
-# shellcheck disable=SC2317  # each step calls only some helpers
-ztc_write_file() {
-    _path=$1
-    _mode=$2
-    _dir=$(dirname "$_path")
-    ztc_root mkdir -p "$_dir"
-    _tmp=$(ztc_root mktemp "$_dir/.ztc.XXXXXX")
-    if ! ztc_root tee "$_tmp" >/dev/null || ! ztc_root chmod "$_mode" "$_tmp" || ! ztc_root mv -f "$_tmp" "$_path"; then
-        ztc_root rm -f "$_tmp"
-        ztc_die "could not write $_path"
-    fi
-}
-
 # Fails with a clear message unless $2 is one line matching the extended regex $3.
 # $1 names the value for the message ("network id", "ZTC_OVERLAY_IP", ...).
 # shellcheck disable=SC2317  # each step calls only some helpers
