@@ -1,0 +1,279 @@
+"""The node steps against real ZeroTier One daemons, offline: a lab with its own controller and moon.
+
+Every other test stops at the ZeroTier boundary (``tests/lab/fake_zerotier_cli.sh``
+replays the real formats), because zerotier-one is not packaged for the test
+hosts and CI has no internet. This test runs where ``zerotier-one`` is on PATH
+(a CI with internet can install it): three machines each run the real daemon.
+The public roots are out of reach, so the head's daemon is both the network's
+controller and a moon (a custom root, ``zerotier-idtool initmoon/genmoon``)
+that the other nodes know from ``moons.d/``; that is how they find the head,
+the controller and each other. As the program does with ZeroTier Central, the
+network and every member (authorized, static address) are made through the
+controller's local API before any node joins; then ``join``, ``firewall``,
+``hosts`` and ``verify`` run exactly as the program sends them over SSH, and
+the nodes must ping each other over the overlay.
+
+Without ``zerotier-one`` on PATH it skips, in CI too (where other skips fail).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cluster.spec import NetworkSpec
+from tests.conftest import needs_root
+from tests.lab.machine import Machine
+from tests.lab.provision import cluster_config, last_line, plan_for, run_step, step_text
+from tests.lab.ssh import Operator
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(shutil.which("zerotier-one") is None, reason="needs zerotier-one on PATH (real daemons)"),
+]
+
+ZT_HOME = "/var/lib/zerotier-one"  # the home join.sh and zerotier-cli use
+ZT_PORT = 9993
+INTERFACE = "ztcluster0"  # pinned through devicemap by join.sh
+NODES = (  # name, role, overlay address
+    ("head", "head", "10.147.17.1"),
+    ("compute-01", "compute", "10.147.17.11"),
+    ("compute-02", "compute", "10.147.17.12"),
+)
+
+
+# --- the daemon in a machine -----------------------------------------------------------------
+
+
+@pytest.fixture
+def zerotier_one() -> Path:
+    """The host's zerotier-one binary (checked before anything asks for root)."""
+    found = shutil.which("zerotier-one")
+    assert found is not None  # pytestmark skipped the test otherwise
+    needs_root("systemd-nspawn", "nsenter")
+    return Path(found).resolve()
+
+
+def installer(binary: Path) -> Callable[[Machine], None]:
+    """A ``before_start`` hook: the binary as a package installs it, cli and idtool as links to it."""
+
+    def install(machine: Machine) -> None:
+        target = machine.path("/usr/sbin/zerotier-one")
+        shutil.copy2(binary, target)
+        target.chmod(0o755)
+        for tool in ("zerotier-cli", "zerotier-idtool"):
+            machine.path(f"/usr/sbin/{tool}").symlink_to("zerotier-one")
+        machine.path(f"{ZT_HOME}/moons.d").mkdir(parents=True, exist_ok=True)
+
+    return install
+
+
+def inside(machine: Machine, *argv: str, timeout: float = 60) -> str:
+    """Runs a command in the machine as root; fails the test with its output unless it succeeds."""
+    result = machine.exec(argv, timeout=timeout)
+    assert result.returncode == 0, f"{machine.host.name}: {' '.join(argv)} failed:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def start_daemon(machine: Machine, timeout: float = 30) -> None:
+    """Starts ``zerotier-one -d`` in the machine and waits until ``zerotier-cli info`` answers."""
+    inside(machine, "sh", "-c", "zerotier-one -d >/var/log/zerotier-one.log 2>&1 </dev/null")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if machine.exec(["zerotier-cli", "info"]).stdout.startswith("200 info "):
+            return
+        time.sleep(0.5)
+    log = machine.path("/var/log/zerotier-one.log").read_text()
+    raise AssertionError(f"zerotier-one on {machine.host.name} did not answer within {timeout}s; its log:\n{log}")
+
+
+def stop_daemon(machine: Machine) -> None:
+    """Stops the daemon this test started, by the PID it wrote."""
+    if machine.leader() is not None:
+        machine.exec(["sh", "-c", f'[ -s {ZT_HOME}/zerotier-one.pid ] && kill "$(cat {ZT_HOME}/zerotier-one.pid)"'])
+
+
+def member_id(machine: Machine) -> str:
+    """The node's ZeroTier address: the first field of its public identity."""
+    return machine.path(f"{ZT_HOME}/identity.public").read_text().split(":")[0]
+
+
+def answers_ping(machine: Machine, target: str, timeout: float = 30) -> bool:
+    """Whether ``target`` answers a ping from the machine within ``timeout`` seconds (one try a second)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if machine.exec(["ping", "-n", "-c1", "-W1", target]).returncode == 0:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def peers(machine: Machine) -> dict[str, dict[str, Any]]:
+    """``zerotier-cli -j peers``, by ZeroTier address."""
+    return {p["address"]: p for p in json.loads(inside(machine, "zerotier-cli", "-j", "peers"))}
+
+
+def networks(machine: Machine) -> dict[str, dict[str, Any]]:
+    """``zerotier-cli -j listnetworks``, by network ID."""
+    return {n["nwid"]: n for n in json.loads(inside(machine, "zerotier-cli", "-j", "listnetworks"))}
+
+
+def make_moon(root: Machine, orbiters: Sequence[Machine]) -> str:
+    """Makes ``root`` a moon reachable at its segment address and puts it in every ``moons.d``.
+
+    Runs before any daemon starts, so each one loads the moon (and the root its own
+    identity) at startup. Returns the moon's ID (the root's address).
+    """
+    inside(root, "zerotier-idtool", "generate", f"{ZT_HOME}/identity.secret", f"{ZT_HOME}/identity.public")
+    moon = json.loads(inside(root, "zerotier-idtool", "initmoon", f"{ZT_HOME}/identity.public"))
+    moon["roots"][0]["stableEndpoints"] = [f"{root.host.ip}/{ZT_PORT}"]
+    root.write("/root/moon/moon.json", json.dumps(moon))
+    inside(root, "sh", "-c", "cd /root/moon && zerotier-idtool genmoon moon.json")
+    (signed,) = root.path("/root/moon").glob("*.moon")
+    for machine in (root, *orbiters):
+        shutil.copy2(signed, machine.path(f"{ZT_HOME}/moons.d/{signed.name}"))
+    return member_id(root)
+
+
+# --- the controller's local API (what ZeroTier Central does for the program) ---------------
+
+
+def controller_api(controller: Machine, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    """One request to the controller's JSON API on 127.0.0.1, authenticated with its authtoken."""
+    token = controller.path(f"{ZT_HOME}/authtoken.secret").read_text().strip()
+    argv = ["curl", "-sS", "--fail-with-body", "-X", method, "-H", f"X-ZT1-Auth: {token}"]
+    if body is not None:
+        argv += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
+    return json.loads(inside(controller, *argv, f"http://127.0.0.1:{ZT_PORT}{path}"))
+
+
+def create_network(controller: Machine, spec: NetworkSpec) -> str:
+    """The network as CentralController declares it (private, the cidr's route, IPv4 only); returns its ID."""
+    settings = {
+        "name": spec.name,
+        "private": True,
+        "enableBroadcast": True,
+        "multicastLimit": 32,
+        "routes": [{"target": str(spec.cidr), "via": None}],
+        "ipAssignmentPools": (
+            [{"ipRangeStart": str(spec.pool.start), "ipRangeEnd": str(spec.pool.end)}] if spec.pool else []
+        ),
+        "v4AssignMode": {"zt": True},
+        "v6AssignMode": {"zt": False, "6plane": False, "rfc4193": False},
+    }
+    network = controller_api(controller, "POST", f"/controller/network/{member_id(controller)}______", settings)
+    return str(network["nwid"])
+
+
+def authorize(controller: Machine, network_id: str, member: str, name: str, ip: str) -> None:
+    """The Member the program declares before the node joins: authorized, one static address."""
+    body = {"name": name, "authorized": True, "activeBridge": False, "noAutoAssignIps": True, "ipAssignments": [ip]}
+    answer = controller_api(controller, "POST", f"/controller/network/{network_id}/member/{member}", body)
+    assert answer["authorized"] is True and answer["ipAssignments"] == [ip], answer
+
+
+# --- the test -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lab(zerotier_one: Path, machine_factory: Callable[..., Machine]) -> Iterator[dict[str, Machine]]:
+    """head, compute-01 and compute-02, each with zerotier-one running; the head is moon and controller."""
+    machines = {name: machine_factory(name, before_start=installer(zerotier_one)) for name, _, _ in NODES}
+    head, *others = machines.values()
+    runs = head.exec(["zerotier-one", "-v"])
+    assert runs.returncode == 0, f"{zerotier_one} does not run on the Debian 12 test machines:\n{runs.stderr}"
+    make_moon(head, others)
+    try:
+        for machine in machines.values():
+            start_daemon(machine)
+        yield machines
+    finally:
+        for machine in machines.values():
+            stop_daemon(machine)
+
+
+def in_parallel(machines: Mapping[str, Machine], run: Callable[[str, Machine], Any]) -> dict[str, Any]:
+    with ThreadPoolExecutor(len(machines)) as pool:
+        futures = {name: pool.submit(run, name, machine) for name, machine in machines.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_nodes_join_a_real_overlay_and_ping_each_other(lab: dict[str, Machine], operator: Operator) -> None:
+    head = lab["head"]
+    nodes = [{"name": name, "role": role, "host": str(lab[name].host.ip), "ip": ip} for name, role, ip in NODES]
+    network = {"interface": INTERFACE, "pool": {"start": "10.147.17.200", "end": "10.147.17.250"}}
+    # As with Central: the network is created first, its ID known only then; every member
+    # is authorized with the plan's address before any node joins.
+    network_id = create_network(head, plan_for(cluster_config(nodes, network=network)).spec.network)
+    assert network_id.startswith(member_id(head))
+    config = cluster_config(nodes, network={**network, "networkId": network_id}, joinTimeout=90, verifyTimeout=60)
+    for node in plan_for(config).nodes:
+        authorize(head, network_id, member_id(lab[node.node.name]), node.node.name, str(node.ip))
+
+    def step(name: str, step: str, action: str = "create") -> Any:
+        return run_step(operator, lab[name], step_text(config, name, step, network_id=network_id), action)
+
+    joined = in_parallel(lab, lambda name, _: step(name, "join"))
+    for name, _, ip in NODES:
+        result = joined[name]
+        assert result.returncode == 0, f"join on {name}:\n{result.stderr}"
+        assert result.stdout.splitlines() == [f"{INTERFACE} {ip}/24"], result.stderr
+        network = networks(lab[name])[network_id]
+        assert (network["status"], network["portDeviceName"]) == ("OK", INTERFACE)
+        assert network["assignedAddresses"] == [f"{ip}/24"]
+        assert f"inet {ip}/24" in inside(lab[name], "ip", "-o", "-4", "addr", "show", "dev", INTERFACE)
+
+    for step_name in ("firewall", "hosts"):
+        for name, result in in_parallel(lab, lambda name, _, s=step_name: step(name, s)).items():
+            assert result.returncode == 0, f"{step_name} on {name}:\n{result.stderr}"
+
+    verified = in_parallel(lab, lambda name, _: step(name, "verify"))
+    assert last_line(verified["head"].stdout) == (
+        "verify: 2/2 reachable over the overlay from this head node (compute-01 compute-02)"
+    ), verified["head"].stderr
+    for name in ("compute-01", "compute-02"):
+        assert last_line(verified[name].stdout) == (
+            "verify: 1/1 reachable over the overlay from this compute node (head)"
+        ), verified[name].stderr
+
+    # Every node reaches every other over the overlay (compute to compute too, which verify does
+    # not check), by address and by the hosts block's name. A first packet between two peers may
+    # wait for ZeroTier to find the path, so each ping may take a few seconds to get its answer.
+    for name, machine in lab.items():
+        for other, _, ip in NODES:
+            if other != name:
+                assert f"dev {INTERFACE}" in inside(machine, "ip", "route", "get", ip)
+                assert answers_ping(machine, ip), f"{name} gets no answer from {other} ({ip}) over the overlay"
+                assert answers_ping(machine, other), f"{name} gets no answer from {other} by name"
+
+    # The nodes found the head as their moon and reach each other directly on the segment.
+    for name in ("compute-01", "compute-02"):
+        seen = peers(lab[name])
+        assert seen[member_id(head)]["role"] == "MOON"
+        for other in lab.values():
+            if other is not lab[name]:
+                paths = [p["address"] for p in seen[member_id(other)]["paths"]]
+                assert f"{other.host.ip}/{ZT_PORT}" in paths
+
+    # A second join changes nothing.
+    again = in_parallel(lab, lambda name, _: step(name, "join", "update"))
+    for name, _, ip in NODES:
+        assert again[name].returncode == 0, again[name].stderr
+        assert last_line(again[name].stdout) == f"{INTERFACE} {ip}/24"
+        assert "nothing changed" in again[name].stderr
+
+    # Delete leaves the network: the daemon forgets it and the interface goes away.
+    left = step("compute-02", "join", "delete")
+    assert left.returncode == 0, left.stderr
+    assert left.stdout.strip() == f"leave: left {network_id}"
+    assert network_id not in networks(lab["compute-02"])
+    assert lab["compute-02"].exec(["ip", "link", "show", INTERFACE]).returncode != 0
+    assert network_id not in lab["compute-02"].path(f"{ZT_HOME}/devicemap").read_text()
+    assert head.exec(["ping", "-n", "-c1", "-W2", "10.147.17.12"]).returncode != 0
