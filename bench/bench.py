@@ -33,6 +33,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.mockrun import run_program, use_zerotier_sdk  # noqa: E402  (needs ROOT on the path)
+
+#: The generated ZeroTier SDK, or the stand-in where `pulumi install` has not run.
+ZEROTIER_SDK = use_zerotier_sdk()
+
 
 def stack_config(nodes: int) -> dict[str, str]:
     """A stack config (as the engine passes it) with one head and ``nodes - 1`` compute nodes."""
@@ -64,8 +69,6 @@ def _program_run(nodes: int) -> tuple[Any, float]:
     import pulumi
 
     from cluster.program import build
-    from tests import conftest  # noqa: F401  - puts the pulumi_zerotier stand-in on the path if needed
-    from tests.mockrun import run_program
 
     def program() -> None:
         for name, value in build().items():
@@ -107,9 +110,6 @@ def child_floor(record: Path) -> dict[str, Any]:
     import pulumi
     import pulumi_command as command
     import pulumi_zerotier as zerotier
-
-    from tests import conftest  # noqa: F401  - the pulumi_zerotier stand-in when the SDK is absent
-    from tests.mockrun import run_program
 
     with record.open("rb") as fh:
         declared = pickle.load(fh)
@@ -214,6 +214,7 @@ def main() -> None:
         f"{'nodes':>6} {'resources':>9} {'per node':>8} {'program s':>10} {'floor s':>8} {'ratio':>6}"
         f" {'program MB':>11} {'floor MB':>9}"
     )
+    print(f"pulumi_zerotier: {ZEROTIER_SDK}")
     print(header)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

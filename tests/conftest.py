@@ -13,17 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.mockrun import use_zerotier_sdk  # noqa: E402  (needs ROOT on the path)
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-try:  # the SDK `pulumi install` generates; tests fall back to the stand-in when it is absent
-    import pulumi_zerotier
-
-    ZEROTIER_SDK = f"generated SDK at {Path(pulumi_zerotier.__file__).parent}"
-except ImportError:
-    sys.path.insert(0, str(ROOT / "tests" / "sdk"))
-    import pulumi_zerotier
-
-    ZEROTIER_SDK = "stand-in tests/sdk/pulumi_zerotier (the generated SDK is not installed)"
+ZEROTIER_SDK = use_zerotier_sdk()
 
 
 def pytest_report_header() -> str:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import runpy
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +32,31 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parent.parent
+STAND_IN = ROOT / "tests" / "sdk"
 #: How a secret travels on the wire: {SIG_KEY: SECRET_SIG, "value": ...} (pulumi.runtime.rpc).
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 NETWORK_ID = "8056c2e21c1930be"
 #: The component name the program gives its resources' names as a prefix.
 PREFIX = "zerotier-cluster"
+
+
+def use_zerotier_sdk() -> str:
+    """Makes ``pulumi_zerotier`` importable and says which one runs.
+
+    ``pulumi install`` generates the real SDK; where it has not run (CI, a
+    fresh clone) the stand-in under ``tests/sdk`` takes its place, so the
+    program always runs against the same public surface.
+    """
+    try:
+        import pulumi_zerotier
+    except ImportError:
+        sys.path.insert(0, str(STAND_IN))
+        import pulumi_zerotier
+    where = Path(pulumi_zerotier.__file__).resolve().parent
+    if where.parent == STAND_IN:
+        return "stand-in tests/sdk/pulumi_zerotier (the generated SDK is not installed)"
+    return f"generated SDK at {where}"
 
 
 def fake_address(node: str) -> str:
