@@ -282,3 +282,14 @@ def test_firewall_step_carries_the_ruleset_render_shows(dev: Run, dev_plan) -> N
         assert node.ruleset is not None
         stdin = command(dev, node.node.name, "firewall").inputs["stdin"]
         assert shlex.quote(node.ruleset) in stdin
+
+
+def test_a_firewall_change_updates_only_the_firewall_and_verify_of_the_nodes_it_touches(dev: Run) -> None:
+    config, secrets = stack_file_config("dev")
+    firewall = json.loads(config["zerotier-cluster:firewall"])
+    firewall["openings"]["head"].append("tcp/8443")  # a head-only opening
+    changed = run_program({**config, "zerotier-cluster:firewall": json.dumps(firewall)}, secrets)
+    before, after = dev.by_name(), changed.by_name()
+    differ = {name for (_, name), res in after.items() if res.raw != before[(_, name)].raw}
+    assert differ == {"zerotier-cluster-head-firewall", "zerotier-cluster-head-verify"}
+    assert "8443" in command(changed, "head", "firewall").inputs["stdin"]

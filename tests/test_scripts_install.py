@@ -101,7 +101,9 @@ def _address(machine) -> str:
     return machine.path(f"{ZT_HOME}/identity.public").read_text().split(":")[0]
 
 
-def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop(machine_factory, operator, mirror):
+def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop_stand_in(
+    machine_factory, operator, mirror
+):
     node = machine_factory("inst1", boot=True)
     config = mirror.config(uninstallOnDestroy=True)
     stdin = step_text(config, "compute-01", "install")
@@ -155,7 +157,7 @@ def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop(
     assert _package(node) == "hi 1.14.1"
 
 
-def test_install_refuses_unverifiable_installers_and_changes_nothing(machine_factory, operator, mirror):
+def test_install_refuses_unverifiable_installers_and_changes_nothing_stand_in(machine_factory, operator, mirror):
     node = machine_factory("inst2", boot=True)
     cases = {
         "tampered.asc": "is not validly signed by key",
@@ -192,7 +194,9 @@ def test_install_on_an_offline_node_fails_clearly_and_changes_nothing(machine_fa
     assert _snapshot(node) == before
 
 
-def test_install_prebaked_node_offline_is_a_noop_and_a_stopped_service_is_started(machine_factory, operator, tmp_path):
+def test_install_prebaked_node_offline_is_a_noop_and_a_stopped_service_is_started_stand_in(
+    machine_factory, operator, tmp_path
+):
     """Air-gapped nodes with the pinned version baked in never reach for the network."""
     node = machine_factory("baked", boot=True)
     shutil.copy(build_deb(tmp_path, "1.14.1"), node.path("/root/zerotier-one.deb"))
@@ -223,7 +227,7 @@ def test_install_prebaked_node_offline_is_a_noop_and_a_stopped_service_is_starte
     assert _sh(node, "systemctl is-active zerotier-one").strip() == "active"
 
 
-def test_install_pinned_version_missing_from_the_repository_is_named(machine_factory, operator, mirror):
+def test_install_pinned_version_missing_from_the_repository_is_named_stand_in(machine_factory, operator, mirror):
     node = machine_factory("inst3", boot=True)
     r = run_step(operator, node, step_text(mirror.config(zerotierVersion="1.12.0"), "head", "install"))
     assert r.returncode == 1
