@@ -11,7 +11,9 @@ the controller and each other. As the program does with ZeroTier Central, the
 network and every member (authorized, static address) are made through the
 controller's local API before any node joins; then ``join``, ``firewall``,
 ``hosts`` and ``verify`` run exactly as the program sends them over SSH, and
-the nodes must ping each other over the overlay.
+the nodes must ping each other over the overlay. A second test checks the
+join diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address) against what the
+real controller answers, which the stand-in elsewhere only replays.
 
 Without ``zerotier-one`` on PATH it skips, in CI too (where other skips fail).
 """
@@ -277,3 +279,39 @@ def test_nodes_join_a_real_overlay_and_ping_each_other(lab: dict[str, Machine], 
     assert lab["compute-02"].exec(["ip", "link", "show", INTERFACE]).returncode != 0
     assert network_id not in lab["compute-02"].path(f"{ZT_HOME}/devicemap").read_text()
     assert head.exec(["ping", "-n", "-c1", "-W2", "10.147.17.12"]).returncode != 0
+
+
+def test_join_diagnoses_what_a_real_controller_says(lab: dict[str, Machine], operator: Operator) -> None:
+    """The diagnoses the stand-in replays, checked against the real daemon and controller."""
+    head = lab["head"]
+    nodes = [{"name": name, "role": role, "host": str(lab[name].host.ip), "ip": ip} for name, role, ip in NODES]
+    network_id = create_network(head, plan_for(cluster_config(nodes)).spec.network)
+    missing = member_id(head) + "abcdef"  # the right controller, a network it never made
+    assert missing != network_id
+
+    def join(name: str, nwid: str = network_id) -> Any:
+        config = cluster_config(nodes, network={"networkId": nwid}, joinTimeout=15)
+        return run_step(operator, lab[name], step_text(config, name, "join"))
+
+    # compute-02 is authorized, but with another address than the plan's.
+    authorize(head, network_id, member_id(lab["compute-02"]), "compute-02", "10.147.17.99")
+    results = in_parallel(
+        {"compute-01": lab["compute-01"], "compute-02": lab["compute-02"], "head": head},
+        lambda name, _: join(name, missing if name == "head" else network_id),
+    )
+    denied, wrong, not_found = results["compute-01"], results["compute-02"], results["head"]
+    assert denied.returncode != 0
+    assert f"Diagnosis: ACCESS_DENIED: the network's controller refuses node {member_id(lab['compute-01'])}" in (
+        denied.stderr
+    )
+    assert "zerotier-cli info:" in denied.stderr and "ACCESS_DENIED" in denied.stderr.split("listnetworks")[-1]
+    assert wrong.returncode != 0
+    assert "the network is OK but assigns 10.147.17.99/24 instead of 10.147.17.12/24" in wrong.stderr
+    assert not_found.returncode != 0
+    assert f"Diagnosis: NOT_FOUND: no controller knows network {missing}" in not_found.stderr
+
+    # Once the member is authorized with the plan's address, the same join succeeds.
+    authorize(head, network_id, member_id(lab["compute-01"]), "compute-01", "10.147.17.11")
+    again = join("compute-01")
+    assert again.returncode == 0, again.stderr
+    assert last_line(again.stdout).endswith(" 10.147.17.11/24")
