@@ -11,9 +11,10 @@ the controller and each other. As the program does with ZeroTier Central, the
 network and every member (authorized, static address) are made through the
 controller's local API before any node joins; then ``join``, ``firewall``,
 ``hosts`` and ``verify`` run exactly as the program sends them over SSH, and
-the nodes must ping each other over the overlay. A second test checks the
-join diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address) against what the
-real controller answers, which the stand-in elsewhere only replays.
+the nodes must ping each other over the overlay. Two more tests check the
+join diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address, OFFLINE) against
+what the real daemon and controller answer, which the stand-in elsewhere
+only replays.
 
 Without ``zerotier-one`` on PATH it skips, in CI too (where other skips fail).
 """
@@ -315,3 +316,26 @@ def test_join_diagnoses_what_a_real_controller_says(lab: dict[str, Machine], ope
     again = join("compute-01")
     assert again.returncode == 0, again.stderr
     assert last_line(again.stdout).endswith(" 10.147.17.11/24")
+
+
+def test_join_on_a_node_whose_udp_9993_is_blocked_says_so(lab: dict[str, Machine], operator: Operator) -> None:
+    """With ZeroTier's UDP blocked upstream the node is OFFLINE, and the diagnosis says what to open."""
+    head, node = lab["head"], lab["compute-01"]
+    nodes = [{"name": name, "role": role, "host": str(lab[name].host.ip), "ip": ip} for name, role, ip in NODES]
+    network_id = create_network(head, plan_for(cluster_config(nodes)).spec.network)
+    authorize(head, network_id, member_id(node), "compute-01", "10.147.17.11")
+    # The site firewall: nothing reaches the moon's port, and the daemon starts without a root.
+    stop_daemon(node)
+    for command in (
+        "add table inet upstream",
+        "add chain inet upstream out { type filter hook output priority 0; }",
+        "add rule inet upstream out udp dport 9993 drop",
+    ):
+        inside(node, "nft", command)
+    start_daemon(node)
+    config = cluster_config(nodes, network={"networkId": network_id}, joinTimeout=15)
+    blocked = run_step(operator, node, step_text(config, "compute-01", "join"))
+    assert blocked.returncode != 0
+    assert "OFFLINE" in inside(node, "zerotier-cli", "info")
+    assert f"Diagnosis: REQUESTING_CONFIGURATION and node {member_id(node)} is OFFLINE" in blocked.stderr
+    assert "UDP 9993 is probably blocked upstream" in blocked.stderr
