@@ -272,3 +272,15 @@ def test_listnetworks_parser_reads_changing_json_layouts_stand_in(machine_factor
     r = run_step(operator, node, _join(cluster_config()))
     assert r.returncode == 0, r.stderr
     assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"
+
+
+def test_join_fails_when_its_state_cannot_be_recorded_stand_in(machine_factory, operator):
+    """Without the record, delete would not know what to leave: that must stop the join, not pass silently."""
+    node = _stand_in(machine_factory, "join-ro")
+    node.path("/var/lib/zerotier-cluster").mkdir(parents=True, exist_ok=True)
+    mounted = node.exec(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", "/var/lib/zerotier-cluster"])
+    assert mounted.returncode == 0, mounted.stderr
+    r = run_step(operator, node, _join(cluster_config()))
+    assert r.returncode != 0
+    assert "could not write next to /var/lib/zerotier-cluster/join" in r.stderr
+    assert not [c for c in cli_calls(node) if c.startswith("join")]

@@ -269,7 +269,8 @@ fw_persist() {
     _enabled=$(fw_state enabled_service)
     [ -n "$_conf" ] || _conf=$(fw_conf_path)
     if ! ztc_root test -f "$_conf"; then
-        printf '#!/usr/sbin/nft -f\n' | ztc_sync_file "$_conf" 0755 || :
+        printf '#!/usr/sbin/nft -f\n' >"$_fw_tmp/new-conf"
+        ztc_sync_file "$_conf" 0755 <"$_fw_tmp/new-conf" || :
         _created=yes
     fi
     if ! ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf"; then
@@ -290,7 +291,8 @@ fw_persist() {
     fi
     printf 'mode=%s\nfamily=%s\ntable=%s\nchain=%s\nhook_chain=%s\nset_prefix=%s\nconf=%s\ncreated_conf=%s\nenabled_service=%s\n' \
         "$ZTC_FW_MODE" "$ZTC_FW_FAMILY" "$ZTC_FW_TABLE" "$ZTC_FW_CHAIN" "$ZTC_FW_HOOK_CHAIN" "$ZTC_FW_SET_PREFIX" \
-        "$_conf" "${_created:-no}" "$_enabled" | ztc_sync_file "$ZTC_FW_STATE" 0644 || :
+        "$_conf" "${_created:-no}" "$_enabled" >"$_fw_tmp/state"
+    ztc_sync_file "$ZTC_FW_STATE" 0644 <"$_fw_tmp/state" || :
 }
 
 # --- actions ------------------------------------------------------------------------

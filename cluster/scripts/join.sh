@@ -20,7 +20,7 @@ JOIN_STATE=$ZTC_STATE_DIR/join
 
 join_check_params() {
     ztc_check "ZTC_NETWORK_ID (16 hex digits)" "$ZTC_NETWORK_ID" '[0-9a-f]{16}'
-    ztc_check "ZTC_OVERLAY_IP" "$ZTC_OVERLAY_IP" '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+    ztc_check "ZTC_OVERLAY_IP" "$ZTC_OVERLAY_IP" "$ZTC_IPV4_RE"
     ztc_check "ZTC_OVERLAY_PREFIX" "$ZTC_OVERLAY_PREFIX" '([0-9]|[12][0-9]|3[0-2])'
     [ -z "$ZTC_INTERFACE" ] || ztc_check "ZTC_INTERFACE" "$ZTC_INTERFACE" '[A-Za-z][A-Za-z0-9_-]{0,14}'
     ztc_check "ZTC_JOIN_TIMEOUT (seconds)" "$ZTC_JOIN_TIMEOUT" '[1-9][0-9]{0,4}'
@@ -244,7 +244,8 @@ step_create() {
     fi
 
     # Record before joining: even a join that times out is ours to leave on delete.
-    if printf 'network=%s\ninterface=%s\n' "$_nwid" "$ZTC_INTERFACE" | ztc_sync_file "$JOIN_STATE" 644; then
+    printf 'network=%s\ninterface=%s\n' "$_nwid" "$ZTC_INTERFACE" >"$ZTC_TMP/state"
+    if ztc_sync_file "$JOIN_STATE" 644 <"$ZTC_TMP/state"; then
         _changed=1
     fi
 

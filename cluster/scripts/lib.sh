@@ -13,6 +13,8 @@ export PATH LC_ALL
 # shellcheck disable=SC2034  # (again: composed, the line above is not the file's first command)
 ZTC_STATE_DIR=/var/lib/zerotier-cluster
 ZTC_UID=$(id -u)
+# A dotted-quad IPv4 address, for ztc_check.
+ZTC_IPV4_RE='((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 
 # Progress and diagnoses go to stderr; stdout carries only a step's result.
 ztc_log() {
@@ -68,6 +70,8 @@ ztc_tmpdir() {
 # Returns 0 when it wrote, 1 when the file already had that content. Replaces
 # the file atomically; when that is impossible because the file is a mount
 # point (/etc/hosts in containers: rename fails with EBUSY) it rewrites it in place.
+# Feed it from a file, not a pipe: in a pipeline it runs in a subshell, where
+# its ztc_die would only end the subshell and look like "unchanged".
 # shellcheck disable=SC2317  # each step calls only some helpers
 ztc_sync_file() {
     _sf_new=$(mktemp "${TMPDIR:-/tmp}/ztc.XXXXXX") || ztc_die "could not create a temporary file"
