@@ -603,13 +603,20 @@ def _parse_remote_head(value: Any, problems: Problems) -> RemoteHead | None:
 # --- firewall ------------------------------------------------------------------
 
 
-def _parse_rule(value: Any, k: str, problems: Problems) -> PortRule | None:
+def _parse_rule(value: Any, k: str, problems: Problems, *, overlay: bool) -> PortRule | None:
+    """One ``proto/port[-last]`` rule, or ``{port, from}``; ``overlay`` rules admit IPv4 sources only."""
     sources: tuple[SourceNet, ...] = ()
     spec = value
     if isinstance(value, Mapping):
         _unknown_fields(value, ("port", "from"), lambda f: f"{k}.{f}", problems)
         spec = value.get("port")
         sources = _sources(value.get("from"), f"{k}.from", problems)
+        if overlay and any(net.version != 4 for net in sources):
+            problems.add(
+                f"{k}.from",
+                "lists an IPv6 network, but the overlay (network.cidr) is IPv4",
+                "list overlay ranges such as 10.147.17.0/28, or open the port in firewall.openings instead",
+            )
     fix = "write protocol/port or protocol/first-last, e.g. tcp/443 or udp/60000-61000"
     if not isinstance(spec, str) or "/" not in spec:
         problems.add(k, f"{spec!r} is not a port rule", fix)
@@ -626,13 +633,13 @@ def _parse_rule(value: Any, k: str, problems: Problems) -> PortRule | None:
     return PortRule(cast(Any, proto), first, last, sources)
 
 
-def _rules(value: Any, k: str, problems: Problems) -> tuple[PortRule, ...]:
+def _rules(value: Any, k: str, problems: Problems, *, overlay: bool = False) -> tuple[PortRule, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
         problems.add(k, "must be a list of port rules", "write e.g. [tcp/443, udp/60000-61000]")
         return ()
-    return tuple(r for i, item in enumerate(value) if (r := _parse_rule(item, f"{k}[{i}]", problems)))
+    return tuple(r for i, item in enumerate(value) if (r := _parse_rule(item, f"{k}[{i}]", problems, overlay=overlay)))
 
 
 def _parse_firewall(value: Any, problems: Problems) -> FirewallSpec:
@@ -661,18 +668,9 @@ def _parse_firewall(value: Any, problems: Problems) -> FirewallSpec:
             "remove it or set mode: integrate",
         )
     cluster_raw = raw.get("clusterPorts", "all")
-    cluster_ports = None if cluster_raw == "all" else _rules(cluster_raw, key("firewall.clusterPorts"), problems)
-    for i, rule in enumerate(cluster_ports or ()):
-        if (
-            isinstance(cluster_raw, list)
-            and len(cluster_raw) == len(cluster_ports or ())
-            and any(net.version != 4 for net in rule.sources)
-        ):
-            problems.add(
-                key(f"firewall.clusterPorts[{i}].from"),
-                "lists an IPv6 network, but the overlay (network.cidr) is IPv4",
-                "list overlay ranges such as 10.147.17.0/28, or open the port in firewall.openings instead",
-            )
+    cluster_ports = (
+        None if cluster_raw == "all" else _rules(cluster_raw, key("firewall.clusterPorts"), problems, overlay=True)
+    )
     if integrate is not None and integrate.chain == table:
         problems.add(
             key("firewall.table"),

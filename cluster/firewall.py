@@ -95,10 +95,10 @@ def placement(spec: ClusterSpec) -> Placement:
 # --- value formatting ----------------------------------------------------------------
 
 
-def _intervals(nets: Iterable[SourceNet]) -> list[tuple[int, int]]:
-    """Sorted, merged (overlapping or adjacent) address intervals: nft rejects overlaps."""
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted inclusive ranges with overlapping or adjacent ones merged: nft rejects overlapping elements."""
     merged: list[tuple[int, int]] = []
-    for first, last in sorted((int(n.network_address), int(n.broadcast_address)) for n in nets):
+    for first, last in sorted(ranges):
         if merged and first <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], last))
         else:
@@ -111,7 +111,9 @@ def _address_elements(nets: Iterable[SourceNet], version: int) -> list[str]:
     make = IPv4Address if version == 4 else IPv6Address
     width = 32 if version == 4 else 128
     elements = []
-    for first, last in _intervals(n for n in nets if n.version == version):
+    for first, last in _merged(
+        (int(n.network_address), int(n.broadcast_address)) for n in nets if n.version == version
+    ):
         size = last - first + 1
         if size == 1:
             elements.append(str(make(first)))
@@ -123,13 +125,7 @@ def _address_elements(nets: Iterable[SourceNet], version: int) -> list[str]:
 
 
 def _port_elements(ranges: Iterable[tuple[int, int]]) -> list[str]:
-    merged: list[tuple[int, int]] = []
-    for first, last in sorted(ranges):
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return [str(a) if a == b else f"{a}-{b}" for a, b in merged]
+    return [str(a) if a == b else f"{a}-{b}" for a, b in _merged(ranges)]
 
 
 def _anonymous(elements: Sequence[str]) -> str:

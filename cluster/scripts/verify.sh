@@ -16,12 +16,11 @@ ZTC_STEP=verify
 verify_check_params() {
     ztc_check "ZTC_ROLE" "$ZTC_ROLE" '[a-z][a-z0-9-]*'
     ztc_check "ZTC_VERIFY_TIMEOUT (seconds)" "$ZTC_VERIFY_TIMEOUT" '[1-9][0-9]{0,4}'
-    _ip_re='((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
     printf '%s\n' "$ZTC_TARGETS" | while read -r _name _ip _rest; do
         [ -z "$_name" ] && continue
         [ -z "$_rest" ] || ztc_die "ZTC_TARGETS line '$_name $_ip $_rest' has more than a name and an address"
         ztc_check "ZTC_TARGETS name" "$_name" '[A-Za-z0-9][A-Za-z0-9.-]*'
-        ztc_check "ZTC_TARGETS address of $_name" "$_ip" "$_ip_re"
+        ztc_check "ZTC_TARGETS address of $_name" "$_ip" "$ZTC_IPV4_RE"
     done || exit 1
 }
 
