@@ -66,7 +66,8 @@ def central_token() -> pulumi.Output[str]:
             Problem(
                 TOKEN_KEY,
                 "is not set, so the program cannot reach ZeroTier Central",
-                f"run `pulumi config set --secret {TOKEN_KEY} <API token from my.zerotier.com>` or export {TOKEN_ENV}",
+                f"run `pulumi config set --secret {TOKEN_KEY}` (it prompts for the API token from my.zerotier.com) "
+                f"or export {TOKEN_ENV}",
             )
         ]
     )

@@ -11,7 +11,8 @@
 #     the key's fingerprint and the installer's signature, and only then run the
 #     installer (it sets up ZeroTier's package repository); then install exactly
 #     the pinned version, hold it, enable and start the service. Until the
-#     installer runs, a failure changes nothing on the node.
+#     installer runs, a failure changes nothing on the node (beyond installing
+#     curl and gnupg when they are missing).
 #   The node's identity (/var/lib/zerotier-one/identity.*) is never touched: a
 #   node keeps its address and its other networks. The last stdout line is the
 #   10-hex-digit ZeroTier address.
