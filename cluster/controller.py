@@ -8,7 +8,6 @@ for air-gapped sites) only has to provide the same two methods.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from ipaddress import IPv4Address
 from typing import Protocol
 
@@ -33,9 +32,12 @@ class Controller(Protocol):
         member_id: pulumi.Input[str],
         ip: IPv4Address,
         description: str,
-        depends_on: Sequence[pulumi.Resource] = (),
+        authorized: bool = True,
     ) -> pulumi.Resource:
-        """Authorizes ``member_id`` on the network with a static address, before it joins."""
+        """Authorizes ``member_id`` on the network with a static address, before it joins.
+
+        ``authorized=False`` keeps the member (and its address) but shuts it out: an evicted node.
+        """
         ...
 
 
@@ -87,7 +89,7 @@ class CentralController:
         member_id: pulumi.Input[str],
         ip: IPv4Address,
         description: str,
-        depends_on: Sequence[pulumi.Resource] = (),
+        authorized: bool = True,
     ) -> pulumi.Resource:
         member: pulumi.Resource = zerotier.Member(
             f"{self.prefix}-{name}-member",
@@ -95,11 +97,11 @@ class CentralController:
             member_id=member_id,
             name=name,
             description=description,
-            authorized=True,
+            authorized=authorized,
             hidden=False,
             allow_ethernet_bridging=False,
             no_auto_assign_ips=True,
             ip_assignments=[str(ip)],
-            opts=self._opts(depends_on=list(depends_on)),
+            opts=self._opts(),
         )
         return member

@@ -38,6 +38,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal
 
 from .spec import ClusterSpec, NodeSpec, PortRule, Role, SourceNet
+from .steps import FirewallParams
 
 #: The comment on the jump rule the program adds to an operator's chain (``integrate``).
 MARK = "zerotier-cluster"
@@ -174,7 +175,7 @@ class Firewall:
         self.placement = placement(spec)
         self.interface = spec.network.interface or "zt*"
         members: list[SourceNet] = [IPv4Network(head_ip), *fw.peers]
-        members += [IPv4Network(addresses[n.name]) for n in spec.nodes]
+        members += [IPv4Network(addresses[n.name]) for n in spec.active_nodes]
         devices: list[SourceNet] = [IPv4Network(addresses[d.name]) for d in spec.devices]
         if fw.devices == "all":
             members, devices = members + devices, []
@@ -206,28 +207,28 @@ class Firewall:
                 f"# in table {p.family} {p.table}"
             )
         header = (
-            f"# zerotier-cluster firewall for node {node.name} (role {node.role}), generated from\n"
+            f"# zerotier-cluster firewall for {node.role} nodes with sshd on port {node.listen_port}, generated from\n"
             f"# {KEY}. nft -f loads it as one transaction. It replaces the program's\n"
             f"# {owned}, and touches nothing else.\n"
         )
         return header + body
 
-    def params(self, node: NodeSpec, ruleset: str) -> tuple[tuple[str, str], ...]:
+    def params(self, node: NodeSpec, ruleset: str) -> FirewallParams:
         """The firewall step's parameters (``cluster/scripts/firewall.sh`` documents them)."""
         p = self.placement
         origin = node.origin or f"zerotier-cluster:nodes[name={node.name}]"
-        return (
-            ("ZTC_FW_MODE", p.mode),
-            ("ZTC_FW_FAMILY", p.family),
-            ("ZTC_FW_TABLE", p.table),
-            ("ZTC_FW_CHAIN", p.chain),
-            ("ZTC_FW_HOOK_CHAIN", p.hook_chain or ""),
-            ("ZTC_FW_SET_PREFIX", p.set_prefix),
-            ("ZTC_FW_INTERFACE", self.interface),
-            ("ZTC_SSH_PORT", str(node.listen_port)),
-            ("ZTC_SSH_PORT_KEY", f"{origin}.sshdPort"),
-            ("ZTC_SSH_SOURCES_KEY", self.ssh_sources_key(node)),
-            ("ZTC_RULESET", ruleset),
+        return FirewallParams(
+            mode=p.mode,
+            family=p.family,
+            table=p.table,
+            chain=p.chain,
+            hook_chain=p.hook_chain or "",
+            set_prefix=p.set_prefix,
+            interface=self.interface,
+            ssh_port=str(node.listen_port),
+            ssh_port_key=f"{origin}.sshdPort",
+            ssh_sources_key=self.ssh_sources_key(node),
+            ruleset=ruleset,
         )
 
     # -- rendering -------------------------------------------------------------------

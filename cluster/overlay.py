@@ -3,13 +3,20 @@
 This is the only module (with ``controller`` and ``connection``) that knows
 Pulumi resource types. Per node the chain is::
 
-    install ──► Member ──► join ──► firewall ──► verify
-                              └───► hosts ─────────┘
+    bundle ──► install ──► Member ──► join ──► firewall ──► verify
+                                          └───► hosts ─────────┘
 
-The Member needs the address install reports, so a node is authorized before
-its first join. Nodes run their chains in parallel; only verification waits
-for the head (a compute node pings the head once the head's firewall admits
-it, and the head pings every node once theirs do).
+``bundle`` copies the stack's programs to the node (a file asset: state keeps
+its path and hash, not its bytes); each command's stdin then names its
+program by hash (see ``cluster/steps.py``). The Member needs the address
+install reports, so a node is authorized before its first join. Nodes run
+their chains in parallel; only verification waits for other nodes, as
+:attr:`NodePlan.verifies` says (a compute node for the head's firewall, the
+head for every node's).
+
+An evicted node (``state: evicted``) keeps its resources declared, unchanged
+and retained on delete, so Pulumi never contacts it again, while its member
+is deauthorized through the controller alone.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -27,38 +35,45 @@ from .connection import connection
 from .controller import CentralController, Controller
 from .plan import NETWORK_ID, NodePlan, Plan, build_plan
 from .spec import ClusterSpec
-from .steps import COMMANDS, StepScript
+from .steps import COMMANDS, REMOTE_BUNDLE, StepScript
 
 TYPE = "zerotier-cluster:index:Overlay"
-ZT_ADDRESS = re.compile(r"^[0-9a-f]{10}$")
+ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")
+#: Every input of a Command and of a CopyToRemote: what an evicted node's resources ignore.
+COMMAND_INPUTS = ["connection", "create", "update", "delete", "stdin", "triggers", "logging", "addPreviousOutputInEnv"]
+COPY_INPUTS = ["connection", "source", "remotePath", "triggers"]
 
 
 def node_address(stdout: str, node: str) -> str:
     """The ZeroTier address install printed on its last line."""
     lines = stdout.strip().splitlines()
     address = lines[-1].strip() if lines else ""
-    if not ZT_ADDRESS.match(address):
+    if not ZT_ADDRESS.fullmatch(address):
         raise pulumi.RunError(
-            f"install on {node} did not report a ZeroTier address (last line: {address!r}); "
-            "run `zerotier-cli info` on the node and see the install step's log"
+            f"install on {node} did not report a ZeroTier address (last line: {address[:80]!r}); "
+            "run `zerotier-cli info` on the node and see /var/log/zerotier-cluster/install.log there"
         )
     return address
 
 
-@dataclass
+@dataclass(frozen=True)
 class NodeResources:
     """What one node's chain declared, for dependencies and outputs."""
 
     plan: NodePlan
-    connection: command.remote.ConnectionArgs
-    commands: dict[str, command.remote.Command]
+    bundle: command.remote.CopyToRemote
+    install: command.remote.Command
     member: pulumi.Resource
     member_id: pulumi.Output[str]
+    join: command.remote.Command
+    firewall: command.remote.Command | None
+    hosts: command.remote.Command
+    verify: command.remote.Command
 
     @property
     def ready(self) -> command.remote.Command:
         """The step after which this node answers over the overlay through its firewall."""
-        return self.commands.get("firewall", self.commands["join"])
+        return self.firewall or self.join
 
 
 class Overlay(pulumi.ComponentResource):
@@ -79,9 +94,15 @@ class Overlay(pulumi.ComponentResource):
         central_token: pulumi.Input[str],
         ssh_private_key: pulumi.Input[str] | None = None,
         network_id: pulumi.Input[str] | None = None,
+        bundle_dir: Path = Path(".zerotier-cluster/bundles"),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """``network_id`` supplies the ID of a network another stack owns (``network.fromStack``)."""
+        """``network_id`` supplies the ID of a network another stack owns (``network.fromStack``).
+
+        ``bundle_dir`` is where the stack's bundle is written for ``CopyToRemote``;
+        relative to the project directory by default, so every operator's
+        state names the same path.
+        """
         super().__init__(TYPE, name, None, opts)
         self.name = name
         self.plan: Plan = build_plan(spec)
@@ -89,9 +110,14 @@ class Overlay(pulumi.ComponentResource):
         self.network_id = (
             pulumi.Output.from_input(network_id) if network_id is not None else self.controller.network(spec.network)
         )
+        self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
 
-        self.nodes = {n.node.name: self._node_chain(n, ssh_private_key) for n in self.plan.nodes}
-        self._verify()
+        chains = {n.name: self._chain(n, connection(n.spec, ssh_private_key)) for n in self.plan.nodes}
+        ready = {name: chain.ready for name, chain in chains.items()}
+        self.nodes: dict[str, NodeResources] = {
+            n.name: chains[n.name].finish(self._verify(n, chains[n.name], [ready[v] for v in n.verifies if v in ready]))
+            for n in self.plan.nodes
+        }
         self.devices = {
             device.name: self.controller.member(
                 device.name,
@@ -112,6 +138,16 @@ class Overlay(pulumi.ComponentResource):
             return self.network_id.apply(lambda nid: step.text({NETWORK_ID: nid}))
         return step.text()
 
+    def _opts(self, node: NodePlan, depends_on: Sequence[pulumi.Resource], inputs: list[str]) -> pulumi.ResourceOptions:
+        if node.spec.active:
+            # A replacement must undo the old step before the new one runs: the other
+            # order would apply a firewall or join and then remove or leave it again.
+            return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), delete_before_replace=True)
+        # Evicted: nothing changes, so nothing runs; removing it later leaves the node alone.
+        return pulumi.ResourceOptions(
+            parent=self, depends_on=list(depends_on), retain_on_delete=True, ignore_changes=inputs
+        )
+
     def _command(
         self,
         node: NodePlan,
@@ -121,90 +157,121 @@ class Overlay(pulumi.ComponentResource):
         triggers: Sequence[Any] | None = None,
     ) -> command.remote.Command:
         return command.remote.Command(
-            f"{self.name}-{node.node.name}-{step.step}",
+            f"{self.name}-{node.name}-{step.name}",
             connection=conn,
             create=COMMANDS["create"],
             update=COMMANDS["update"],
             delete=COMMANDS["delete"],
             stdin=self._text(step),
             triggers=list(triggers) if triggers is not None else None,
-            # Scripts print progress and addresses, never secrets; operators need both streams.
+            # Scripts print short progress lines and results, never secrets; verbose
+            # tool output goes to a log file on the node.
             logging=command.remote.Logging.STDOUT_AND_STDERR,
             add_previous_output_in_env=False,
-            # A replacement must undo the old step before the new one runs: the other
-            # order would apply a firewall or join and then remove or leave it again.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), delete_before_replace=True),
+            opts=self._opts(node, depends_on, COMMAND_INPUTS),
         )
 
-    def _node_chain(self, node: NodePlan, private_key: pulumi.Input[str] | None) -> NodeResources:
-        conn = connection(node.node, private_key)
-        commands: dict[str, command.remote.Command] = {}
-        install = commands["install"] = self._command(node, node.step("install"), conn, [])
-        member_id = install.stdout.apply(lambda out: node_address(out, node.node.name))
+    def _chain(self, node: NodePlan, conn: command.remote.ConnectionArgs) -> _Chain:
+        bundle = command.remote.CopyToRemote(
+            f"{self.name}-{node.name}-bundle",
+            connection=conn,
+            source=self.bundle,
+            remote_path=REMOTE_BUNDLE,
+            # A reimaged node (a new generation) needs the bundle again although its hash is the same.
+            triggers=[node.spec.generation],
+            opts=self._opts(node, [], COPY_INPUTS),
+        )
+        install = self._command(node, node.install, conn, [bundle])
+        member_id = install.stdout.apply(lambda out: node_address(out, node.name))
         member = self.controller.member(
-            node.node.name,
+            node.name,
             network_id=self.network_id,
             member_id=member_id,
             ip=node.ip,
-            description=f"{node.node.role} node of {self.plan.spec.network.name} (zerotier-cluster)",
+            description=f"{node.spec.role} node of {self.plan.spec.network.name} (zerotier-cluster)",
+            authorized=node.spec.active,
         )
-        commands["join"] = self._command(node, node.step("join"), conn, [member])
-        after_join: list[pulumi.Resource] = [commands["join"]]
-        if node.ruleset is not None:
-            commands["firewall"] = self._command(node, node.step("firewall"), conn, after_join)
-        commands["hosts"] = self._command(node, node.step("hosts"), conn, after_join)
-        return NodeResources(node, conn, commands, member, member_id)
+        join = self._command(node, node.join, conn, [member])
+        firewall = self._command(node, node.firewall, conn, [join]) if node.firewall is not None else None
+        hosts = self._command(node, node.hosts, conn, [join])
+        return _Chain(node, conn, bundle, install, member, member_id, join, firewall, hosts)
 
-    def _verify(self) -> None:
-        """Adds each node's verify step once the nodes it must reach admit it."""
-        head = next((r for r in self.nodes.values() if r.plan.node.role == "head"), None)
-        for res in self.nodes.values():
-            own = [res.ready, res.commands["hosts"]]
-            if res is head:
-                others = [r.ready for r in self.nodes.values() if r is not head]
-            else:
-                others = [head.ready] if head is not None else []
-            # Re-verify whenever anything this node's connectivity depends on changes.
-            texts = [s.text() for s in res.plan.steps if s.step in ("join", "firewall", "hosts")]
-            res.commands["verify"] = self._command(
-                res.plan,
-                res.plan.step("verify"),
-                res.connection,
-                own + others,
-                triggers=[_digest(texts), self.network_id],
-            )
+    def _verify(self, node: NodePlan, chain: _Chain, others: Sequence[pulumi.Resource]) -> command.remote.Command:
+        """The node's verify step, once the nodes it must reach admit it."""
+        own = [chain.ready, chain.hosts]
+        # Re-verify whenever anything this node's connectivity depends on changes.
+        texts = [s.text() for s in (node.join, node.firewall, node.hosts) if s is not None]
+        return self._command(node, node.verify, chain.conn, own + list(others), [_digest(texts), self.network_id])
 
     # -- outputs ---------------------------------------------------------------
 
     def outputs(self) -> dict[str, Any]:
         """The values published as stack outputs (see README, "Outputs")."""
         plan = self.plan
-        nodes = {
-            name: {
-                "ip": str(res.plan.ip),
-                "memberId": res.member_id,
-                "role": res.plan.node.role,
-                "host": res.plan.node.host,
-            }
-            for name, res in self.nodes.items()
-        }
+        net = plan.spec.network
         return {
             "networkId": self.network_id,
-            "cidr": str(plan.spec.network.cidr),
-            "addressSlice": str(plan.spec.network.address_slice),
-            "pool": (
-                {"start": str(plan.spec.network.pool.start), "end": str(plan.spec.network.pool.end)}
-                if plan.spec.network.pool
-                else None
-            ),
+            "cidr": str(net.cidr),
+            "addressSlice": str(net.address_slice),
+            "pool": {"start": str(net.pool.start), "end": str(net.pool.end)} if net.pool else None,
             "headName": plan.head_name,
             "headIp": str(plan.head_ip),
-            "nodes": nodes,
+            "nodes": {
+                name: {
+                    "ip": str(res.plan.ip),
+                    "memberId": res.member_id,
+                    "role": res.plan.spec.role,
+                    "host": res.plan.spec.host,
+                    "state": res.plan.spec.state,
+                }
+                for name, res in self.nodes.items()
+            },
             "devices": {d.name: {"ip": str(a.ip), "memberId": d.address} for d, a in plan.devices},
             "hostsFile": plan.hosts_block,
             "mpiHostfile": plan.mpi_hostfile,
             "slurmNodes": plan.slurm_nodes,
         }
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """A node's resources up to (not including) verify, which needs other nodes' chains."""
+
+    node: NodePlan
+    conn: command.remote.ConnectionArgs
+    bundle: command.remote.CopyToRemote
+    install: command.remote.Command
+    member: pulumi.Resource
+    member_id: pulumi.Output[str]
+    join: command.remote.Command
+    firewall: command.remote.Command | None
+    hosts: command.remote.Command
+
+    @property
+    def ready(self) -> command.remote.Command:
+        return self.firewall or self.join
+
+    def finish(self, verify: command.remote.Command) -> NodeResources:
+        return NodeResources(
+            self.node,
+            self.bundle,
+            self.install,
+            self.member,
+            self.member_id,
+            self.join,
+            self.firewall,
+            self.hosts,
+            verify,
+        )
+
+
+def _asset_path(path: Path) -> str:
+    """The bundle's path as state records it: relative to the project when inside it."""
+    absolute = path.resolve()
+    try:
+        return str(absolute.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(absolute)
 
 
 def _digest(texts: Sequence[str]) -> str:

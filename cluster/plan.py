@@ -1,4 +1,4 @@
-"""Spec → plan: every node's address, scripts and firewall ruleset. Pure and deterministic."""
+"""Spec → plan: every node's address, steps and firewall ruleset, and the stack's bundle. Pure and deterministic."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from . import publish
 from .addressing import Assignment, allocate
 from .firewall import Firewall
 from .spec import ClusterSpec, DeviceSpec, NodeSpec
-from .steps import ParamValue, Pending, StepScript
+from .steps import (
+    Bundle,
+    HostsParams,
+    InstallParams,
+    JoinParams,
+    ParamValue,
+    Pending,
+    StepScript,
+    VerifyParams,
+)
 
 #: The pending value ``join`` needs when this stack does not know the network ID yet.
 NETWORK_ID = "networkId"
@@ -19,21 +28,33 @@ NETWORK_ID = "networkId"
 class NodePlan:
     """Everything one node receives."""
 
-    node: NodeSpec
+    spec: NodeSpec
     assignment: Assignment
-    #: The steps in the order they run (no ``firewall`` step with firewall mode ``off``).
-    steps: tuple[StepScript, ...]
+    install: StepScript
+    join: StepScript
+    #: None with firewall mode ``off``.
+    firewall: StepScript | None
+    hosts: StepScript
+    verify: StepScript
     #: Exactly what ``nft -f`` loads on the node; None with firewall mode ``off``.
     ruleset: str | None
     #: The overlay interface: a name pinned through devicemap, or the ``zt*`` pattern.
     interface: str
+    #: The nodes whose firewall must admit this one before its verify can pass.
+    verifies: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
     @property
     def ip(self) -> IPv4Address:
         return self.assignment.ip
 
-    def step(self, name: str) -> StepScript:
-        return next(s for s in self.steps if s.step == name)
+    @property
+    def steps(self) -> tuple[StepScript, ...]:
+        """The steps in the order they run."""
+        return tuple(s for s in (self.install, self.join, self.firewall, self.hosts, self.verify) if s is not None)
 
 
 @dataclass(frozen=True)
@@ -48,12 +69,18 @@ class Plan:
     hosts_block: str
     mpi_hostfile: str
     slurm_nodes: str
+    #: Every program any node runs, shipped once per node.
+    bundle: Bundle
 
     @property
     def network_id(self) -> str | None:
         """The network ID when the config names it; None until a created network exists."""
         net = self.spec.network
         return net.network_id if net.from_stack is None else None
+
+    @property
+    def active(self) -> tuple[NodePlan, ...]:
+        return tuple(n for n in self.nodes if n.spec.active)
 
     def displaced(self) -> list[Assignment]:
         """Members not at their first-choice address: pin them to make them permanent."""
@@ -71,7 +98,8 @@ def build_plan(spec: ClusterSpec) -> Plan:
         assert spec.remote_head is not None
         head_name, head_ip = spec.remote_head.name, spec.remote_head.ip
 
-    entries: list[publish.Entry] = [(n.name, addresses[n.name].ip, n.role) for n in spec.nodes]
+    # Evicted nodes keep their address (nobody else may take it) but nobody lists, trusts or verifies them.
+    entries: list[publish.Entry] = [(n.name, addresses[n.name].ip, n.role) for n in spec.active_nodes]
     if spec.remote_head is not None:
         entries.insert(0, (spec.remote_head.name, spec.remote_head.ip, "head"))
     entries += [(d.name, addresses[d.name].ip, "device") for d in spec.devices]
@@ -83,59 +111,54 @@ def build_plan(spec: ClusterSpec) -> Plan:
     if spec.network.from_stack is not None:
         network_id = Pending(NETWORK_ID)
     prov = spec.provision
-    install_params: tuple[tuple[str, ParamValue], ...] = (
-        ("ZTC_ZEROTIER_VERSION", prov.zerotier_version),
-        ("ZTC_INSTALLER_URL", prov.installer_url),
-        ("ZTC_SIGNING_KEY_URL", prov.signing_key_url),
-        ("ZTC_SIGNING_KEY_FINGERPRINT", prov.signing_key_fingerprint),
-        ("ZTC_UNINSTALL_ON_DESTROY", "true" if prov.uninstall_on_destroy else "false"),
+    install = InstallParams(
+        zerotier_version=prov.zerotier_version,
+        installer_url=prov.installer_url,
+        signing_key_url=prov.signing_key_url,
+        signing_key_fingerprint=prov.signing_key_fingerprint,
+        uninstall_on_destroy="true" if prov.uninstall_on_destroy else "false",
     )
-    compute_targets = f"{head_name} {head_ip}\n"
-    head_targets = "".join(f"{n.name} {addresses[n.name].ip}\n" for n in spec.nodes if n.role != "head")
+    hosts = HostsParams(hosts_tag=spec.network.name, hosts_block=hosts_block)
+    others = tuple(n.name for n in spec.active_nodes if n.role != "head")
+    verify_targets = {
+        "head": VerifyParams("head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout)),
+        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout)),
+    }
 
     nodes = []
     for node in spec.nodes:
         ip = addresses[node.name].ip
-        common: tuple[tuple[str, ParamValue], ...] = (("ZTC_NODE", node.name),)
-        steps = [
-            StepScript("install", node.name, common + install_params),
-            StepScript(
-                "join",
-                node.name,
-                (
-                    *common,
-                    ("ZTC_NETWORK_ID", network_id),
-                    ("ZTC_OVERLAY_IP", str(ip)),
-                    ("ZTC_OVERLAY_PREFIX", str(spec.network.cidr.prefixlen)),
-                    ("ZTC_INTERFACE", spec.network.interface or ""),
-                    ("ZTC_JOIN_TIMEOUT", str(prov.join_timeout)),
-                ),
-            ),
-        ]
+
+        def step(params: object, node: NodeSpec = node) -> StepScript:
+            return StepScript(node.name, node.generation, params)  # type: ignore[arg-type]
+
         ruleset = None
+        firewall_step = None
         if spec.firewall.mode != "off":
             ruleset = firewall.ruleset(node)
-            steps.append(StepScript("firewall", node.name, common + firewall.params(node, ruleset)))
-        steps.append(
-            StepScript(
-                "hosts",
-                node.name,
-                (*common, ("ZTC_HOSTS_TAG", spec.network.name), ("ZTC_HOSTS_BLOCK", hosts_block)),
-            )
-        )
-        steps.append(
-            StepScript(
-                "verify",
-                node.name,
-                (
-                    *common,
-                    ("ZTC_ROLE", node.role),
-                    ("ZTC_TARGETS", head_targets if node.role == "head" else compute_targets),
-                    ("ZTC_VERIFY_TIMEOUT", str(prov.verify_timeout)),
+            firewall_step = step(firewall.params(node, ruleset))
+        nodes.append(
+            NodePlan(
+                spec=node,
+                assignment=addresses[node.name],
+                install=step(install),
+                join=step(
+                    JoinParams(
+                        network_id=network_id,
+                        overlay_ip=str(ip),
+                        overlay_prefix=str(spec.network.cidr.prefixlen),
+                        interface=spec.network.interface or "",
+                        join_timeout=str(prov.join_timeout),
+                    )
                 ),
+                firewall=firewall_step,
+                hosts=step(hosts),
+                verify=step(verify_targets[node.role]),
+                ruleset=ruleset,
+                interface=interface,
+                verifies=others if node.role == "head" else (head_name,),
             )
         )
-        nodes.append(NodePlan(node, addresses[node.name], tuple(steps), ruleset, interface))
 
     return Plan(
         spec=spec,
@@ -146,4 +169,5 @@ def build_plan(spec: ClusterSpec) -> Plan:
         hosts_block=hosts_block,
         mpi_hostfile=publish.mpi_hostfile(entries),
         slurm_nodes=publish.slurm_nodes(entries),
+        bundle=Bundle.of(s.program for n in nodes for s in n.steps),
     )

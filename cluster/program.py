@@ -23,6 +23,8 @@ from .spec import ClusterSpec
 
 TOKEN_KEY = "zerotier:zerotierCentralToken"
 TOKEN_ENV = "ZEROTIER_CENTRAL_TOKEN"
+#: Where the stack's bundle is written for CopyToRemote (default: .zerotier-cluster/bundles in the project).
+BUNDLE_DIR_ENV = "ZEROTIER_CLUSTER_BUNDLE_DIR"
 
 
 def _decode(value: str) -> Any:
@@ -159,13 +161,21 @@ def check_owner(spec: ClusterSpec, owner: Mapping[str, Any]) -> str:
 
 def build(project_dir: Path | None = None) -> dict[str, Any]:
     """Reads the stack config, declares the overlay, and returns the stack outputs."""
+    project = project_dir or Path.cwd()
     try:
-        spec = parse_cluster(stack_config(), base_dir=project_dir or Path.cwd())
+        spec = parse_cluster(stack_config(), base_dir=project)
         token = central_token()
         key = ssh_private_key()
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
-    overlay = Overlay(NAMESPACE, spec, central_token=token, ssh_private_key=key, network_id=owning_stack_network(spec))
+    overlay = Overlay(
+        NAMESPACE,
+        spec,
+        central_token=token,
+        ssh_private_key=key,
+        network_id=owning_stack_network(spec),
+        bundle_dir=Path(os.environ.get(BUNDLE_DIR_ENV) or project / ".zerotier-cluster" / "bundles"),
+    )
     for assignment in overlay.plan.displaced():
         pulumi.log.warn(
             f"{assignment.name} sits at {assignment.ip} because {assignment.displaced_by} holds its first-choice "

@@ -7,6 +7,7 @@ shown are byte for byte what the nodes receive.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -19,22 +20,56 @@ from .stackfile import read_stack_config
 
 
 def address_table(plan: Plan) -> str:
-    """The reviewer's first question: who gets which address, and how."""
-    rows = [("NAME", "ROLE", "SSH HOST", "OVERLAY IP", "ADDRESS")]
+    """The reviewer's first questions: who gets which address, and which program each step runs.
+
+    One line per node and device; a step's column is the first 12 hex digits
+    of its program's SHA-256 (the programs are listed once below the table).
+    """
+    steps = ("install", "join", "firewall", "hosts", "verify")
+    rows = [("NAME", "ROLE", "SSH HOST", "OVERLAY IP", *(s.upper() for s in steps), "ADDRESS")]
     for node in plan.nodes:
         a = node.assignment
         how = {"pinned": "pinned (ip)", "head": "head: first address of the slice"}.get(a.kind, "automatic")
         if a.displaced_by:
             how = f"automatic, displaced by {a.displaced_by}: pin it"
-        host = node.node.host if isinstance(node.node.host, str) else "(from another resource)"
-        rows.append((node.node.name, node.node.role, host, str(a.ip), how))
+        if not node.spec.active:
+            how += "; EVICTED: deauthorized, never contacted"
+        elif node.spec.generation:
+            how += f"; generation {node.spec.generation}"
+        host = node.spec.host if isinstance(node.spec.host, str) else "(from another resource)"
+        programs: dict[str, str] = {s.name: s.program.sha[:12] for s in node.steps}
+        rows.append((node.name, node.spec.role, host, str(a.ip), *(programs.get(s, "-") for s in steps), how))
     for device, a in plan.devices:
         how = "pinned (ip)" if a.kind == "pinned" else "automatic"
-        rows.append((device.name, "device", f"zerotier {device.address}", str(a.ip), how))
+        rows.append((device.name, "device", f"zerotier {device.address}", str(a.ip), *("-" for _ in steps), how))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "".join(
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1] + "\n" for row in rows
     )
+
+
+def programs_table(plan: Plan) -> str:
+    """Each program once: its hash, step, size, how many nodes run it, and its shared parameters."""
+    users: dict[str, int] = {}
+    for node in plan.nodes:
+        for step in node.steps:
+            users[step.program.sha] = users.get(step.program.sha, 0) + 1
+    lines = [f"bundle {plan.bundle.sha[:12]}: {len(plan.bundle.programs)} programs, {len(plan.bundle.tar)} bytes"]
+    for program in sorted(plan.bundle.programs, key=lambda p: (p.step, p.sha)):
+        shared = ", ".join(_short(name, value) for name, value in program.shared)
+        lines.append(
+            f"  {program.sha[:12]}  {program.step:<8}  {len(program.data):>7} bytes  "
+            f"{users[program.sha]:>4} node(s)  {shared}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _short(name: str, value: str) -> str:
+    """A parameter for the summary: multi-line values (rulesets, host lists) by size and line count."""
+    short = name.removeprefix("ZTC_")
+    if "\n" in value or len(value) > 60:
+        return f"{short}=<{value.count(chr(10))} lines, sha256 {hashlib.sha256(value.encode()).hexdigest()[:12]}>"
+    return f"{short}={value}"
 
 
 def summary(plan: Plan) -> str:
@@ -69,12 +104,14 @@ def plan_json(plan: Plan, network_id: str | None) -> dict[str, Any]:
         "head": {"name": plan.head_name, "ip": str(plan.head_ip)},
         "nodes": [
             {
-                "name": n.node.name,
-                "role": n.node.role,
-                "host": n.node.host if isinstance(n.node.host, str) else None,
+                "name": n.name,
+                "role": n.spec.role,
+                "host": n.spec.host if isinstance(n.spec.host, str) else None,
                 "ip": str(n.ip),
                 "interface": n.interface,
-                "steps": [s.step for s in n.steps],
+                "state": n.spec.state,
+                "generation": n.spec.generation,
+                "steps": {s.name: s.program.sha for s in n.steps},
             }
             for n in plan.nodes
         ],
@@ -83,31 +120,46 @@ def plan_json(plan: Plan, network_id: str | None) -> dict[str, Any]:
 
 
 def write(plan: Plan, out: Path, network_id: str | None) -> list[Path]:
-    """Writes plan.json, and per node every step's stdin and its nftables ruleset."""
+    """Writes plan.json, the bundle and its programs, and per node every step's stdin and its ruleset."""
     known = {NETWORK_ID: network_id} if network_id else {}
-    written = [out / "plan.json"]
     out.mkdir(parents=True, exist_ok=True)
-    written[0].write_text(json.dumps(plan_json(plan, network_id), indent=2) + "\n")
+    files: dict[Path, str | bytes] = {
+        out / "plan.json": json.dumps(plan_json(plan, network_id), indent=2) + "\n",
+        out / "bundle.tar": plan.bundle.tar,
+    }
+    for program in plan.bundle.programs:
+        files[out / "programs" / f"{program.sha}.sh"] = program.text
     for node in plan.nodes:
-        folder = out / node.node.name
-        folder.mkdir(exist_ok=True)
         for step in node.steps:
-            path = folder / f"{step.step}.sh"
-            path.write_text(step.text(known))
-            written.append(path)
+            files[out / node.name / f"{step.name}.sh"] = step.text(known)
         if node.ruleset is not None:
-            path = folder / "firewall.nft"
-            path.write_text(node.ruleset)
-            written.append(path)
-    return written
+            files[out / node.name / "firewall.nft"] = node.ruleset
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return list(files)
+
+
+def full(plan: Plan, known: dict[str, str]) -> str:
+    """Every byte a node receives: each step's stdin, each program once, each ruleset."""
+    parts = []
+    for node in plan.nodes:
+        for step in node.steps:
+            parts.append(f"===== {node.name}: {step.name} (stdin of `/bin/sh -s -- create`) =====\n{step.text(known)}")
+        if node.ruleset is not None:
+            parts.append(f"===== {node.name}: firewall ruleset (nft -f) =====\n{node.ruleset}")
+    for program in plan.bundle.programs:
+        parts.append(f"===== program {program.sha} ({program.step}) =====\n{program.text}")
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    render = sub.add_parser("render", help="show the address plan, scripts and rulesets for a stack")
+    render = sub.add_parser("render", help="show the address plan, programs and rulesets for a stack")
     render.add_argument("--stack", required=True, help="the stack name: reads Pulumi.<stack>.yaml")
-    render.add_argument("--out", type=Path, help="write plan.json and per-node files here instead of printing them")
+    render.add_argument("--out", type=Path, help="write plan.json, the bundle and per-node files here")
+    render.add_argument("--full", action="store_true", help="print every step's stdin, every program and ruleset")
     render.add_argument("--project", type=Path, default=Path.cwd(), help="the project directory (default: .)")
     render.add_argument("--network-id", help="show this network ID where pulumi up would fill it in")
     args = parser.parse_args(argv)
@@ -119,18 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(summary(plan))
     print(address_table(plan))
+    print(programs_table(plan))
     for a in plan.displaced():
         print(f"warning: {a.name} is not at its first-choice address; pin `ip: {a.ip}` to keep it", file=sys.stderr)
     if args.out is not None:
         for path in write(plan, args.out, args.network_id):
             print(f"wrote {path}")
-        return 0
-    known = {NETWORK_ID: args.network_id} if args.network_id else {}
-    for node in plan.nodes:
-        for step in node.steps:
-            print(f"===== {node.node.name}: {step.step} (stdin of `/bin/sh -s -- create`) =====")
-            print(step.text(known))
-        if node.ruleset is not None:
-            print(f"===== {node.node.name}: firewall ruleset (nft -f) =====")
-            print(node.ruleset)
+    elif args.full:
+        print(full(plan, {NETWORK_ID: args.network_id} if args.network_id else {}))
     return 0

@@ -97,12 +97,20 @@ class NodeSpec:
     private_key: pulumi.Input[str] | None = field(default=None, compare=False, repr=False)
     #: The port sshd listens on as seen by the node (differs from ``port`` behind NAT).
     sshd_port: int | None = None
+    #: ``evicted``: deauthorized and dropped from every other node's view; never contacted again.
+    state: Literal["active", "evicted"] = "active"
+    #: Raised after a node is reimaged: its chain runs again from install (a new identity, a new member).
+    generation: int = 0
     #: Where this node came from, for error messages (``zerotier-cluster:nodes[2]``).
     origin: str = ""
 
     @property
     def listen_port(self) -> int:
         return self.sshd_port if self.sshd_port is not None else self.port
+
+    @property
+    def active(self) -> bool:
+        return self.state == "active"
 
 
 @dataclass(frozen=True)
@@ -210,3 +218,8 @@ class ClusterSpec:
     @property
     def computes(self) -> tuple[NodeSpec, ...]:
         return tuple(n for n in self.nodes if n.role == "compute")
+
+    @property
+    def active_nodes(self) -> tuple[NodeSpec, ...]:
+        """The nodes that are provisioned and trusted (not ``state: evicted``)."""
+        return tuple(n for n in self.nodes if n.active)

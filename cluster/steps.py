@@ -1,40 +1,53 @@
-"""Provisioning steps as the node receives them: a fixed command line and a script on stdin.
+"""Provisioning steps as a node receives them: a small stdin and a content-addressed program.
 
-Each step is a real file under ``cluster/scripts/`` (POSIX sh, shellcheck-clean).
-What a node's shell reads on stdin is, byte for byte::
+A step's program (its shared parameters, ``cluster/scripts/lib.sh`` and the
+step's script) is the same for every node that shares those parameters, so it
+travels once per node inside the stack's bundle (a tar of programs named by
+their SHA-256, copied to ``~/.zerotier-cluster/bundle.tar`` by
+pulumi-command's ``CopyToRemote``, whose state keeps only a path and a hash).
+What each command carries on stdin is then only that node's parameters, the
+program's hash and the loader, byte for byte::
 
     #!/bin/sh
-    # <banner>
-    ZTC_NODE='compute-01'          <- parameters, each one shell-quoted
-    ZTC_NETWORK_ID='8056c2e21c1930be'
-    <cluster/scripts/lib.sh>
-    <cluster/scripts/<step>.sh>    <- ends with: ztc_run "$@"; exit $?
+    # zerotier-cluster join step for node compute-01 (python -m cluster render --full shows its program)
+    ZTC_NODE='compute-01'           <- this node's parameters, each one shell-quoted
+    ZTC_GENERATION='0'
+    ZTC_OVERLAY_IP='10.147.17.11'
+    ZTC_PROGRAM='3f2a…'             <- SHA-256 of the program
+    <cluster/scripts/load.sh without comments>
 
-and the command line is one of :data:`COMMANDS`, which never carries a value
-from the config. Parameters therefore cannot be spliced into a shell command,
-and secrets (there are none today) could only travel on stdin.
+The loader checks the program's hash in memory before it evaluates it, so a
+changed or damaged bundle never runs. The command line is one of
+:data:`COMMANDS` and never carries a value from the config. Because stdin
+changes exactly when the node's parameters or its program change, ``pulumi
+preview`` shows an update of exactly the commands a change touches.
 
-Because the script is read from stdin, every step file only defines functions
-until its last line, so nothing a step runs can swallow the rest of the script.
+Each step's parameters are a frozen dataclass whose fields name their
+``ZTC_*`` variable; ``per_node`` fields go on stdin, the rest into the program.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
+import tarfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
-Step = Literal["install", "join", "firewall", "hosts", "verify"]
+StepName = Literal["install", "join", "firewall", "hosts", "verify"]
 #: The order a node's steps run in.
-STEPS: tuple[Step, ...] = ("install", "join", "firewall", "hosts", "verify")
+STEP_ORDER: tuple[StepName, ...] = ("install", "join", "firewall", "hosts", "verify")
 Action = Literal["create", "update", "delete"]
 
 #: The whole command line each action runs; the script arrives on stdin.
 COMMANDS: dict[Action, str] = {action: f"/bin/sh -s -- {action}" for action in ("create", "update", "delete")}
+#: Where CopyToRemote puts the bundle, relative to the login's home (SFTP's starting directory).
+REMOTE_BUNDLE = ".zerotier-cluster/bundle.tar"
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,74 @@ class Pending:
 ParamValue: TypeAlias = str | Pending
 
 
+def var(name: str, *, per_node: bool = False) -> Any:
+    """A step parameter: the ``ZTC_*`` variable it becomes; ``per_node`` ones travel on stdin."""
+    return field(metadata={"var": name, "per_node": per_node})
+
+
+@dataclass(frozen=True)
+class StepParams:
+    """The parameters of one step; subclasses name the step and declare the fields."""
+
+    STEP: ClassVar[StepName]
+
+    def variables(self, *, per_node: bool) -> tuple[tuple[str, ParamValue], ...]:
+        return tuple(
+            (f.metadata["var"], getattr(self, f.name)) for f in fields(self) if f.metadata["per_node"] == per_node
+        )
+
+
+@dataclass(frozen=True)
+class InstallParams(StepParams):
+    STEP: ClassVar[StepName] = "install"
+    zerotier_version: str = field(metadata=var("ZTC_ZEROTIER_VERSION"))
+    installer_url: str = field(metadata=var("ZTC_INSTALLER_URL"))
+    signing_key_url: str = field(metadata=var("ZTC_SIGNING_KEY_URL"))
+    signing_key_fingerprint: str = field(metadata=var("ZTC_SIGNING_KEY_FINGERPRINT"))
+    uninstall_on_destroy: str = field(metadata=var("ZTC_UNINSTALL_ON_DESTROY"))
+
+
+@dataclass(frozen=True)
+class JoinParams(StepParams):
+    STEP: ClassVar[StepName] = "join"
+    network_id: ParamValue = field(metadata=var("ZTC_NETWORK_ID", per_node=True))
+    overlay_ip: str = field(metadata=var("ZTC_OVERLAY_IP", per_node=True))
+    overlay_prefix: str = field(metadata=var("ZTC_OVERLAY_PREFIX"))
+    interface: str = field(metadata=var("ZTC_INTERFACE"))
+    join_timeout: str = field(metadata=var("ZTC_JOIN_TIMEOUT"))
+
+
+@dataclass(frozen=True)
+class FirewallParams(StepParams):
+    STEP: ClassVar[StepName] = "firewall"
+    mode: str = field(metadata=var("ZTC_FW_MODE"))
+    family: str = field(metadata=var("ZTC_FW_FAMILY"))
+    table: str = field(metadata=var("ZTC_FW_TABLE"))
+    chain: str = field(metadata=var("ZTC_FW_CHAIN"))
+    hook_chain: str = field(metadata=var("ZTC_FW_HOOK_CHAIN"))
+    set_prefix: str = field(metadata=var("ZTC_FW_SET_PREFIX"))
+    interface: str = field(metadata=var("ZTC_FW_INTERFACE"))
+    ssh_port: str = field(metadata=var("ZTC_SSH_PORT"))
+    ssh_port_key: str = field(metadata=var("ZTC_SSH_PORT_KEY", per_node=True))
+    ssh_sources_key: str = field(metadata=var("ZTC_SSH_SOURCES_KEY"))
+    ruleset: str = field(metadata=var("ZTC_RULESET"))
+
+
+@dataclass(frozen=True)
+class HostsParams(StepParams):
+    STEP: ClassVar[StepName] = "hosts"
+    hosts_tag: str = field(metadata=var("ZTC_HOSTS_TAG"))
+    hosts_block: str = field(metadata=var("ZTC_HOSTS_BLOCK"))
+
+
+@dataclass(frozen=True)
+class VerifyParams(StepParams):
+    STEP: ClassVar[StepName] = "verify"
+    role: str = field(metadata=var("ZTC_ROLE"))
+    targets: str = field(metadata=var("ZTC_TARGETS"))
+    verify_timeout: str = field(metadata=var("ZTC_VERIFY_TIMEOUT"))
+
+
 @cache
 def script_source(name: str) -> str:
     """A script file's text; read once per process."""
@@ -58,23 +139,79 @@ def script_source(name: str) -> str:
 
 
 def _body(name: str) -> str:
-    """A script file without its shebang line: the composed script has exactly one."""
+    """A script file without its shebang line: the composed text has exactly one."""
     text = script_source(name)
     return text.split("\n", 1)[1] if text.startswith("#!") else text
 
 
+@cache
+def loader() -> str:
+    """load.sh as stdin carries it: without its comments, which every command would store again."""
+    return "".join(line + "\n" for line in _body("load").splitlines() if line and not line.startswith("#"))
+
+
+def _assignments(variables: tuple[tuple[str, ParamValue], ...], known: Mapping[str, str]) -> str:
+    lines = []
+    for name, value in variables:
+        text = known.get(value.name, value.placeholder) if isinstance(value, Pending) else value
+        lines.append(f"{name}={shlex.quote(text)}\n")
+    return "".join(lines)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A step's shared parameters, lib.sh and its script: one content-addressed object."""
+
+    step: StepName
+    shared: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def text(self) -> str:
+        header = f"# zerotier-cluster {self.step} program: shared parameters, lib.sh, {self.step}.sh\n"
+        return header + _assignments(self.shared, {}) + _body("lib") + _body(self.step)
+
+    @cached_property
+    def data(self) -> bytes:
+        return self.text.encode()
+
+    @cached_property
+    def sha(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def program_for(params: StepParams) -> Program:
+    """The program of ``params``'s shared part; nodes with equal shared parameters share one object."""
+    shared = params.variables(per_node=False)
+    if any(isinstance(v, Pending) for _, v in shared):
+        raise ValueError(f"{params.STEP}: a value only pulumi up knows must be a per-node parameter")
+    return _program(params.STEP, shared)
+
+
+@cache
+def _program(step: StepName, shared: tuple[tuple[str, str], ...]) -> Program:
+    return Program(step, shared)
+
+
 @dataclass(frozen=True)
 class StepScript:
-    """One step for one node: which script, and the parameters it is given."""
+    """One step for one node: its parameters, and the stdin its command carries."""
 
-    step: Step
     node: str
-    params: tuple[tuple[str, ParamValue], ...]
+    generation: int
+    params: StepParams
+
+    @property
+    def name(self) -> StepName:
+        return self.params.STEP
+
+    @property
+    def program(self) -> Program:
+        return program_for(self.params)
 
     @property
     def pending(self) -> tuple[str, ...]:
         """Names of the values :meth:`text` needs that only ``pulumi up`` knows."""
-        return tuple(v.name for _, v in self.params if isinstance(v, Pending))
+        return tuple(v.name for _, v in self.params.variables(per_node=True) if isinstance(v, Pending))
 
     def text(self, known: Mapping[str, str] | None = None) -> str:
         """The exact stdin for this step.
@@ -82,13 +219,50 @@ class StepScript:
         ``known`` supplies :class:`Pending` values by name; those missing are
         shown as visible placeholders (what ``render`` prints for a reviewer).
         """
-        lines = [
-            "#!/bin/sh",
-            f"# zerotier-cluster: {self.step} step for node {self.node}.",
-            f"# Built from cluster/scripts/lib.sh and cluster/scripts/{self.step}.sh;",
-            "# runs as: /bin/sh -s -- create|update|delete",
-        ]
-        for name, value in self.params:
-            text = (known or {}).get(value.name, value.placeholder) if isinstance(value, Pending) else value
-            lines.append(f"{name}={shlex.quote(text)}")
-        return "\n".join(lines) + "\n" + _body("lib") + _body(self.step)
+        head = (
+            "#!/bin/sh\n"
+            f"# zerotier-cluster {self.name} step for node {self.node}"
+            " (python -m cluster render --full shows its program)\n"
+        )
+        own = (("ZTC_NODE", self.node), ("ZTC_GENERATION", str(self.generation)))
+        variables = own + self.params.variables(per_node=True) + (("ZTC_PROGRAM", self.program.sha),)
+        return head + _assignments(variables, known or {}) + loader()
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Every program of the stack in one deterministic tar: ``objects/<sha256>``."""
+
+    programs: tuple[Program, ...]
+
+    @classmethod
+    def of(cls, programs: Iterator[Program]) -> Bundle:
+        unique = {p.sha: p for p in programs}
+        return cls(tuple(unique[sha] for sha in sorted(unique)))
+
+    @cached_property
+    def tar(self) -> bytes:
+        """Byte-identical for identical programs: sorted names, fixed owner, mode and time."""
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+            for program in self.programs:
+                info = tarfile.TarInfo(f"objects/{program.sha}")
+                info.size, info.mode, info.mtime = len(program.data), 0o644, 0
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                tar.addfile(info, io.BytesIO(program.data))
+        return out.getvalue()
+
+    @cached_property
+    def sha(self) -> str:
+        return hashlib.sha256(self.tar).hexdigest()
+
+    def write(self, directory: Path) -> Path:
+        """Writes the tar as ``<directory>/<sha>.tar`` (once: the name is the content)."""
+        path = directory / f"{self.sha}.tar"
+        if not path.exists():
+            directory.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            partial.write_bytes(self.tar)
+            partial.replace(path)
+        return path

@@ -37,6 +37,8 @@ STAND_IN = ROOT / "tests" / "sdk"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 NETWORK_ID = "8056c2e21c1930be"
+#: Where programs under test write their bundles: never into the repository.
+BUNDLE_DIR = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"zerotier-cluster-test-bundles-{os.getuid()}")
 #: The component name the program gives its resources' names as a prefix.
 PREFIX = "zerotier-cluster"
 
@@ -135,7 +137,7 @@ class Mocks(pulumi_mocks.Mocks):
         if args.typ == "zerotier:index/network:Network":
             state["networkId"] = args.resource_id or NETWORK_ID
             state["creationTime"] = 0
-        elif args.typ == "command:remote:Command":
+        elif args.typ == "command:remote:Command" and not args.name.endswith("-bundle"):
             node, _, step = args.name.removeprefix(f"{PREFIX}-").rpartition("-")
             state["stdout"] = f"installed\n{fake_address(node)}\n" if step == "install" else "ok\n"
             state["stderr"] = ""
@@ -284,5 +286,13 @@ def run_program(
                 secrets.add(name)
         return Run(monitor.declared, values, secrets, logs)
 
-    with _environment({"SSH_AUTH_SOCK": None, "ZEROTIER_CENTRAL_TOKEN": None, **(env or {})}, directory):
+    with _environment(
+        {
+            "SSH_AUTH_SOCK": None,
+            "ZEROTIER_CENTRAL_TOKEN": None,
+            "ZEROTIER_CLUSTER_BUNDLE_DIR": BUNDLE_DIR,
+            **(env or {}),
+        },
+        directory,
+    ):
         return contextvars.Context().run(evaluate)

@@ -26,7 +26,7 @@ def block(node: str) -> re.Pattern[str]:
 
 def dev_rulesets() -> dict[str, str]:
     plan = build_plan(parse_cluster(read_stack_config(ROOT, "dev"), base_dir=ROOT))
-    return {n.node.name: n.ruleset or "" for n in plan.nodes}
+    return {n.name: n.ruleset or "" for n in plan.nodes}
 
 
 def test_docs_show_the_dev_stacks_rulesets_exactly() -> None:

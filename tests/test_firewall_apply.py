@@ -19,8 +19,8 @@ import pytest
 
 from cluster.config import parse_cluster
 from cluster.plan import NodePlan, build_plan
-from cluster.steps import COMMANDS, StepScript
 from tests.conftest import needs_root
+from tests.lab.provision import run_step
 
 MachineFactory = Callable[..., Any]
 
@@ -43,11 +43,7 @@ def plan_for(machines: dict[str, Any], firewall: dict[str, Any], **extra: Any) -
     }
     config.update(extra)
     plan = build_plan(parse_cluster(config, base_dir=Path(".")))
-    return {n.node.name: n for n in plan.nodes}
-
-
-def run_step(operator: Any, machine: Any, script: StepScript, action: str = "create", **kwargs: Any) -> Any:
-    return operator.run(str(machine.host.ip), "ops", COMMANDS[action], stdin=script.text(), **kwargs)  # type: ignore[index]
+    return {n.name: n for n in plan.nodes}
 
 
 def applied(result: Any) -> None:
@@ -82,7 +78,7 @@ def test_apply_keeps_ssh_open_closes_the_rest_and_is_idempotent(
     needs_root("ip", "nft", "systemd-nspawn")
     head = machine_factory("head")
     node = plan_for({"head": head}, {"sshFrom": [f"{operator.host.ip}/32"]})["head"]
-    script = node.step("firewall")
+    script = node.firewall
 
     result = run_step(operator, head, script)
     applied(result)
@@ -109,7 +105,7 @@ def test_delete_right_after_apply_leaves_the_machine_as_it_was(machine_factory: 
         head.path("/etc/nftables.conf").read_bytes(),
         head.exec(["systemctl", "is-enabled", "nftables"]).stdout,
     )
-    script = plan_for({"head": head}, {})["head"].step("firewall")
+    script = plan_for({"head": head}, {})["head"].firewall
     applied(run_step(operator, head, script))
     assert "zerotier_cluster" in ruleset(head)
     applied(run_step(operator, head, script, "delete"))
@@ -138,11 +134,11 @@ def test_an_apply_that_would_lock_the_operator_out_is_refused(
 ) -> None:
     needs_root("ip", "nft", "systemd-nspawn")
     head = machine_factory("head")
-    good = plan_for({"head": head}, {})["head"].step("firewall")
+    good = plan_for({"head": head}, {})["head"].firewall
     applied(run_step(operator, head, good))
     before = (ruleset(head), head.path("/etc/zerotier-cluster/firewall.nft").read_text())
 
-    bad = plan_for({"head": head}, firewall, node_head=node_fields)["head"].step("firewall")
+    bad = plan_for({"head": head}, firewall, node_head=node_fields)["head"].firewall
     result = run_step(operator, head, bad, "update")
     assert result.returncode != 0
     assert "refusing to apply the firewall" in result.stderr and key in result.stderr, result.stderr
@@ -154,7 +150,7 @@ def test_a_refused_first_apply_changes_nothing(machine_factory: MachineFactory, 
     needs_root("ip", "nft", "systemd-nspawn")
     head = machine_factory("head")
     conf = head.path("/etc/nftables.conf").read_bytes()
-    bad = plan_for({"head": head}, {"sshFrom": ["192.0.2.0/24"]})["head"].step("firewall")
+    bad = plan_for({"head": head}, {"sshFrom": ["192.0.2.0/24"]})["head"].firewall
     result = run_step(operator, head, bad)
     assert result.returncode != 0 and f"comes from {operator.host.ip}" in result.stderr, result.stderr
     assert ruleset(head) == ""
@@ -172,10 +168,10 @@ def test_without_a_scratch_namespace_a_lockout_is_rolled_back(machine_factory: M
         )
 
     head = machine_factory("head", before_start=no_unshare)
-    good = plan_for({"head": head}, {"sshFrom": [f"{operator.host.ip}/32"]})["head"].step("firewall")
+    good = plan_for({"head": head}, {"sshFrom": [f"{operator.host.ip}/32"]})["head"].firewall
     applied(run_step(operator, head, good))
     before = ruleset(head)
-    bad = plan_for({"head": head}, {"sshFrom": ["192.0.2.0/24"]})["head"].step("firewall")
+    bad = plan_for({"head": head}, {"sshFrom": ["192.0.2.0/24"]})["head"].firewall
     result = run_step(operator, head, bad, "update")
     assert result.returncode != 0
     assert "the previous firewall was restored" in result.stderr and "firewall.sshFrom" in result.stderr, result.stderr
@@ -186,23 +182,22 @@ def test_without_a_scratch_namespace_a_lockout_is_rolled_back(machine_factory: M
 def test_a_ruleset_that_fails_the_check_is_never_applied(machine_factory: MachineFactory, operator: Any) -> None:
     needs_root("ip", "nft", "systemd-nspawn")
     head = machine_factory("head")
-    good = plan_for({"head": head}, {})["head"].step("firewall")
+    good = plan_for({"head": head}, {})["head"].firewall
     applied(run_step(operator, head, good))
     before = (ruleset(head), head.path("/etc/zerotier-cluster/firewall.nft").read_text())
 
     # The same step with a ruleset nft cannot load: a rule after the table is closed.
-    params = tuple(
-        (name, value + "add rule inet zerotier_cluster input tcp dport 1 acept\n" if name == "ZTC_RULESET" else value)
-        for name, value in good.params
+    broken = replace(
+        good.params, ruleset=good.params.ruleset + "add rule inet zerotier_cluster input tcp dport 1 acept\n"
     )
-    result = run_step(operator, head, replace(good, params=params), "update")
+    result = run_step(operator, head, replace(good, params=broken), "update")
     assert result.returncode != 0 and "nft rejected the new ruleset" in result.stderr, result.stderr
     assert (ruleset(head), head.path("/etc/zerotier-cluster/firewall.nft").read_text()) == before
 
     # Integrating into a table the node does not have fails the same way.
     missing = plan_for(
         {"head": head}, {"mode": "integrate", "integrate": {"family": "inet", "table": "filter", "chain": "input"}}
-    )["head"].step("firewall")
+    )["head"].firewall
     result = run_step(operator, head, missing, "update")
     assert result.returncode != 0, result.stderr
     assert (ruleset(head), head.path("/etc/zerotier-cluster/firewall.nft").read_text()) == before
@@ -215,15 +210,15 @@ def test_compute_ssh_only_through_the_head(machine_factory: MachineFactory, oper
     via_head = f"ops@{head.host.ip}"
     firewall = {"computeSsh": "head-and-overlay", "headAddresses": [str(head.host.ip)]}
     nodes = plan_for({"head": head, "c1": c1}, firewall, ssh={"user": "ops", "proxy": "head"})
-    applied(run_step(operator, head, nodes["head"].step("firewall")))
-    applied(run_step(operator, c1, nodes["c1"].step("firewall"), proxy=via_head))
+    applied(run_step(operator, head, nodes["head"].firewall))
+    applied(run_step(operator, c1, nodes["c1"].firewall, proxy=via_head))
     assert ssh_works(operator, c1, proxy=via_head)
     assert arrivals(c1, [(operator.host, "tcp", 22), (head.host, "tcp", 22)]) == [False, True]
 
     wrong = plan_for(
         {"head": head, "c1": c1}, {**firewall, "headAddresses": ["192.0.2.1"]}, ssh={"user": "ops", "proxy": "head"}
     )
-    result = run_step(operator, c1, wrong["c1"].step("firewall"), "update", proxy=via_head)
+    result = run_step(operator, c1, wrong["c1"].firewall, "update", proxy=via_head)
     assert result.returncode != 0 and "zerotier-cluster:firewall.headAddresses" in result.stderr, result.stderr
     assert ssh_works(operator, c1, proxy=via_head)
 
@@ -231,8 +226,8 @@ def test_compute_ssh_only_through_the_head(machine_factory: MachineFactory, oper
 def test_renaming_the_table_replaces_the_old_one(machine_factory: MachineFactory, operator: Any) -> None:
     needs_root("ip", "nft", "systemd-nspawn")
     head = machine_factory("head")
-    applied(run_step(operator, head, plan_for({"head": head}, {})["head"].step("firewall")))
-    renamed = plan_for({"head": head}, {"table": "ztc_renamed"})["head"].step("firewall")
+    applied(run_step(operator, head, plan_for({"head": head}, {})["head"].firewall))
+    renamed = plan_for({"head": head}, {"table": "ztc_renamed"})["head"].firewall
     applied(run_step(operator, head, renamed, "update"))
     tables = head.host.run(["nft", "list", "tables"], check=True).stdout
     assert tables == "table inet ztc_renamed\n"
@@ -253,7 +248,7 @@ def test_persists_across_reboot_and_destroy_removes_exactly_what_it_added(
     before = state()
     assert before[1] == "disabled\n"
     node = plan_for({"head": head}, {"sshFrom": [f"{operator.host.ip}/32"]})["head"]
-    applied(run_step(operator, head, node.step("firewall")))
+    applied(run_step(operator, head, node.firewall))
     assert head.exec(["systemctl", "is-enabled", "nftables.service"]).stdout == "enabled\n"
 
     head.reboot()
@@ -262,7 +257,7 @@ def test_persists_across_reboot_and_destroy_removes_exactly_what_it_added(
     probes = [(operator.host, "tcp", 22), (stranger, "tcp", 22), (stranger, "udp", 9993), (stranger, "tcp", 80)]
     assert arrivals(head, probes) == [True, False, True, False]
 
-    applied(run_step(operator, head, node.step("firewall"), "delete"))
+    applied(run_step(operator, head, node.firewall, "delete"))
     conf, enabled, live = state()
     assert (conf, enabled) == before[:2]
     assert "zerotier_cluster" not in live
@@ -304,7 +299,7 @@ def test_integrate_into_the_operators_table_survives_reboot_and_destroy(
     assert arrivals(head, zerotier) == [False, False]  # their table drops ZeroTier
 
     firewall = {"mode": "integrate", "integrate": {"table": "filter", "chain": "input"}}
-    script = plan_for({"head": head}, firewall)["head"].step("firewall")
+    script = plan_for({"head": head}, firewall)["head"].firewall
     result = run_step(operator, head, script)
     applied(result)
     assert result.stdout == "chain inet filter zerotier_cluster\n"
@@ -339,6 +334,6 @@ def test_refuses_while_firewalld_is_active(machine_factory: MachineFactory, oper
         link.symlink_to("/etc/systemd/system/firewalld.service")
 
     head = machine_factory("head", boot=True, before_start=fake_firewalld)
-    result = run_step(operator, head, plan_for({"head": head}, {})["head"].step("firewall"))
+    result = run_step(operator, head, plan_for({"head": head}, {})["head"].firewall)
     assert result.returncode != 0 and "firewalld is active" in result.stderr, result.stderr
     assert "zerotier_cluster" not in ruleset(head)

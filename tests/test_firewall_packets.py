@@ -343,7 +343,7 @@ def plan_node(scenario: Scenario) -> NodePlan:
         if raw["name"] == scenario.node:
             raw.update(scenario.node_fields)
     plan = build_plan(parse_cluster(config, base_dir=Path(".")))
-    return next(n for n in plan.nodes if n.node.name == scenario.node)
+    return next(n for n in plan.nodes if n.name == scenario.node)
 
 
 @dataclass
@@ -398,7 +398,7 @@ def test_every_rule_admits_and_drops_real_packets(scenario: Scenario, make_lab: 
     if scenario.operator:
         load(lab.node, scenario.operator)
     load(lab.node, node_plan.ruleset)
-    if node_plan.step("firewall").params[0] == ("ZTC_FW_MODE", "enforce"):
+    if node_plan.firewall.params.mode == "enforce":
         load(lab.node, node_plan.ruleset)  # loads again where the table already exists
 
     expectations = (BASICS if scenario.basics else ()) + scenario.expect

@@ -38,7 +38,7 @@ def rulesets(firewall: dict[str, Any], **extra: Any) -> dict[str, str]:
     config.update(copy.deepcopy(extra))
     config["firewall"] = firewall
     plan = build_plan(parse_cluster(config, base_dir=Path(".")))
-    return {n.node.name: n.ruleset or "" for n in plan.nodes}
+    return {n.name: n.ruleset or "" for n in plan.nodes}
 
 
 def test_same_config_gives_byte_identical_rulesets_whatever_the_order() -> None:
@@ -87,12 +87,12 @@ def test_params_name_the_keys_to_fix_and_end_with_the_ruleset() -> None:
     config["ssh"] = {"user": "ops", "proxy": "head"}
     plan = build_plan(parse_cluster(config, base_dir=Path(".")))
     head, _, c2 = plan.nodes
-    params = dict(c2.step("firewall").params)
+    params = dict(c2.firewall.params.variables(per_node=False) + c2.firewall.params.variables(per_node=True))
     assert params["ZTC_SSH_PORT"] == "2222"
     assert params["ZTC_SSH_PORT_KEY"] == "zerotier-cluster:nodes[2].sshdPort"
     assert params["ZTC_SSH_SOURCES_KEY"] == "zerotier-cluster:firewall.headAddresses"
-    assert dict(head.step("firewall").params)["ZTC_SSH_SOURCES_KEY"] == "zerotier-cluster:firewall.sshFrom"
-    assert c2.step("firewall").params[-1] == ("ZTC_RULESET", c2.ruleset)
+    assert head.firewall.params.ssh_sources_key == "zerotier-cluster:firewall.sshFrom"
+    assert params["ZTC_RULESET"] == c2.ruleset
     assert {k: params[k] for k in ("ZTC_FW_MODE", "ZTC_FW_FAMILY", "ZTC_FW_TABLE", "ZTC_FW_CHAIN")} == {
         "ZTC_FW_MODE": "enforce",
         "ZTC_FW_FAMILY": "inet",

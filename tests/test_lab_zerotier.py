@@ -218,7 +218,7 @@ def test_nodes_join_a_real_overlay_and_ping_each_other(lab: dict[str, Machine], 
     assert network_id.startswith(member_id(head))
     config = cluster_config(nodes, network={**network, "networkId": network_id}, joinTimeout=90, verifyTimeout=60)
     for node in plan_for(config).nodes:
-        authorize(head, network_id, member_id(lab[node.node.name]), node.node.name, str(node.ip))
+        authorize(head, network_id, member_id(lab[node.name]), node.name, str(node.ip))
 
     def step(name: str, step: str, action: str = "create") -> Any:
         return run_step(operator, lab[name], step_text(config, name, step, network_id=network_id), action)

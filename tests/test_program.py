@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shlex
+import re
+import tarfile
 
 import pytest
 
 from cluster.config import parse_cluster
-from cluster.plan import NETWORK_ID, build_plan
+from cluster.plan import build_plan
 from cluster.stackfile import read_stack_config
-from cluster.steps import COMMANDS
 from tests.mockrun import NETWORK_ID as MOCK_NETWORK_ID
 from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
 
@@ -38,7 +39,7 @@ def command(run: Run, node: str, step: str):
 
 
 def test_declares_one_network_one_member_per_node_and_the_step_chain(dev: Run, dev_plan) -> None:
-    names = [n.node.name for n in dev_plan.nodes]
+    names = [n.name for n in dev_plan.nodes]
     assert len(names) == 3
     assert len(dev.of_type(OVERLAY)) == 1
     assert len(dev.of_type(PROVIDER)) == 1
@@ -79,9 +80,9 @@ def test_central_token_is_a_secret_of_the_explicit_provider(dev: Run) -> None:
 def test_members_are_authorized_static_and_wired_to_their_install(dev: Run, dev_plan) -> None:
     network = dev.of_type(NETWORK)[0]
     for node in dev_plan.nodes:
-        member = dev.named(f"zerotier-cluster-{node.node.name}-member")
-        install = command(dev, node.node.name, "install")
-        assert member.inputs["memberId"] == fake_address(node.node.name)
+        member = dev.named(f"zerotier-cluster-{node.name}-member")
+        install = command(dev, node.name, "install")
+        assert member.inputs["memberId"] == fake_address(node.name)
         assert member.inputs["networkId"] == MOCK_NETWORK_ID
         assert member.inputs["ipAssignments"] == [str(node.ip)]
         assert member.inputs["authorized"] is True
@@ -91,7 +92,7 @@ def test_members_are_authorized_static_and_wired_to_their_install(dev: Run, dev_
 
 
 def test_static_and_allocated_addresses(dev_plan) -> None:
-    ips = {n.node.name: str(n.ip) for n in dev_plan.nodes}
+    ips = {n.name: str(n.ip) for n in dev_plan.nodes}
     assert ips["head"] == "10.147.17.1"
     assert len(set(ips.values())) == 3
     for name in ("compute-01", "compute-02"):
@@ -100,7 +101,7 @@ def test_static_and_allocated_addresses(dev_plan) -> None:
 
 
 def test_commands_connect_as_each_node_with_its_overrides_and_secret_key(dev: Run, dev_plan) -> None:
-    hosts = {n.node.name: (n.node.host, n.node.user, n.node.port) for n in dev_plan.nodes}
+    hosts = {n.name: (n.spec.host, n.spec.user, n.spec.port) for n in dev_plan.nodes}
     assert hosts["compute-01"][1] == "rocky"
     for node, (host, user, port) in hosts.items():
         for step in STEPS_PER_NODE:
@@ -111,23 +112,56 @@ def test_commands_connect_as_each_node_with_its_overrides_and_secret_key(dev: Ru
             assert cmd.secret_fields() == {"connection"}
 
 
-def test_commands_carry_scripts_on_stdin_and_nothing_from_config_on_the_command_line(dev: Run, dev_plan) -> None:
-    for node in dev_plan.nodes:
-        for step in node.steps:
-            cmd = command(dev, node.node.name, step.step)
-            assert cmd.inputs["create"] == COMMANDS["create"]
-            assert cmd.inputs["update"] == COMMANDS["update"]
-            assert cmd.inputs["delete"] == COMMANDS["delete"]
-            assert cmd.inputs["stdin"] == step.text({NETWORK_ID: MOCK_NETWORK_ID})
+def test_commands_carry_only_node_parameters_and_a_program_hash_on_stdin(dev: Run) -> None:
+    for node in ("head", "compute-01", "compute-02"):
+        for step in STEPS_PER_NODE:
+            cmd = command(dev, node, step)
+            assert cmd.inputs["create"] == "/bin/sh -s -- create"
+            assert cmd.inputs["update"] == "/bin/sh -s -- update"
+            assert cmd.inputs["delete"] == "/bin/sh -s -- delete"
             assert cmd.inputs["logging"] == "stdoutAndStderr"
             assert cmd.inputs["addPreviousOutputInEnv"] is False
             assert cmd.options["deleteBeforeReplace"] is True
-    join = command(dev, "compute-01", "join")
-    assert f"ZTC_NETWORK_ID={MOCK_NETWORK_ID}\n" in join.inputs["stdin"]
+            stdin = cmd.inputs["stdin"]
+            assert stdin.startswith(f"#!/bin/sh\n# zerotier-cluster {step} step for node {node} ")
+            assert f"\nZTC_NODE={node}\nZTC_GENERATION=0\n" in stdin
+            assert re.search(r"^ZTC_PROGRAM=[0-9a-f]{64}$", stdin, re.M), stdin
+            assert stdin.endswith('eval "$ZTC_PROGRAM_TEXT"\n')
+            assert len(stdin) < 1200, "scripts and cluster-wide data travel in the bundle, not on stdin"
+    join = command(dev, "compute-01", "join").inputs["stdin"]
+    assert f"\nZTC_NETWORK_ID={MOCK_NETWORK_ID}\nZTC_OVERLAY_IP=10.147.17.112\nZTC_PROGRAM=" in join
+
+
+def test_every_program_a_node_runs_is_in_the_bundle_copied_to_it_first(dev: Run) -> None:
+    sources = set()
+    for node in ("head", "compute-01", "compute-02"):
+        copy = dev.named(f"zerotier-cluster-{node}-bundle")
+        assert copy.type == "command:remote:CopyToRemote"
+        assert copy.inputs["remotePath"] == ".zerotier-cluster/bundle.tar"
+        assert copy.inputs["triggers"] == [0]
+        assert copy.secret_fields() == {"connection"}
+        assert copy.urn in command(dev, node, "install").dependencies
+        sources.add(copy.inputs["source"].path)
+        assert copy.raw["source"]["path"] == copy.inputs["source"].path, "a file asset: state keeps path and hash"
+    assert len(sources) == 1, "one bundle for the whole stack"
+    with tarfile.open(sources.pop()) as tar:
+        objects = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+    for name, data in objects.items():
+        assert name == f"objects/{hashlib.sha256(data).hexdigest()}"
+    for node in ("head", "compute-01", "compute-02"):
+        for step in STEPS_PER_NODE:
+            sha = re.search(r"^ZTC_PROGRAM=([0-9a-f]{64})$", command(dev, node, step).inputs["stdin"], re.M)
+            program = objects[f"objects/{sha.group(1)}"].decode()  # type: ignore[union-attr]
+            assert program.startswith(f"# zerotier-cluster {step} program: shared parameters, lib.sh, {step}.sh\n")
+            assert f"\nZTC_STEP={step}\n" in program or f"\nZTC_STEP='{step}'\n" in program
+    hosts = objects[
+        "objects/" + re.search(r"ZTC_PROGRAM=(\w+)", command(dev, "head", "hosts").inputs["stdin"]).group(1)  # type: ignore[union-attr]
+    ].decode()
+    assert "10.147.17.112  compute-01\n" in hosts and "10.147.17.18   compute-02\n" in hosts
 
 
 def test_each_node_runs_its_steps_in_order_after_its_member_exists(dev: Run, dev_plan) -> None:
-    for node in (n.node.name for n in dev_plan.nodes):
+    for node in (n.name for n in dev_plan.nodes):
         member = dev.named(f"zerotier-cluster-{node}-member")
         join = command(dev, node, "join")
         assert member.urn in join.dependencies
@@ -151,7 +185,7 @@ def test_nodes_do_not_wait_for_each_other_except_to_verify_through_the_head(dev:
                 todo.extend(by_urn[urn].dependencies)
         return seen
 
-    names = [n.node.name for n in dev_plan.nodes]
+    names = [n.name for n in dev_plan.nodes]
     for node in names:
         for step in ("install", "join", "firewall", "hosts"):
             deps = upstream(command(dev, node, step))
@@ -169,8 +203,27 @@ def test_outputs(dev: Run, dev_plan) -> None:
     assert out["networkId"] == MOCK_NETWORK_ID
     assert out["headIp"] == "10.147.17.1"
     assert out["nodes"] == {
-        n.node.name: {"ip": str(n.ip), "memberId": fake_address(n.node.name), "role": n.node.role, "host": n.node.host}
-        for n in dev_plan.nodes
+        "head": {
+            "ip": "10.147.17.1",
+            "memberId": "9f2e6d33a3",
+            "role": "head",
+            "host": "203.0.113.10",
+            "state": "active",
+        },
+        "compute-01": {
+            "ip": "10.147.17.112",
+            "memberId": fake_address("compute-01"),
+            "role": "compute",
+            "host": "192.168.10.11",
+            "state": "active",
+        },
+        "compute-02": {
+            "ip": "10.147.17.18",
+            "memberId": fake_address("compute-02"),
+            "role": "compute",
+            "host": "192.168.10.12",
+            "state": "active",
+        },
     }
     lines = out["hostsFile"].splitlines()
     assert lines[0].startswith("# BEGIN zerotier-cluster chpc-overlay")
@@ -206,10 +259,11 @@ def test_changing_one_parameter_updates_exactly_the_affected_commands(dev: Run) 
     changed = run_program({**config, "zerotier-cluster:joinTimeout": "300"}, secrets)
     before, after = dev.by_name(), changed.by_name()
     assert before.keys() == after.keys()
-    differ = {name for (_, name), res in after.items() if res.raw != before[(_, name)].raw}
+    differ = {name for (kind, name), res in after.items() if res.raw != before[(kind, name)].raw}
     nodes = ("head", "compute-01", "compute-02")
-    # join carries the timeout; verify re-runs because what it verifies changed.
-    assert differ == {f"zerotier-cluster-{n}-{s}" for n in nodes for s in ("join", "verify")}
+    # join's program carries the timeout; verify re-runs because what it verifies changed;
+    # every node gets the new bundle (a copy, nothing runs).
+    assert differ == {f"zerotier-cluster-{n}-{s}" for n in nodes for s in ("bundle", "join", "verify")}
 
 
 def test_adopting_an_existing_network_imports_it_and_keeps_it_on_destroy() -> None:
@@ -277,11 +331,23 @@ def test_bad_config_stops_before_any_resource_is_declared() -> None:
     assert [d.type for d in declared if d.type != "pulumi:pulumi:Stack"] == []
 
 
-def test_firewall_step_carries_the_ruleset_render_shows(dev: Run, dev_plan) -> None:
-    for node in dev_plan.nodes:
-        assert node.ruleset is not None
-        stdin = command(dev, node.node.name, "firewall").inputs["stdin"]
-        assert shlex.quote(node.ruleset) in stdin
+def program_of(run: Run, node: str, step: str) -> str:
+    """The program ``node``'s ``step`` runs, read from the bundle its CopyToRemote ships."""
+    sha = re.search(r"^ZTC_PROGRAM=([0-9a-f]{64})$", command(run, node, step).inputs["stdin"], re.M)
+    assert sha is not None
+    with tarfile.open(run.named(f"zerotier-cluster-{node}-bundle").inputs["source"].path) as tar:
+        member = tar.extractfile(f"objects/{sha.group(1)}")
+        assert member is not None
+        return member.read().decode()
+
+
+def test_firewall_program_carries_the_ruleset_render_shows(dev: Run) -> None:
+    for node in ("head", "compute-01"):
+        role = "head" if node == "head" else "compute"
+        program = program_of(dev, node, "firewall")
+        assert f"\nZTC_RULESET='# zerotier-cluster firewall for {role} nodes with sshd on port 22," in program
+        assert ("tcp dport 443 accept" in program) == (node == "head")
+        assert "elements = { 10.147.17.1, 10.147.17.18, 10.147.17.112 }" in program
 
 
 def test_a_firewall_change_updates_only_the_firewall_and_verify_of_the_nodes_it_touches(dev: Run) -> None:
@@ -290,6 +356,7 @@ def test_a_firewall_change_updates_only_the_firewall_and_verify_of_the_nodes_it_
     firewall["openings"]["head"].append("tcp/8443")  # a head-only opening
     changed = run_program({**config, "zerotier-cluster:firewall": json.dumps(firewall)}, secrets)
     before, after = dev.by_name(), changed.by_name()
-    differ = {name for (_, name), res in after.items() if res.raw != before[(_, name)].raw}
-    assert differ == {"zerotier-cluster-head-firewall", "zerotier-cluster-head-verify"}
-    assert "8443" in command(changed, "head", "firewall").inputs["stdin"]
+    differ = {name for (kind, name), res in after.items() if res.raw != before[(kind, name)].raw}
+    bundles = {f"zerotier-cluster-{n}-bundle" for n in ("head", "compute-01", "compute-02")}
+    assert differ == {"zerotier-cluster-head-firewall", "zerotier-cluster-head-verify", *bundles}
+    assert "tcp dport { 443, 8443 } accept" in program_of(changed, "head", "firewall")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 import subprocess
@@ -22,8 +23,8 @@ def render(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def declared() -> dict[str, dict[str, str]]:
-    """stack → resource name → stdin, from the program under mocks."""
+def declared() -> dict[str, tuple[dict[str, str], bytes]]:
+    """stack → (resource name → stdin, the bundle's bytes), from the program under mocks."""
     result = {}
     owner_outputs = None
     for stack in ("dev", "onprem", "cloud"):
@@ -31,7 +32,9 @@ def declared() -> dict[str, dict[str, str]]:
         run = run_program(config, secrets, stack=stack, stack_outputs={OWNER: owner_outputs or {}})
         if stack == "onprem":
             owner_outputs = run.outputs
-        result[stack] = {c.name: c.inputs["stdin"] for c in run.of_type("command:remote:Command")}
+        copies = {Path(c.inputs["source"].path).read_bytes() for c in run.of_type("command:remote:CopyToRemote")}
+        assert len(copies) == 1
+        result[stack] = ({c.name: c.inputs["stdin"] for c in run.of_type("command:remote:Command")}, copies.pop())
     return result
 
 
@@ -41,15 +44,20 @@ def test_rendered_files_are_what_the_program_declares(stack: str, declared, tmp_
     done = render("--stack", stack, "--out", str(out), "--network-id", NETWORK_ID)
     assert done.returncode == 0, done.stderr
     plan = json.loads((out / "plan.json").read_text())
-    stdins = declared[stack]
+    stdins, bundle = declared[stack]
+    assert (out / "bundle.tar").read_bytes() == bundle, "the bundle render writes is the one the program ships"
     steps = 0
     for node in plan["nodes"]:
-        for step in node["steps"]:
+        for step, sha in node["steps"].items():
             rendered = (out / node["name"] / f"{step}.sh").read_text()
             assert rendered == stdins[f"zerotier-cluster-{node['name']}-{step}"], (node["name"], step)
+            assert f"\nZTC_PROGRAM={sha}\n" in rendered
+            program = (out / "programs" / f"{sha}.sh").read_bytes()
+            assert hashlib.sha256(program).hexdigest() == sha
             steps += 1
         ruleset = (out / node["name"] / "firewall.nft").read_text()
-        assert f"ZTC_RULESET={shlex.quote(ruleset)}\n" in stdins[f"zerotier-cluster-{node['name']}-firewall"]
+        firewall = (out / "programs" / f"{node['steps']['firewall']}.sh").read_text()
+        assert f"ZTC_RULESET={shlex.quote(ruleset)}\n" in firewall
     assert steps == len(stdins)
 
 
@@ -59,13 +67,17 @@ def test_plan_json_describes_network_nodes_and_interfaces(tmp_path: Path) -> Non
     assert plan["network"]["cidr"] == "10.147.17.0/24"
     assert plan["network"]["networkId"] is None, "created by pulumi up: not known yet"
     head = plan["nodes"][0]
+    assert set(head["steps"]) == {"install", "join", "firewall", "hosts", "verify"}
+    assert all(len(sha) == 64 for sha in head["steps"].values())
+    del head["steps"]
     assert head == {
         "name": "head",
         "role": "head",
         "host": "192.0.2.10",
         "ip": "10.147.17.1",
         "interface": "zthpc",
-        "steps": ["install", "join", "firewall", "hosts", "verify"],
+        "state": "active",
+        "generation": 0,
     }
     dev = tmp_path / "dev"
     assert render("--stack", "dev", "--out", str(dev)).returncode == 0
@@ -78,13 +90,34 @@ def test_unknown_values_are_visible_placeholders(tmp_path: Path) -> None:
     assert "ZTC_NETWORK_ID='<networkId: known once pulumi up has created it>'" in join
 
 
-def test_printing_shows_the_address_table_scripts_and_rulesets() -> None:
+def test_printing_summarizes_one_line_per_node_and_each_program_once() -> None:
     done = render("--stack", "dev")
     assert done.returncode == 0, done.stderr
-    assert "NAME        ROLE     SSH HOST       OVERLAY IP     ADDRESS" in done.stdout
-    assert "===== compute-02: verify" in done.stdout
-    assert "===== head: firewall ruleset (nft -f) =====" in done.stdout
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("NAME "))
+    assert lines[header].split() == [
+        "NAME", "ROLE", "SSH", "HOST", "OVERLAY", "IP", "INSTALL", "JOIN", "FIREWALL", "HOSTS", "VERIFY", "ADDRESS"
+    ]  # fmt: skip
+    rows = [line.split() for line in lines[header + 1 : header + 4]]
+    assert [r[:4] for r in rows] == [
+        ["head", "head", "203.0.113.10", "10.147.17.1"],
+        ["compute-01", "compute", "192.168.10.11", "10.147.17.112"],
+        ["compute-02", "compute", "192.168.10.12", "10.147.17.18"],
+    ]
+    assert rows[1][4:9] == rows[2][4:9], "the two compute nodes run the same programs"
+    assert rows[0][4] == rows[1][4] and rows[0][6] != rows[1][6], "one install program; firewalls differ by role"
+    assert "bundle " in done.stdout and "7 programs" in done.stdout
+    assert len(lines) < 30, "a summary, not every script"
     assert "AAABAPLACEHOLDER" not in done.stdout, "encrypted config values are never read"
+
+
+def test_full_prints_every_stdin_program_and_ruleset() -> None:
+    done = render("--stack", "dev", "--full")
+    assert done.returncode == 0, done.stderr
+    assert "===== compute-02: verify (stdin of `/bin/sh -s -- create`) =====" in done.stdout
+    assert "===== head: firewall ruleset (nft -f) =====" in done.stdout
+    assert done.stdout.count("===== program ") == 7
+    assert "hosts_check_params() {" in done.stdout
 
 
 def test_bad_stack_config_exits_2_naming_the_key(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cluster.publish import hosts_markers
-from tests.lab.provision import cluster_config, plan_for, run_step, step_text
+from tests.lab.provision import cluster_config, plan_for, run_step, step_of, step_text, with_param
 
 OTHER = "127.0.0.1\tlocalhost\n# a comment the admin wrote\n192.168.1.5  nas.lan nas\n::1\tlocalhost ip6-localhost\n"
 STALE = (
@@ -112,8 +112,7 @@ def test_hosts_sudo_asking_for_a_password_fails_clearly_and_changes_nothing(mach
 def test_hosts_bad_block_parameter_is_refused(machine_factory, operator):
     node = machine_factory("hosts7")
     node.write("/etc/hosts", OTHER)
-    stdin = step_text(cluster_config(), "head", "hosts").replace("ZTC_HOSTS_TAG=chpc-overlay", "ZTC_HOSTS_TAG=other")
-    r = run_step(operator, node, stdin)
+    r = run_step(operator, node, with_param(step_of(cluster_config(), "head", "hosts"), "ZTC_HOSTS_TAG", "other"))
     assert r.returncode != 0
     assert "ZTC_HOSTS_BLOCK must start with the line '# BEGIN zerotier-cluster other ...'" in r.stderr
     assert _hosts(node) == OTHER

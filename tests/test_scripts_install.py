@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from cluster.spec import ProvisionSpec
-from tests.lab.provision import cluster_config, last_line, run_step, step_text
+from tests.lab.provision import cluster_config, last_line, run_step, step_of, step_text, with_param
 from tests.lab.zerotier_stand_in import ZT_HOME, Signer, build_deb, build_repo, installer_script
 
 PORT = 8080
@@ -261,27 +261,21 @@ def test_install_needs_systemd_up_to_zerotier_boundary(machine_factory, operator
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "message"),
+    ("var", "value", "message"),
     [
-        ("ZTC_ZEROTIER_VERSION=1.14.1", "ZTC_ZEROTIER_VERSION=latest", "ZTC_ZEROTIER_VERSION is not valid: 'latest'"),
+        ("ZTC_ZEROTIER_VERSION", "latest", "ZTC_ZEROTIER_VERSION is not valid: 'latest'"),
         (
-            "ZTC_SIGNING_KEY_FINGERPRINT=74A5E9C458E1A431F1DA57A71657198823E52A61",
-            "ZTC_SIGNING_KEY_FINGERPRINT=74A5E9C4",
+            "ZTC_SIGNING_KEY_FINGERPRINT",
+            "74A5E9C4",
             "ZTC_SIGNING_KEY_FINGERPRINT (40 hex digits) is not valid: '74A5E9C4'",
         ),
-        (
-            "ZTC_INSTALLER_URL=https://install.zerotier.com/",
-            "ZTC_INSTALLER_URL='file:///etc/shadow'",
-            "ZTC_INSTALLER_URL is not valid: 'file:///etc/shadow'",
-        ),
-        ("ZTC_UNINSTALL_ON_DESTROY=false", "ZTC_UNINSTALL_ON_DESTROY=yes", "ZTC_UNINSTALL_ON_DESTROY is not valid"),
+        ("ZTC_INSTALLER_URL", "file:///etc/shadow", "ZTC_INSTALLER_URL is not valid: 'file:///etc/shadow'"),
+        ("ZTC_UNINSTALL_ON_DESTROY", "yes", "ZTC_UNINSTALL_ON_DESTROY is not valid"),
     ],
     ids=["version", "fingerprint", "url", "uninstall"],
 )
-def test_install_bad_parameters_are_refused(machine_factory, operator, old, new, message):
+def test_install_bad_parameters_are_refused(machine_factory, operator, var, value, message):
     node = machine_factory("instbad")
-    stdin = step_text(cluster_config(), "head", "install")
-    assert old in stdin
-    r = run_step(operator, node, stdin.replace(old, new))
+    r = run_step(operator, node, with_param(step_of(cluster_config(), "head", "install"), var, value))
     assert r.returncode == 1
     assert message in r.stderr

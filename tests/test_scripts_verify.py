@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.lab.provision import cluster_config, last_line, run_step, step_text
+from tests.lab.provision import cluster_config, last_line, run_step, step_of, step_text, with_param
 
 
 def _overlay_ip(machine, ip: str) -> None:
@@ -77,7 +77,8 @@ def test_verify_failure_names_every_unreachable_node(machine_factory, operator):
 
 def test_verify_bad_target_parameter_is_refused(machine_factory, operator):
     head = machine_factory("bhead")
-    stdin = step_text(cluster_config(), "head", "verify").replace("10.147.17.12", "10.147.17.312")
-    r = run_step(operator, head, stdin)
+    script = step_of(cluster_config(), "head", "verify")
+    targets = script.params.targets.replace("10.147.17.12", "10.147.17.312")  # type: ignore[attr-defined]
+    r = run_step(operator, head, with_param(script, "ZTC_TARGETS", targets))
     assert r.returncode == 1
     assert "ZTC_TARGETS address of compute-02 is not valid: '10.147.17.312'" in r.stderr

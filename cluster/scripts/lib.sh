@@ -103,14 +103,47 @@ ztc_now() {
     date +%s
 }
 
+# Keeps the program that just succeeded (load.sh checked it) in the root-owned
+# store, so that its delete still runs after a later bundle no longer carries
+# it. Prints nothing on stdout (install's last line is its address). Only
+# when root is at hand: verify needs none, and the other steps say themselves
+# why they cannot become root.
+# shellcheck disable=SC2317,SC2154  # called through ztc_run; load.sh sets ZTC_PROGRAM_TEXT
+ztc_keep_program() {
+    [ -f "$ZTC_STORE/$ZTC_PROGRAM" ] && return 0
+    [ "$ZTC_UID" -eq 0 ] || sudo -n true 2>/dev/null || return 0
+    ztc_root mkdir -p "$ZTC_STORE" || ztc_die "could not create $ZTC_STORE"
+    _kp_new=$(ztc_root mktemp "$ZTC_STORE/.new.XXXXXX") || ztc_die "could not create a file in $ZTC_STORE"
+    if ! printf %s "$ZTC_PROGRAM_TEXT" | ztc_root tee "$_kp_new" >/dev/null ||
+        [ "$(ztc_root sha256sum "$_kp_new" | awk '{ print $1 }')" != "$ZTC_PROGRAM" ]; then
+        ztc_root rm -f "$_kp_new"
+        ztc_die "could not store this step's program in $ZTC_STORE (needs $(printf %s "$ZTC_PROGRAM_TEXT" | wc -c) bytes; free: $(df -Pk "$ZTC_STORE" 2>/dev/null | awk 'NR == 2 { print $4 " KiB" }'))"
+    fi
+    if ! ztc_root chmod 0644 "$_kp_new" || ! ztc_root mv -f "$_kp_new" "$ZTC_STORE/$ZTC_PROGRAM"; then
+        ztc_die "could not store this step's program as $ZTC_STORE/$ZTC_PROGRAM"
+    fi
+}
+
+# Install is the first step created and the last deleted on a node: its delete
+# also removes the program store and the bundle pulumi copied.
+# shellcheck disable=SC2317  # called through ztc_run
+ztc_forget_programs() {
+    ztc_root rm -rf "$ZTC_STORE" || ztc_die "could not remove $ZTC_STORE"
+    rm -f "$ZTC_BUNDLE" || ztc_die "could not remove $ZTC_BUNDLE"
+    rmdir "${ZTC_BUNDLE%/*}" 2>/dev/null || :
+}
+
 # Dispatches the action from the command line (/bin/sh -s -- create|update|delete)
 # to the step's step_create, step_update or step_delete function.
 ztc_run() {
     _action=${1:-create}
     case $_action in
-        create) step_create ;;
-        update) step_update ;;
-        delete) step_delete ;;
+        create) step_create && ztc_keep_program ;;
+        update) step_update && ztc_keep_program ;;
+        delete)
+            step_delete
+            [ "$ZTC_STEP" != install ] || ztc_forget_programs
+            ;;
         *) ztc_die "unknown action '$_action' (expected create, update or delete)" ;;
     esac
 }

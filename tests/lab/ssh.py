@@ -27,6 +27,24 @@ class Operator:
             sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ztc-tests", "-f", str(self.key)])
         self.public_key = self.key.with_suffix(".pub").read_text()
 
+    def _argv(self, tool: str, port: int, proxy: str | None) -> list[str]:
+        argv = [tool, "-i", str(self.key), *OPTIONS, "-P" if tool == "sftp" else "-p", str(port)]
+        if proxy is not None:
+            jump = f"ssh -i {self.key} {' '.join(OPTIONS)} -W %h:%p {proxy}"
+            argv += ["-o", f"ProxyCommand={jump}"]
+        return argv
+
+    def upload(
+        self, target: str, user: str, data: bytes, remote_path: str, *, port: int = 22, proxy: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Writes ``data`` to ``remote_path`` (relative: in the login's home) over SFTP, like CopyToRemote."""
+        local = self.key.parent / "upload"
+        local.write_bytes(data)
+        parent = remote_path.rpartition("/")[0]
+        batch = (f"-mkdir {parent}\n" if parent else "") + f"put {local} {remote_path}\n"
+        argv = [*self._argv("sftp", port, proxy), "-b", "-", f"{user}@{target}"]
+        return self.host.run(argv, input=batch, timeout=60)
+
     def run(
         self,
         target: str,
@@ -39,9 +57,5 @@ class Operator:
         proxy: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Runs ``command`` on ``user@target`` with ``stdin``, like pulumi-command's remote.Command."""
-        argv = ["ssh", "-i", str(self.key), *OPTIONS, "-p", str(port)]
-        if proxy is not None:
-            jump = f"ssh -i {self.key} {' '.join(OPTIONS)} -W %h:%p {proxy}"
-            argv += ["-o", f"ProxyCommand={jump}"]
-        argv += [f"{user}@{target}", command]
+        argv = [*self._argv("ssh", port, proxy), f"{user}@{target}", command]
         return self.host.run(argv, input=stdin, timeout=timeout)
