@@ -57,8 +57,16 @@ def stack_config(nodes: int) -> dict[str, str]:
     }
     engine = {k: json.dumps(v) for k, v in config.items()}
     engine["zerotier:zerotierCentralToken"] = "bench-token"
-    engine["zerotier-cluster:sshPrivateKey"] = "bench-key"
+    engine["zerotier-cluster:sshPrivateKey"] = BENCH_KEY
     return engine
+
+
+#: As long as an OpenSSH ed25519 private key (411 bytes): the key is in every command's connection.
+BENCH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "b" * 340 + "\n-----END OPENSSH PRIVATE KEY-----\n"
+#: What the state model assumes a command stores of its stdout plus stderr (the scripts keep it below this).
+OUTPUT_BYTES = 2048
+#: Per resource in a checkpoint besides its inputs and outputs: URN, ID, type, parent, dependencies, provider.
+OVERHEAD_BYTES = 400
 
 
 SECRETS = ["zerotier:zerotierCentralToken", "zerotier-cluster:sshPrivateKey"]
@@ -80,6 +88,49 @@ def _program_run(nodes: int) -> tuple[Any, float]:
     return run, time.perf_counter() - started
 
 
+def _declared_bytes(raw: Any) -> int:
+    """Bytes of a resource's inputs as state stores them: an asset by its path and hash, not its contents."""
+    if isinstance(raw, dict):
+        if "path" in raw and len(raw) == 2:  # a file asset on the wire: {signature: asset, path}
+            return len(json.dumps({"path": raw["path"], "hash": "0" * 64}))
+        return 2 + sum(len(json.dumps(k)) + 1 + _declared_bytes(v) for k, v in raw.items())
+    if isinstance(raw, list):
+        return 2 + sum(_declared_bytes(v) for v in raw)
+    return len(json.dumps(raw))
+
+
+def state_figures(run: Any, nodes: int) -> dict[str, Any]:
+    """Declared bytes per node and in total, the state they make, and what a first ``pulumi up`` writes.
+
+    State model: each resource's inputs, its outputs (which echo every input;
+    a command adds stdout and stderr, counted as :data:`OUTPUT_BYTES`) and
+    :data:`OVERHEAD_BYTES`; the checkpoint is rewritten after every resource
+    step, so a first ``pulumi up`` writes the sum of the state's size after
+    each creation, in registration order.
+    """
+    declared = {r.name: _declared_bytes(r.raw) for r in run.resources if r.type != "pulumi:pulumi:Stack"}
+    per_node: dict[str, int] = {}
+    for r in run.resources:
+        parts = r.name.split("-")
+        if r.name.startswith("zerotier-cluster-") and len(parts) > 3:
+            node = "-".join(parts[2:-1])
+            per_node[node] = per_node.get(node, 0) + declared[r.name]
+    state_after, written = 0, 0
+    for r in run.resources:
+        if r.name in declared:
+            output = OUTPUT_BYTES if r.type == "command:remote:Command" else 0
+            state_after += 2 * declared[r.name] + output + OVERHEAD_BYTES
+            written += state_after
+    sizes = sorted(per_node.values())
+    return {
+        "per_node_max": sizes[-1],
+        "per_node_median": sizes[len(sizes) // 2],
+        "declared_total": sum(declared.values()),
+        "state": state_after,
+        "checkpoints": written,
+    }
+
+
 def child_program(nodes: int, record: Path | None) -> dict[str, Any]:
     run, seconds = _program_run(nodes)
     if record is not None:
@@ -91,7 +142,7 @@ def child_program(nodes: int, record: Path | None) -> dict[str, Any]:
                 ],
                 fh,
             )
-    return {"seconds": seconds, "resources": len(run.resources)}
+    return {"seconds": seconds, "resources": len(run.resources), **state_figures(run, nodes)}
 
 
 def _snake(name: str) -> str:
@@ -140,7 +191,7 @@ def child_floor(record: Path) -> dict[str, Any]:
             kwargs: dict[str, Any] = {}
             for key, raw in inputs.items():
                 value = raw
-                if type_ == "command:remote:Command" and key == "connection":
+                if type_.startswith("command:remote:") and key == "connection":
                     value = connection(raw)
                 elif key in nested:
                     value = [nested[key](**{_snake(k): v for k, v in item.items()}) for item in raw]
@@ -160,6 +211,8 @@ def child_floor(record: Path) -> dict[str, Any]:
                 made[urn] = zerotier.Network(name, opts=opts, **kwargs)
             elif type_ == "zerotier:index/member:Member":
                 made[urn] = zerotier.Member(name, opts=opts, **kwargs)
+            elif type_ == "command:remote:CopyToRemote":
+                made[urn] = command.remote.CopyToRemote(name, opts=opts, **kwargs)
             else:
                 kwargs["logging"] = command.remote.Logging(kwargs["logging"])
                 opts.delete_before_replace = True
@@ -179,6 +232,10 @@ def child_determinism(nodes: int) -> dict[str, Any]:
         )
 
     return {"identical": canon(first) == canon(second), "resources": len(first.resources)}
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.2f} MiB"
 
 
 def run_child(*args: str) -> dict[str, Any]:
@@ -217,6 +274,7 @@ def main() -> None:
     print(f"pulumi_zerotier: {ZEROTIER_SDK}")
     print(header)
     rows = []
+    states = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             record = Path(tmp) / f"declared-{size}.pickle"
@@ -228,11 +286,22 @@ def main() -> None:
             ratio = best_p["seconds"] / best_f["seconds"]
             resources = best_p["resources"] - 1  # the root Stack is Pulumi's, not ours
             rows.append((size, best_p["seconds"], best_f["seconds"]))
+            states.append((size, best_p))
             print(
                 f"{size:>6} {resources:>9} {resources / size:>8.2f} {best_p['seconds']:>10.3f} "
                 f"{best_f['seconds']:>8.3f} {ratio:>6.2f} {max(r['peak_mb'] for r in program):>11.0f} "
                 f"{max(r['peak_mb'] for r in floor):>9.0f}"
             )
+    print()
+    print(
+        f"{'nodes':>6} {'declared/node max':>17} {'median':>7} {'declared total':>14} {'state':>10}"
+        f" {'first up writes':>15}"
+    )
+    for size, figures in states:
+        print(
+            f"{size:>6} {figures['per_node_max']:>15} B {figures['per_node_median']:>5} B"
+            f" {_mib(figures['declared_total']):>14} {_mib(figures['state']):>10} {_mib(figures['checkpoints']):>15}"
+        )
     if len(rows) > 1:
         (n0, p0, f0), (n1, p1, f1) = rows[0], rows[-1]
         print(f"growth {n0}->{n1} nodes: program x{p1 / p0:.1f}, floor x{f1 / f0:.1f} (nodes x{n1 / n0:.0f})")

@@ -64,9 +64,9 @@ class Pending:
 ParamValue: TypeAlias = str | Pending
 
 
-def var(name: str, *, per_node: bool = False) -> Any:
-    """A step parameter: the ``ZTC_*`` variable it becomes; ``per_node`` ones travel on stdin."""
-    return field(metadata={"var": name, "per_node": per_node})
+def var(name: str, *, per_node: bool = False) -> dict[str, Any]:
+    """A step parameter's metadata: the ``ZTC_*`` variable it becomes; ``per_node`` ones travel on stdin."""
+    return {"var": name, "per_node": per_node}
 
 
 @dataclass(frozen=True)
