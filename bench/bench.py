@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.mockrun import run_program, use_zerotier_sdk  # noqa: E402  (needs ROOT on the path)
+from tests.mockrun import declared_bytes, run_program, use_zerotier_sdk  # noqa: E402  (needs ROOT on the path)
 
 #: The generated ZeroTier SDK, or the stand-in where `pulumi install` has not run.
 ZEROTIER_SDK = use_zerotier_sdk()
@@ -88,17 +88,6 @@ def _program_run(nodes: int) -> tuple[Any, float]:
     return run, time.perf_counter() - started
 
 
-def _declared_bytes(raw: Any) -> int:
-    """Bytes of a resource's inputs as state stores them: an asset by its path and hash, not its contents."""
-    if isinstance(raw, dict):
-        if "path" in raw and len(raw) == 2:  # a file asset on the wire: {signature: asset, path}
-            return len(json.dumps({"path": raw["path"], "hash": "0" * 64}))
-        return 2 + sum(len(json.dumps(k)) + 1 + _declared_bytes(v) for k, v in raw.items())
-    if isinstance(raw, list):
-        return 2 + sum(_declared_bytes(v) for v in raw)
-    return len(json.dumps(raw))
-
-
 def state_figures(run: Any, nodes: int) -> dict[str, Any]:
     """Declared bytes per node and in total, the state they make, and what a first ``pulumi up`` writes.
 
@@ -108,13 +97,8 @@ def state_figures(run: Any, nodes: int) -> dict[str, Any]:
     step, so a first ``pulumi up`` writes the sum of the state's size after
     each creation, in registration order.
     """
-    declared = {r.name: _declared_bytes(r.raw) for r in run.resources if r.type != "pulumi:pulumi:Stack"}
-    per_node: dict[str, int] = {}
-    for r in run.resources:
-        parts = r.name.split("-")
-        if r.name.startswith("zerotier-cluster-") and len(parts) > 3:
-            node = "-".join(parts[2:-1])
-            per_node[node] = per_node.get(node, 0) + declared[r.name]
+    declared = {r.name: declared_bytes(r.raw) for r in run.resources if r.type != "pulumi:pulumi:Stack"}
+    per_node = run.declared_per_node()
     state_after, written = 0, 0
     for r in run.resources:
         if r.name in declared:

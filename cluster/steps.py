@@ -9,9 +9,8 @@ What each command carries on stdin is then only that node's parameters, the
 program's hash and the loader, byte for byte::
 
     #!/bin/sh
-    # zerotier-cluster join step for node compute-01 (python -m cluster render --full shows its program)
+    # zerotier-cluster join step for node compute-01
     ZTC_NODE='compute-01'           <- this node's parameters, each one shell-quoted
-    ZTC_GENERATION='0'
     ZTC_OVERLAY_IP='10.147.17.11'
     ZTC_PROGRAM='3f2a…'             <- SHA-256 of the program
     <cluster/scripts/load.sh without comments>
@@ -219,12 +218,9 @@ class StepScript:
         ``known`` supplies :class:`Pending` values by name; those missing are
         shown as visible placeholders (what ``render`` prints for a reviewer).
         """
-        head = (
-            "#!/bin/sh\n"
-            f"# zerotier-cluster {self.name} step for node {self.node}"
-            " (python -m cluster render --full shows its program)\n"
-        )
-        own = (("ZTC_NODE", self.node), ("ZTC_GENERATION", str(self.generation)))
+        head = f"#!/bin/sh\n# zerotier-cluster {self.name} step for node {self.node}\n"
+        # The generation only needs to be there once raised: then every step of the node changes.
+        own = (("ZTC_NODE", self.node),) + ((("ZTC_GENERATION", str(self.generation)),) if self.generation else ())
         variables = own + self.params.variables(per_node=True) + (("ZTC_PROGRAM", self.program.sha),)
         return head + _assignments(variables, known or {}) + loader()
 
@@ -258,8 +254,8 @@ class Bundle:
         return hashlib.sha256(self.tar).hexdigest()
 
     def write(self, directory: Path) -> Path:
-        """Writes the tar as ``<directory>/<sha>.tar`` (once: the name is the content)."""
-        path = directory / f"{self.sha}.tar"
+        """Writes the tar as ``<directory>/<first 16 hex digits of its sha>.tar``, once: the name is the content."""
+        path = directory / f"{self.sha[:16]}.tar"
         if not path.exists():
             directory.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".partial")

@@ -14,8 +14,10 @@ import contextvars
 import hashlib
 import json
 import os
+import re
 import runpy
 import sys
+import tarfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +66,17 @@ def use_zerotier_sdk() -> str:
 def fake_address(node: str) -> str:
     """The ZeroTier address a node "reports" under mocks: stable per node name."""
     return hashlib.sha256(node.encode()).hexdigest()[:10]
+
+
+def declared_bytes(raw: Any) -> int:
+    """Bytes of a resource's inputs (wire JSON) as state stores them: a file asset by its path and hash."""
+    if isinstance(raw, dict):
+        if set(raw) == {SIG_KEY, "path"}:  # a file asset: state keeps its path and its hash
+            return len(json.dumps({"path": raw["path"], "hash": "0" * 64}))
+        return 2 + sum(len(json.dumps(k)) + 1 + declared_bytes(v) for k, v in raw.items())
+    if isinstance(raw, list):
+        return 2 + sum(declared_bytes(v) for v in raw)
+    return len(json.dumps(raw))
 
 
 @dataclass
@@ -121,6 +134,27 @@ class Run:
 
     def named(self, name: str) -> Declared:
         return next(r for r in self.resources if r.name == name)
+
+    def declared_per_node(self) -> dict[str, int]:
+        """Bytes of inputs each node's resources declare (``zerotier-cluster-<node>-<what>``)."""
+        per_node: dict[str, int] = {}
+        for r in self.resources:
+            if r.name.startswith(f"{PREFIX}-") and r.type != "pulumi:pulumi:Stack":
+                node = r.name.removeprefix(f"{PREFIX}-").rpartition("-")[0]
+                if node:
+                    per_node[node] = per_node.get(node, 0) + declared_bytes(r.raw)
+        return per_node
+
+    def program(self, command: str) -> str:
+        """The program a command runs: named by hash on its stdin, read from the bundle its node was sent."""
+        stdin = self.named(command).inputs["stdin"]
+        sha = re.search(r"^ZTC_PROGRAM=([0-9a-f]{64})$", stdin, re.M)
+        assert sha is not None, f"{command} names no program"
+        copy = self.named(command.rsplit("-", 1)[0] + "-bundle")
+        with tarfile.open(copy.inputs["source"].path) as tar:
+            member = tar.extractfile(f"objects/{sha.group(1)}")
+            assert member is not None
+            return member.read().decode()
 
     def by_urn(self, urn: str) -> Declared:
         return next(r for r in self.resources if r.urn == urn)

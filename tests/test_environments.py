@@ -57,7 +57,7 @@ def test_hybrid_stacks_share_one_network_and_never_collide(onprem: Run) -> None:
     theirs = {v["ip"] for v in cloud.outputs["nodes"].values()}
     assert ours.isdisjoint(theirs)
     assert all(ip_address(ip) in ip_network("10.147.17.128/26") for ip in theirs)
-    verify = cloud.named("zerotier-cluster-burst-01-verify").inputs["stdin"]
+    verify = cloud.program("zerotier-cluster-burst-01-verify")
     assert "ZTC_TARGETS='head 10.147.17.1\n'" in verify, "cloud nodes verify they reach the on-premise head"
 
 

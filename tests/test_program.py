@@ -123,10 +123,10 @@ def test_commands_carry_only_node_parameters_and_a_program_hash_on_stdin(dev: Ru
             assert cmd.inputs["addPreviousOutputInEnv"] is False
             assert cmd.options["deleteBeforeReplace"] is True
             stdin = cmd.inputs["stdin"]
-            assert stdin.startswith(f"#!/bin/sh\n# zerotier-cluster {step} step for node {node} ")
-            assert f"\nZTC_NODE={node}\nZTC_GENERATION=0\n" in stdin
+            assert stdin.startswith(f"#!/bin/sh\n# zerotier-cluster {step} step for node {node}\nZTC_NODE={node}\n")
+            assert f"\nZTC_NODE={node}\n" in stdin and "ZTC_GENERATION" not in stdin, "generation 0 is not sent"
             assert re.search(r"^ZTC_PROGRAM=[0-9a-f]{64}$", stdin, re.M), stdin
-            assert stdin.endswith('eval "$ZTC_PROGRAM_TEXT"\n')
+            assert stdin.endswith('eval "$ZTC_TEXT"\n')
             assert len(stdin) < 1200, "scripts and cluster-wide data travel in the bundle, not on stdin"
     join = command(dev, "compute-01", "join").inputs["stdin"]
     assert f"\nZTC_NETWORK_ID={MOCK_NETWORK_ID}\nZTC_OVERLAY_IP=10.147.17.112\nZTC_PROGRAM=" in join
@@ -332,13 +332,7 @@ def test_bad_config_stops_before_any_resource_is_declared() -> None:
 
 
 def program_of(run: Run, node: str, step: str) -> str:
-    """The program ``node``'s ``step`` runs, read from the bundle its CopyToRemote ships."""
-    sha = re.search(r"^ZTC_PROGRAM=([0-9a-f]{64})$", command(run, node, step).inputs["stdin"], re.M)
-    assert sha is not None
-    with tarfile.open(run.named(f"zerotier-cluster-{node}-bundle").inputs["source"].path) as tar:
-        member = tar.extractfile(f"objects/{sha.group(1)}")
-        assert member is not None
-        return member.read().decode()
+    return run.program(f"zerotier-cluster-{node}-{step}")
 
 
 def test_firewall_program_carries_the_ruleset_render_shows(dev: Run) -> None:

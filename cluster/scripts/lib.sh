@@ -12,6 +12,9 @@ export PATH LC_ALL
 
 # shellcheck disable=SC2034  # (again: composed, the line above is not the file's first command)
 ZTC_STATE_DIR=/var/lib/zerotier-cluster
+# Where programs live (see load.sh): the root-owned store, and the bundle CopyToRemote writes.
+ZTC_STORE=$ZTC_STATE_DIR/objects
+ZTC_BUNDLE=$HOME/.zerotier-cluster/bundle.tar
 ZTC_UID=$(id -u)
 # A dotted-quad IPv4 address, for ztc_check.
 ZTC_IPV4_RE='((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
@@ -108,16 +111,16 @@ ztc_now() {
 # it. Prints nothing on stdout (install's last line is its address). Only
 # when root is at hand: verify needs none, and the other steps say themselves
 # why they cannot become root.
-# shellcheck disable=SC2317,SC2154  # called through ztc_run; load.sh sets ZTC_PROGRAM_TEXT
+# shellcheck disable=SC2317,SC2154  # called through ztc_run; load.sh sets ZTC_TEXT
 ztc_keep_program() {
     [ -f "$ZTC_STORE/$ZTC_PROGRAM" ] && return 0
     [ "$ZTC_UID" -eq 0 ] || sudo -n true 2>/dev/null || return 0
     ztc_root mkdir -p "$ZTC_STORE" || ztc_die "could not create $ZTC_STORE"
     _kp_new=$(ztc_root mktemp "$ZTC_STORE/.new.XXXXXX") || ztc_die "could not create a file in $ZTC_STORE"
-    if ! printf %s "$ZTC_PROGRAM_TEXT" | ztc_root tee "$_kp_new" >/dev/null ||
+    if ! printf %s "$ZTC_TEXT" | ztc_root tee "$_kp_new" >/dev/null ||
         [ "$(ztc_root sha256sum "$_kp_new" | awk '{ print $1 }')" != "$ZTC_PROGRAM" ]; then
         ztc_root rm -f "$_kp_new"
-        ztc_die "could not store this step's program in $ZTC_STORE (needs $(printf %s "$ZTC_PROGRAM_TEXT" | wc -c) bytes; free: $(df -Pk "$ZTC_STORE" 2>/dev/null | awk 'NR == 2 { print $4 " KiB" }'))"
+        ztc_die "could not store this step's program in $ZTC_STORE (needs $(printf %s "$ZTC_TEXT" | wc -c) bytes; free: $(df -Pk "$ZTC_STORE" 2>/dev/null | awk 'NR == 2 { print $4 " KiB" }'))"
     fi
     if ! ztc_root chmod 0644 "$_kp_new" || ! ztc_root mv -f "$_kp_new" "$ZTC_STORE/$ZTC_PROGRAM"; then
         ztc_die "could not store this step's program as $ZTC_STORE/$ZTC_PROGRAM"
