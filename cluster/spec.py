@@ -97,6 +97,10 @@ class NodeSpec:
     private_key: pulumi.Input[str] | None = field(default=None, compare=False, repr=False)
     #: The port sshd listens on as seen by the node (differs from ``port`` behind NAT).
     sshd_port: int | None = None
+    #: ``evicted``: deauthorized and never contacted again (a dead or stolen machine).
+    state: Literal["active", "evicted"] = "active"
+    #: Bumped when the machine is reimaged, so its whole chain runs again from ``install``.
+    generation: int = 0
     #: Where this node came from, for error messages (``zerotier-cluster:nodes[2]``).
     origin: str = ""
 
@@ -210,3 +214,8 @@ class ClusterSpec:
     @property
     def computes(self) -> tuple[NodeSpec, ...]:
         return tuple(n for n in self.nodes if n.role == "compute")
+
+    @property
+    def active_nodes(self) -> tuple[NodeSpec, ...]:
+        """The nodes still provisioned; evicted ones are only deauthorized."""
+        return tuple(n for n in self.nodes if n.state == "active")
