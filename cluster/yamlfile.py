@@ -89,11 +89,15 @@ def _read_text(path: Path, *, shown_as: str, key: str, fix: str) -> tuple[str, P
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as err:
         return "", Problem(key, f"cannot read {shown_as}: {err.strerror}", fix)
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             return "", Problem(key, f"{shown_as} is not a regular file", fix)
-        data = file.read(MAX_BYTES + 1)
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError as err:
+        return "", Problem(key, f"cannot read {shown_as}: {err.strerror}", fix)
+    finally:
+        os.close(fd)
     if len(data) > MAX_BYTES:
         return "", Problem(key, f"{shown_as} is larger than {MAX_BYTES // 1024 // 1024} MiB", fix)
     try:
