@@ -14,16 +14,42 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
 from . import validate as v
-from .addressing import allocate
-from .errors import ConfigError, Problem
-from .inventory import ALIASES, MAX_HOSTS, load_inventory
+from .checks import check_cluster
+from .errors import Problem
+from .fields import (
+    INVALID,
+    MAX_ENTRIES,
+    NAMESPACE,
+    REQUIRED,
+    Field,
+    Marker,
+    Problems,
+    Reader,
+    attributes,
+    choice,
+    complete,
+    connection_text,
+    flag,
+    hex_id,
+    ipv4,
+    ipv4_net,
+    key,
+    list_of,
+    number,
+    printable,
+    read_fields,
+    section,
+    source,
+    text,
+)
+from .inventory import ALIASES, load_inventory
 from .spec import (
     ROLES,
     ClusterSpec,
@@ -39,286 +65,15 @@ from .spec import (
     RemoteHead,
 )
 
-NAMESPACE = "zerotier-cluster"
+__all__ = ["KNOWN_KEYS", "NAMESPACE", "SECRET_KEYS", "namespace_problems", "parse_cluster", "parse_node"]
+
 SECRET_KEYS = ("sshPrivateKey",)
 
 
-class Problems:
-    """Collects every problem of a run; ``at("firewall")`` is the same collector scoped to a section.
-
-    A reader names fields relative to its scope and never builds keys itself.
-    ``aliases`` show a field under another name (an inventory's ``ansible_host``).
-    """
-
-    def __init__(
-        self, scope: str = f"{NAMESPACE}:", items: list[Problem] | None = None, aliases: Mapping[str, str] | None = None
-    ) -> None:
-        self.scope = scope
-        self.items = [] if items is None else items
-        self.aliases = aliases or {}
-
-    def key(self, field: object = "") -> str:
-        name = _printable(field)
-        name = self.aliases.get(name, name)
-        if not name:
-            return self.scope.rstrip(":")
-        joiner = "" if self.scope.endswith(":") or name.startswith("[") else "."
-        return f"{self.scope}{joiner}{name}"
-
-    def at(self, field: object) -> Problems:
-        return Problems(self.key(field), self.items)
-
-    def under(self, key: str, aliases: Mapping[str, str] | None = None) -> Problems:
-        """Scoped at a key that is not below this one (an inventory host, a node's origin)."""
-        return Problems(key, self.items, aliases)
-
-    def add(self, field: object, message: str, fix: str) -> None:
-        self.items.append(Problem(self.key(field), message, fix))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ConfigError(self.items)
-
-
-def key(path: str) -> str:
-    return f"{NAMESPACE}:{path}"
-
-
-def _printable(field: object) -> str:
-    """A key as an error may show it: printable and bounded, whatever YAML held."""
-    text = field if isinstance(field, str) else v.shown(field)
-    return text if len(text) <= 64 and text.isprintable() else v.shown(text, 64)
-
-
-# --- the field table machinery ---------------------------------------------------
-
-
-class _Marker:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-#: A reader's answer after it has recorded a problem.
-INVALID: Any = _Marker("INVALID")
-#: A default that means "must be set".
-REQUIRED: Any = _Marker("REQUIRED")
 #: A node's proxy when it takes the stack's ``ssh.proxy``.
-INHERIT: Any = _Marker("INHERIT")
+INHERIT: Any = Marker("INHERIT")
 #: ``proxy: head``, resolved once every node is known.
 HEAD = "head"
-
-#: Reads one present (non-null) value; records problems under the given scope and returns INVALID.
-Reader = Callable[[Any, Problems], Any]
-
-
-@dataclass(frozen=True)
-class Field:
-    """One config key: how to read it, its default (or REQUIRED), and the fix when it is missing."""
-
-    name: str
-    read: Reader
-    default: Any = None
-    fix: str = ""
-    #: The spec attribute it fills; by default the key in snake case.
-    attr: str = ""
-
-    @property
-    def attribute(self) -> str:
-        return self.attr or re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), self.name)
-
-
-def read_fields(raw: Any, table: Sequence[Field], p: Problems) -> dict[str, Any] | None:
-    """Every field of ``table`` from the mapping ``raw`` (default, value or INVALID); None if not a mapping."""
-    if not isinstance(raw, Mapping):
-        p.add("", f"must be a mapping, got {type(raw).__name__}", "write it as YAML keys")
-        return None
-    names = [f.name for f in table]
-    top = p.scope.endswith(":")
-    for extra in sorted((k for k in raw if k not in names), key=_printable):
-        close = difflib.get_close_matches(_printable(extra), names, n=1)
-        if top:
-            p.add(
-                extra,
-                "is not a setting this program reads",
-                f"did you mean {p.key(close[0])}?" if close else "remove it",
-            )
-        else:
-            hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(names)}"
-            p.add(extra, "is not a recognised field", hint)
-    values: dict[str, Any] = {}
-    for f in table:
-        value = raw.get(f.name)
-        if value is not None:
-            values[f.name] = f.read(value, p.at(f.name))
-        elif f.default is REQUIRED:
-            p.add(f.name, "is missing", f.fix)
-            values[f.name] = INVALID
-        else:
-            values[f.name] = f.default
-    return values
-
-
-def complete(values: Mapping[str, Any] | None) -> bool:
-    return values is not None and all(value is not INVALID for value in values.values())
-
-
-def attributes(values: Mapping[str, Any], table: Sequence[Field]) -> dict[str, Any]:
-    return {f.attribute: values[f.name] for f in table}
-
-
-def section(table: Sequence[Field], build: Callable[[dict[str, Any]], Any]) -> Reader:
-    """A nested mapping read with its own table, then built into a value."""
-
-    def read(value: Any, p: Problems) -> Any:
-        values = read_fields(value, table, p)
-        return build(values) if values is not None and complete(values) else INVALID
-
-    return read
-
-
-# --- readers -----------------------------------------------------------------
-
-
-def text(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
-    def read(value: Any, p: Problems) -> Any:
-        if isinstance(value, str) and pattern.fullmatch(value):
-            return value
-        p.add("", f"{v.shown(value)} is not {what}", fix)
-        return INVALID
-
-    return read
-
-
-def hex_id(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
-    """A ZeroTier ID; YAML reads one made only of decimal digits as a number, so that is taken too."""
-
-    def read(value: Any, p: Problems) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20:
-            value = str(value)
-        if isinstance(value, str) and pattern.fullmatch(value.strip().lower()):
-            return value.strip().lower()
-        p.add("", f"{v.shown(value)} is not {what}", fix)
-        return INVALID
-
-    return read
-
-
-def number(low: int, high: int) -> Reader:
-    """A whole number; text only of ASCII digits (``int()`` also takes other scripts' digits)."""
-
-    def read(value: Any, p: Problems) -> Any:
-        if isinstance(value, str) and v.DIGITS.fullmatch(value.strip()):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            p.add("", f"must be a whole number, got {v.shown(value)}", f"use a number from {low} to {high}")
-        elif not low <= value <= high:
-            p.add("", f"{v.shown(value)} is out of range", f"use a number from {low} to {high}")
-        else:
-            return value
-        return INVALID
-
-    return read
-
-
-def flag(value: Any, p: Problems) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    p.add("", f"must be true or false, got {v.shown(value)}", "write true or false")
-    return INVALID
-
-
-def choice(choices: Sequence[str], what: str = "") -> Reader:
-    listed = ", ".join(choices)
-
-    def read(value: Any, p: Problems) -> Any:
-        if isinstance(value, str) and value in choices:
-            return value
-        p.add("", f"{v.shown(value)} is not {what or 'one of ' + listed}", f"use one of: {listed}")
-        return INVALID
-
-    return read
-
-
-def ipv4(fix: str) -> Reader:
-    def read(value: Any, p: Problems) -> Any:
-        ip = v.parse_ipv4(value)
-        if ip is None:
-            p.add("", f"{v.shown(value)} is not an IPv4 address", fix)
-            return INVALID
-        return ip
-
-    return read
-
-
-def ipv4_net(fix: str) -> Reader:
-    def read(value: Any, p: Problems) -> Any:
-        net = v.parse_ipv4_network(value)
-        if net is None:
-            p.add("", f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)", fix)
-            return INVALID
-        return net
-
-    return read
-
-
-def source(value: Any, p: Problems) -> Any:
-    net = v.parse_source(value)
-    if net is None:
-        p.add(
-            "",
-            f"{v.shown(value)} is not an address or network in CIDR form",
-            "write it like 192.0.2.0/24, 198.51.100.7 or 2001:db8::/32 (host bits zero)",
-        )
-        return INVALID
-    return net
-
-
-def list_of(item: Reader, fix: str, *, single: bool = False) -> Reader:
-    """A list (``single``: or one item alone), each item read at ``[i]``; bounded in length."""
-
-    def read(value: Any, p: Problems) -> Any:
-        items = [value] if single and not isinstance(value, list) else value
-        if not isinstance(items, list):
-            p.add("", f"must be a list, got {type(value).__name__}", fix)
-            return INVALID
-        if len(items) > MAX_HOSTS:
-            p.add("", f"has {len(items)} entries, more than {MAX_HOSTS}", "split the cluster into several stacks")
-            return INVALID
-        parsed = [item(entry, p.at(f"[{i}]")) for i, entry in enumerate(items)]
-        return INVALID if INVALID in parsed else tuple(parsed)
-
-    return read
-
-
-def connection_text(check: Callable[[str], str | None], fix: str, *, outputs: bool) -> Reader:
-    """A host or login; ``outputs`` also lets a Pulumi Output (a cloud VM's address) through unread."""
-
-    def read(value: Any, p: Problems) -> Any:
-        if isinstance(value, str):
-            why = check(value)
-            if why is None:
-                return value
-            p.add("", why, fix)
-        elif outputs and _is_output(value):
-            return value
-        else:
-            p.add("", f"must be text, got {v.shown(value)}", fix)
-        return INVALID
-
-    return read
-
-
-def _is_output(value: Any) -> bool:
-    try:
-        import pulumi
-    except ImportError:  # pragma: no cover - pulumi is a hard dependency
-        return False
-    return isinstance(value, pulumi.Output)
 
 
 def _plain_secret(value: Any, p: Problems) -> Any:
@@ -330,7 +85,6 @@ def _raw(value: Any, p: Problems) -> Any:
     return value
 
 
-PORT_FIX = "use a number from 1 to 65535"
 HOST_FIX = "use a plain hostname or IP address"
 USER_FIX = "use a plain login name, e.g. ubuntu"
 URL_FIX = "write a full http(s) URL without user:password@, such as https://mirror.example/zerotier/"
@@ -586,8 +340,8 @@ def _node_entries(nodes: Any, inventory: Any, base_dir: Path, p: Problems) -> li
             f"list the head and compute nodes in {key('nodes')} or point {key('inventory')} at a file",
         )
         return []
-    if not isinstance(nodes, list) or not nodes or len(nodes) > MAX_HOSTS:
-        p.add("nodes", f"must be a non-empty list of at most {MAX_HOSTS}", "list the head and compute nodes")
+    if not isinstance(nodes, list) or not nodes or len(nodes) > MAX_ENTRIES:
+        p.add("nodes", f"must be a non-empty list of at most {MAX_ENTRIES}", "list the head and compute nodes")
         return []
     return [(raw, p.at("nodes").at(f"[{i}]")) for i, raw in enumerate(nodes)]
 
@@ -810,121 +564,9 @@ def namespace_problems(keys: Iterable[object]) -> list[Problem]:
         if namespace != NAMESPACE and difflib.get_close_matches(namespace[:64], [NAMESPACE], n=1, cutoff=0.8):
             problems.append(
                 Problem(
-                    _printable(config_key),
-                    f"is in namespace {_printable(namespace)!r}, which looks like a typo of {NAMESPACE!r}",
-                    f"write it as {_printable(key(name))}",
+                    printable(config_key),
+                    f"is in namespace {printable(namespace)!r}, which looks like a typo of {NAMESPACE!r}",
+                    f"write it as {printable(key(name))}",
                 )
             )
     return problems
-
-
-# --- whole-cluster checks ---------------------------------------------------------
-
-
-def check_cluster(spec: ClusterSpec, p: Problems) -> None:
-    """Checks that need the whole cluster: names, roles, addresses, lock-out safety."""
-    _check_names(spec, p)
-    _check_roles(spec, p)
-    _check_lockout(spec, p)
-    _check_underlay(spec, p)
-    if not p.items:
-        try:
-            allocate(spec)
-        except ConfigError as err:
-            p.items.extend(err.problems)
-
-
-def _check_names(spec: ClusterSpec, p: Problems) -> None:
-    seen: dict[str, str] = {}
-    for origin, name in [(n.origin, n.name) for n in spec.nodes] + [(d.origin, d.name) for d in spec.devices]:
-        other = seen.get(name.lower())
-        if other is not None:
-            p.under(origin).add(
-                "name", f"{name!r} is already used by {other}", "give every node and device its own name"
-            )
-        else:
-            seen[name.lower()] = origin
-    if spec.remote_head is not None and spec.remote_head.name.lower() in seen:
-        p.add("remoteHead.name", f"{spec.remote_head.name!r} is also a node or device here", "rename one of them")
-    addresses: dict[str, str] = {}
-    for device in spec.devices:
-        if device.address in addresses:
-            p.under(device.origin).add(
-                "address", f"is the same device as {addresses[device.address]}", "list each device once"
-            )
-        addresses[device.address] = device.origin
-
-
-def _check_roles(spec: ClusterSpec, p: Problems) -> None:
-    heads = [n for n in spec.nodes if n.role == "head"]
-    for node in heads:
-        if node.state == "evicted":
-            p.under(node.origin, ALIASES).add(
-                "state", "evicts the head node", "make another node the head first, or keep this one active"
-            )
-    if spec.remote_head is not None:
-        for node in heads:
-            p.under(node.origin).add(
-                "role",
-                "is head, but remoteHead says the head lives in another stack",
-                "make this node a compute node, or remove remoteHead",
-            )
-        if spec.network.owned and spec.network.network_id is None:
-            p.add(
-                "remoteHead",
-                "is set on a stack that creates its own network",
-                "point network.fromStack or network.networkId at the head's network",
-            )
-        return
-    if not heads:
-        p.add(
-            "nodes",
-            "has no head node",
-            "give exactly one node role: head (or set remoteHead when the head belongs to another stack)",
-        )
-    for extra in heads[1:]:
-        p.under(extra.origin).add(
-            "role", f"is a second head (the first is {heads[0].name})", "keep exactly one head; make this one compute"
-        )
-
-
-def _check_lockout(spec: ClusterSpec, p: Problems) -> None:
-    """Refuses SSH restrictions that would cut off the connection the program itself uses."""
-    fw = spec.firewall
-    if fw.mode == "off" or fw.compute_ssh != "head-and-overlay":
-        return
-    if not fw.head_addresses:
-        p.add(
-            "firewall.headAddresses",
-            "is empty, but computeSsh head-and-overlay admits SSH to compute nodes only from the head",
-            "list the head's own addresses as compute nodes see them (e.g. its LAN address 192.168.10.1)",
-        )
-    for node in spec.computes:
-        if node.proxy is None:
-            p.under(node.origin).add(
-                "proxy",
-                f"{node.name} is reached directly, so computeSsh head-and-overlay would lock the program out of it",
-                f"route compute nodes through the head (set {key('ssh.proxy')}: head), or use computeSsh: anywhere",
-            )
-
-
-def _check_underlay(spec: ClusterSpec, p: Problems) -> None:
-    """Refuses an overlay that contains an address the program reaches a node (or its jump host) at.
-
-    Routing that address into the overlay would cut the very SSH path the
-    steps run over.
-    """
-    cidr = spec.network.cidr
-    clashes: dict[IPv4Address, str] = {}
-    for node in spec.nodes:
-        for what, host in (("SSH address", node.host), ("jump host", node.proxy.host if node.proxy else None)):
-            ip = v.parse_ipv4(host) if isinstance(host, str) else None
-            if ip is not None and ip in cidr:
-                clashes.setdefault(ip, f"{node.name}'s {what} {ip}")
-    if clashes:
-        listed = ", ".join(list(clashes.values())[:3]) + (f" and {len(clashes) - 3} more" if len(clashes) > 3 else "")
-        p.add(
-            "network.cidr",
-            f"{cidr} contains {listed}, so the overlay would capture the SSH path",
-            "choose a cidr no node is reached at, or reach the nodes at addresses outside it",
-        )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
+from .fields import MAX_ENTRIES
 from .validate import shown
 from .yamlfile import read_yaml
 
@@ -42,7 +43,6 @@ FIELDS = {
 #: Node field → the inventory variable an error names.
 ALIASES = {field: var for var, field in FIELDS.items()}
 RANGE = re.compile(r"\[([0-9]{1,9}|[a-z]):([0-9]{1,9}|[a-z])(?::([0-9]{1,9}))?\]")
-MAX_HOSTS = 10_000
 #: Group visits (children may repeat through YAML aliases) and nesting depth.
 MAX_GROUPS = 10_000
 MAX_DEPTH = 32
@@ -170,11 +170,11 @@ class _Walker:
                 "write ranges like compute-[01:16] or node-[a:d]",
             )
             return
-        if self.capped or len(self.hosts) + size > MAX_HOSTS:
+        if self.capped or len(self.hosts) + size > MAX_ENTRIES:
             if not self.capped:
                 self.problem(
                     host_path,
-                    f"would bring the inventory past {MAX_HOSTS} hosts",
+                    f"would bring the inventory past {MAX_ENTRIES} hosts",
                     "split the cluster into several stacks",
                 )
             self.capped = True
