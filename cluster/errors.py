@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: How many problems an error lists; the rest are counted, so the output stays bounded.
+SHOWN_PROBLEMS = 50
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -28,7 +31,10 @@ class ConfigError(ValueError):
         self.problems = tuple(problems)
         count = len(self.problems)
         head = f"{count} configuration problem{'s' if count != 1 else ''}:"
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+        lines = [head, *(f"  {p}" for p in self.problems[:SHOWN_PROBLEMS])]
+        if count > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {count - SHOWN_PROBLEMS} more (fix these first)")
+        super().__init__("\n".join(lines))
 
     def locations(self) -> list[str]:
         """The config keys (or file paths) of every problem."""

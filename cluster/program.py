@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .config import KNOWN_KEYS, NAMESPACE, SECRET_KEYS, parse_cluster
+from .config import KNOWN_KEYS, NAMESPACE, SECRET_KEYS, namespace_problems, parse_cluster
 from .errors import ConfigError, Problem
 from .overlay import Overlay
 from .spec import ClusterSpec
@@ -38,7 +38,10 @@ def _decode(value: str) -> Any:
 def stack_config() -> dict[str, Any]:
     """This project's config keys (without the namespace), secrets excluded."""
     cfg = pulumi.Config(NAMESPACE)
-    present = {k.split(":", 1)[1] for k in _all_config_keys() if k.startswith(f"{NAMESPACE}:")}
+    keys = _all_config_keys()
+    if typos := namespace_problems(sorted(keys)):
+        raise ConfigError(typos)
+    present = {k.split(":", 1)[1] for k in keys if k.startswith(f"{NAMESPACE}:")}
     raw: dict[str, Any] = {}
     for key in sorted(present | set(KNOWN_KEYS)):
         if key in SECRET_KEYS:

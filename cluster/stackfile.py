@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .config import NAMESPACE
+from .config import NAMESPACE, namespace_problems
 from .errors import ConfigError, Problem
+from .yamlfile import read_yaml
 
 
 def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
     """The project's config keys from the stack file, as ``parse_cluster`` takes them.
 
-    Secure (encrypted) values are left out: nothing rendered needs them.
+    Secure (encrypted) values are left out: nothing rendered needs them. A
+    key in a namespace that looks like a typo of the project's is refused
+    rather than silently ignored.
     """
     path = project_dir / f"Pulumi.{stack}.yaml"
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as err:
-        raise ConfigError(
-            [Problem(str(path), f"cannot be read: {err.strerror}", f"create it with `pulumi stack init {stack}`")]
-        ) from None
+    document, problems = read_yaml(
+        path, shown_as=path.name, key=str(path), fix=f"create it with `pulumi stack init {stack}`"
+    )
+    if problems:
+        raise ConfigError(problems)
+    document = {} if document is None else document
+    if not isinstance(document, Mapping):
+        raise ConfigError([Problem(path.name, "is not a stack file (a mapping)", "start it with config:")])
     config = document.get("config") or {}
+    if not isinstance(config, Mapping):
+        raise ConfigError(
+            [Problem(f"{path.name}: config", "must be a mapping of settings", "write one namespace:key per line")]
+        )
+    problems = namespace_problems(config)
+    if problems:
+        raise ConfigError(problems)
     raw: dict[str, Any] = {}
     for key, value in config.items():
         namespace, _, name = str(key).partition(":")
         if namespace != NAMESPACE:
             continue
-        if isinstance(value, dict) and set(value) == {"secure"}:
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
             continue
         raw[name] = value
     return raw

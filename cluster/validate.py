@@ -1,75 +1,137 @@
 """Shapes a value must have before it goes near a shell, nftables or ZeroTier.
 
-Each check returns ``None`` when the value is fine and otherwise a short
-sentence saying what is wrong; callers attach the config key and the fix.
+Every pattern is applied with ``fullmatch`` (a ``$`` would accept a trailing
+newline) and spells digits as ``[0-9]`` (``\\d`` and ``int()`` accept
+non-ASCII digits). Each check returns ``None`` when the value is fine and
+otherwise a short sentence saying what is wrong; callers attach the config
+key and the fix.
 """
 
 from __future__ import annotations
 
 import re
 from ipaddress import IPv4Address, IPv4Network, IPv6Network, ip_address, ip_network
+from urllib.parse import urlsplit
 
-DNS_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# Safe inside the hosts block's marker line and as a ZeroTier network name.
+NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# One printable line (descriptions shown in ZeroTier Central).
+ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{0,255}")
 # Hostnames, IPv4 and IPv6 literals. No leading '-' so a host can never become an ssh option.
-HOST = re.compile(r"^[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,252}$")
-USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
-NETWORK_ID = re.compile(r"^[0-9a-f]{16}$")
-ZT_ADDRESS = re.compile(r"^[0-9a-f]{10}$")
-VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
-FINGERPRINT = re.compile(r"^[0-9A-F]{40}$")
-URL = re.compile(r"^https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]+$")
-IFNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
-NFT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,30}$")
-STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+HOST = re.compile(r"[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,252}")
+USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
+NETWORK_ID = re.compile(r"[0-9a-f]{16}")
+ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")
+VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}")
+FINGERPRINT = re.compile(r"[0-9A-F]{40}")
+URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]{1,2000}")
+# ZeroTier's own interface prefix, so a pinned name can never be an existing NIC (eth0, ens3, ...).
+IFNAME = re.compile(r"zt[a-z0-9_-]{1,13}")
+NFT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 HOST_KEY = re.compile(
-    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com)"
-    r" [A-Za-z0-9+/]+={0,3}$"
+    r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]{1,16384}={0,3}"
 )
+DIGITS = re.compile(r"[0-9]{1,12}")
 SHELL_META = set("`$;&|<>()'\"\\*?[]{}~!#\n\t ")
+
+#: Address space an overlay must never cover: the default route and ranges with a meaning of their own.
+FORBIDDEN_NETS = (
+    (IPv4Network("0.0.0.0/8"), "'this network' (0.0.0.0/8)"),
+    (IPv4Network("127.0.0.0/8"), "loopback (127.0.0.0/8)"),
+    (IPv4Network("169.254.0.0/16"), "link-local (169.254.0.0/16)"),
+    (IPv4Network("224.0.0.0/4"), "multicast (224.0.0.0/4)"),
+    (IPv4Network("240.0.0.0/4"), "reserved (240.0.0.0/4, with the broadcast address)"),
+)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A value as an error message may echo it: repr, bounded, never raising.
+
+    ``repr`` of an int of thousands of digits raises ``ValueError``; a deeply
+    nested value can exhaust recursion.
+    """
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a number too long to show"
+    except RecursionError:
+        return "a value nested too deeply to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe_meta(value: str) -> str:
     """Names the offending characters so the operator can find them."""
-    bad = sorted({c for c in value if c in SHELL_META or not c.isprintable()})
-    shown = " ".join(repr(c) for c in bad)
-    return f"contains characters a shell would interpret ({shown})" if bad else ""
+    bad = sorted({c for c in value[:1000] if c in SHELL_META or not c.isprintable()})[:10]
+    listed = " ".join(repr(c) for c in bad)
+    return f"contains characters a shell would interpret ({listed})" if bad else ""
 
 
 def check_host(value: str) -> str | None:
-    if HOST.match(value):
+    if HOST.fullmatch(value):
         return None
     why = describe_meta(value)
     if value.startswith("-"):
         why = "starts with '-', which ssh would read as an option"
-    return f"{value!r} is not a hostname or IP address" + (f": it {why}" if why else "")
+    return f"{shown(value)} is not a hostname or IP address" + (f": it {why}" if why else "")
 
 
 def check_user(value: str) -> str | None:
-    if USER.match(value):
+    if USER.fullmatch(value):
         return None
     why = describe_meta(value)
-    return f"{value!r} is not a login name" + (f": it {why}" if why else "")
+    return f"{shown(value)} is not a login name" + (f": it {why}" if why else "")
+
+
+def check_url(value: str) -> str | None:
+    """An http(s) URL with no credentials in it (they would sit in plain text in the state)."""
+    if not URL.fullmatch(value):
+        return f"{shown(value)} is not an http(s) URL"
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return f"{shown(value)} is not an http(s) URL"
+    if "@" in parts.netloc:
+        return "carries credentials (user:password@), which would be stored in plain text"
+    if not parts.hostname:
+        return f"{shown(value)} names no host"
+    return None
+
+
+def check_overlay(net: IPv4Network) -> str | None:
+    """Refuses overlay networks that would capture traffic with another meaning."""
+    if net.prefixlen == 0:
+        return f"{net} is the default route: every packet would go into the overlay"
+    clash = next((what for reserved, what in FORBIDDEN_NETS if net.overlaps(reserved)), None)
+    return f"{net} overlaps {clash}" if clash else None
+
+
+def _text(value: object) -> str | None:
+    """Address text: bounded, and without an IPv6 zone (``%eth0``), which ``ipaddress`` takes verbatim."""
+    if isinstance(value, str) and len(value) <= 100 and "%" not in value:
+        return value.strip()
+    return None
 
 
 def parse_ipv4(value: object) -> IPv4Address | None:
+    text = _text(value)
     try:
-        ip = ip_address(str(value).strip())
+        ip = ip_address(text) if text is not None else None
     except ValueError:
         return None
     return ip if isinstance(ip, IPv4Address) else None
 
 
 def parse_ipv4_network(value: object) -> IPv4Network | None:
-    try:
-        net = ip_network(str(value).strip(), strict=True)
-    except ValueError:
-        return None
+    net = parse_source(value)
     return net if isinstance(net, IPv4Network) else None
 
 
 def parse_source(value: object) -> IPv4Network | IPv6Network | None:
     """A source network; a bare address means that one host."""
+    text = _text(value)
     try:
-        return ip_network(str(value).strip(), strict=True)
+        return ip_network(text, strict=True) if text is not None else None
     except ValueError:
         return None

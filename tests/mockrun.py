@@ -237,13 +237,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def stack_file_config(stack: str, directory: Path = ROOT) -> tuple[dict[str, str], list[str]]:
     """A ``Pulumi.<stack>.yaml`` as the engine passes it: every value as text, secrets decrypted."""
-    document = yaml.safe_load((directory / f"Pulumi.{stack}.yaml").read_text())
+    text = (directory / f"Pulumi.{stack}.yaml").read_text()
+    document = yaml.safe_load(text)
     config: dict[str, str] = {}
     secret_keys = []
+    # The secrets the file's comments tell the operator to set, as `pulumi config set --secret` would.
+    for key in re.findall(r"^#\s+pulumi config set --secret (\S+)", text, flags=re.MULTILINE):
+        config[key] = f"decrypted-{key}"
+        secret_keys.append(key)
     for key, value in document.get("config", {}).items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             config[key] = f"decrypted-{key}"
-            secret_keys.append(key)
+            secret_keys += [] if key in secret_keys else [key]
         else:
             config[key] = value if isinstance(value, str) else json.dumps(value)
     return config, secret_keys

@@ -1,0 +1,121 @@
+"""Checks that need the whole cluster: names, roles, addresses, lock-out safety."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from . import validate as v
+from .addressing import allocate
+from .errors import ConfigError
+from .fields import Problems, key
+from .inventory import ALIASES
+from .spec import ClusterSpec
+
+
+def check_cluster(spec: ClusterSpec, p: Problems) -> None:
+    """Checks that need the whole cluster: names, roles, addresses, lock-out safety."""
+    _check_names(spec, p)
+    _check_roles(spec, p)
+    _check_lockout(spec, p)
+    _check_underlay(spec, p)
+    if not p.items:
+        try:
+            allocate(spec)
+        except ConfigError as err:
+            p.items.extend(err.problems)
+
+
+def _check_names(spec: ClusterSpec, p: Problems) -> None:
+    seen: dict[str, str] = {}
+    for origin, name in [(n.origin, n.name) for n in spec.nodes] + [(d.origin, d.name) for d in spec.devices]:
+        other = seen.get(name.lower())
+        if other is not None:
+            p.under(origin).add(
+                "name", f"{name!r} is already used by {other}", "give every node and device its own name"
+            )
+        else:
+            seen[name.lower()] = origin
+    if spec.remote_head is not None and spec.remote_head.name.lower() in seen:
+        p.add("remoteHead.name", f"{spec.remote_head.name!r} is also a node or device here", "rename one of them")
+    addresses: dict[str, str] = {}
+    for device in spec.devices:
+        if device.address in addresses:
+            p.under(device.origin).add(
+                "address", f"is the same device as {addresses[device.address]}", "list each device once"
+            )
+        addresses[device.address] = device.origin
+
+
+def _check_roles(spec: ClusterSpec, p: Problems) -> None:
+    heads = [n for n in spec.nodes if n.role == "head"]
+    for node in heads:
+        if node.state == "evicted":
+            p.under(node.origin, ALIASES).add(
+                "state", "evicts the head node", "make another node the head first, or keep this one active"
+            )
+    if spec.remote_head is not None:
+        for node in heads:
+            p.under(node.origin).add(
+                "role",
+                "is head, but remoteHead says the head lives in another stack",
+                "make this node a compute node, or remove remoteHead",
+            )
+        if spec.network.owned and spec.network.network_id is None:
+            p.add(
+                "remoteHead",
+                "is set on a stack that creates its own network",
+                "point network.fromStack or network.networkId at the head's network",
+            )
+        return
+    if not heads:
+        p.add(
+            "nodes",
+            "has no head node",
+            "give exactly one node role: head (or set remoteHead when the head belongs to another stack)",
+        )
+    for extra in heads[1:]:
+        p.under(extra.origin).add(
+            "role", f"is a second head (the first is {heads[0].name})", "keep exactly one head; make this one compute"
+        )
+
+
+def _check_lockout(spec: ClusterSpec, p: Problems) -> None:
+    """Refuses SSH restrictions that would cut off the connection the program itself uses."""
+    fw = spec.firewall
+    if fw.mode == "off" or fw.compute_ssh != "head-and-overlay":
+        return
+    if not fw.head_addresses:
+        p.add(
+            "firewall.headAddresses",
+            "is empty, but computeSsh head-and-overlay admits SSH to compute nodes only from the head",
+            "list the head's own addresses as compute nodes see them (e.g. its LAN address 192.168.10.1)",
+        )
+    for node in spec.computes:
+        if node.proxy is None:
+            p.under(node.origin).add(
+                "proxy",
+                f"{node.name} is reached directly, so computeSsh head-and-overlay would lock the program out of it",
+                f"route compute nodes through the head (set {key('ssh.proxy')}: head), or use computeSsh: anywhere",
+            )
+
+
+def _check_underlay(spec: ClusterSpec, p: Problems) -> None:
+    """Refuses an overlay that contains an address the program reaches a node (or its jump host) at.
+
+    Routing that address into the overlay would cut the very SSH path the
+    steps run over.
+    """
+    cidr = spec.network.cidr
+    clashes: dict[IPv4Address, str] = {}
+    for node in spec.nodes:
+        for what, host in (("SSH address", node.host), ("jump host", node.proxy.host if node.proxy else None)):
+            ip = v.parse_ipv4(host) if isinstance(host, str) else None
+            if ip is not None and ip in cidr:
+                clashes.setdefault(ip, f"{node.name}'s {what} {ip}")
+    if clashes:
+        listed = ", ".join(list(clashes.values())[:3]) + (f" and {len(clashes) - 3} more" if len(clashes) > 3 else "")
+        p.add(
+            "network.cidr",
+            f"{cidr} contains {listed}, so the overlay would capture the SSH path",
+            "choose a cidr no node is reached at, or reach the nodes at addresses outside it",
+        )
