@@ -530,6 +530,9 @@ def _arguments(keyword: str, args: list[str]) -> tuple[int | str, ...]:
         for name in filter(None, arg.split(",")):
             bit = CHARACTERISTICS.get(name.lower())
             mask |= 1 << (bit if bit is not None else _number(name, 0, 63, "chr bit"))
+        if mask >> 63 and mask >> 32 & 0x7FFFFFFF:
+            # ZeroTier's compiler gets this mask wrong (a signed 32-bit overflow): Central would differ.
+            raise ValueError(f"chr {arg}: 'inbound' cannot share a chr with bits 32-62; write 'chr inbound or chr ...'")
         return (f"{mask:016x}",)
     # tseq, treq
     if arg.lower() != ROLE_TAG:

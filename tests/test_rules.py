@@ -233,6 +233,7 @@ def problems_of(raw: Any) -> list[str]:
         ({"extra": "accept ztsrc 12345;"}, "ztsrc '12345' is not a ZeroTier address (10 hex digits)"),
         ({"extra": "accept chr ipauth,bogus;"}, "chr bit 'bogus' is not a number"),
         ({"extra": "accept icmp 8;"}, "'icmp' needs 2 arguments"),
+        ({"extra": "accept chr inbound,multicast;"}, "'inbound' cannot share a chr with bits 32-62"),
         ({"extra": "accept ethertype arp and not;"}, "'not' or 'or' must come before a match"),
         # Cut the cluster off from itself: named by the first frame lost.
         (
