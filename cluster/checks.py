@@ -9,6 +9,7 @@ from .addressing import allocate
 from .errors import ConfigError
 from .fields import Problems, key
 from .inventory import ALIASES
+from .rules import cluster_rules, rules_problems, ssh_ports
 from .spec import ClusterSpec
 
 
@@ -18,6 +19,8 @@ def check_cluster(spec: ClusterSpec, p: Problems) -> None:
     _check_roles(spec, p)
     _check_lockout(spec, p)
     _check_underlay(spec, p)
+    if not p.items:
+        p.items.extend(rules_problems(cluster_rules(spec), spec.rules, ssh_ports(spec)))
     if not p.items:
         try:
             allocate(spec)

@@ -50,6 +50,7 @@ from .fields import (
     text,
 )
 from .inventory import ALIASES, load_inventory
+from .rules import RulesSpec, parse_rules
 from .spec import (
     ROLES,
     ClusterSpec,
@@ -83,6 +84,13 @@ def _plain_secret(value: Any, p: Problems) -> Any:
 
 def _raw(value: Any, p: Problems) -> Any:
     return value
+
+
+def _rules(value: Any, p: Problems) -> RulesSpec:
+    """``rules``: ``{extra: <ZeroTier rule source>}`` or ``{replace: ...}`` (cluster/rules.py)."""
+    spec, problems = parse_rules(value, p.key())
+    p.items.extend(problems)
+    return spec
 
 
 HOST_FIX = "use a plain hostname or IP address"
@@ -517,6 +525,7 @@ TOP = (
     Field("firewall", _firewall, FirewallSpec()),
     *PROVISION,
     Field("installer", section(INSTALLER, lambda f: attributes(f, INSTALLER)), {}),
+    Field("rules", _rules, RulesSpec()),
 )
 #: Every key the program reads, in the project's namespace.
 KNOWN_KEYS = tuple(f.name for f in TOP)
@@ -544,6 +553,7 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         firewall=top["firewall"],
         provision=ProvisionSpec(**attributes(top, PROVISION), **top["installer"]),
         remote_head=top["remoteHead"],
+        rules=top["rules"],
     )
     check_cluster(spec, p)
     p.raise_if_any()

@@ -8,6 +8,7 @@ for air-gapped sites) only has to provide the same two methods.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from ipaddress import IPv4Address
 from typing import Protocol
 
@@ -20,8 +21,12 @@ from .spec import NetworkSpec
 class Controller(Protocol):
     """Declares a ZeroTier network and authorizes members on it."""
 
-    def network(self, spec: NetworkSpec) -> pulumi.Output[str]:
-        """Creates or adopts the network (when this stack owns it); returns its ID."""
+    def network(self, spec: NetworkSpec, *, flow_rules: str | None = None) -> pulumi.Output[str]:
+        """Creates or adopts the network (when this stack owns it); returns its ID.
+
+        ``flow_rules`` is rule source (``cluster.rules.NetworkRules.source()``);
+        None leaves the controller's default (accept everything).
+        """
         ...
 
     def member(
@@ -32,11 +37,13 @@ class Controller(Protocol):
         member_id: pulumi.Input[str],
         ip: IPv4Address,
         description: str,
+        tags: Sequence[tuple[int, int]] = (),
         authorized: bool = True,
     ) -> pulumi.Resource:
         """Authorizes ``member_id`` on the network with a static address, before it joins.
 
-        ``authorized=False`` keeps the member (and its address) but shuts it out: an evicted node.
+        ``tags`` are ``(tag id, value)`` pairs (``cluster.rules.member_tags``); ``authorized=False``
+        keeps the member (and its address) but shuts it out: an evicted node.
         """
         ...
 
@@ -56,7 +63,7 @@ class CentralController:
     def _opts(self, **extra: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, provider=self.provider, **extra)  # type: ignore[arg-type]
 
-    def network(self, spec: NetworkSpec) -> pulumi.Output[str]:
+    def network(self, spec: NetworkSpec, *, flow_rules: str | None = None) -> pulumi.Output[str]:
         if not spec.owned:
             assert spec.network_id is not None
             return pulumi.Output.from_input(spec.network_id)
@@ -76,6 +83,7 @@ class CentralController:
             ),
             assign_ipv4s=[zerotier.NetworkAssignIpv4Args(zerotier=True)],
             assign_ipv6s=[zerotier.NetworkAssignIpv6Args(zerotier=False, sixplane=False, rfc4193=False)],
+            flow_rules=flow_rules,
             # An adopted network was the operator's before this stack: destroy must leave it.
             opts=self._opts(import_=spec.network_id, retain_on_delete=adopted or None),
         )
@@ -89,6 +97,7 @@ class CentralController:
         member_id: pulumi.Input[str],
         ip: IPv4Address,
         description: str,
+        tags: Sequence[tuple[int, int]] = (),
         authorized: bool = True,
     ) -> pulumi.Resource:
         member: pulumi.Resource = zerotier.Member(
@@ -102,6 +111,7 @@ class CentralController:
             allow_ethernet_bridging=False,
             no_auto_assign_ips=True,
             ip_assignments=[str(ip)],
+            tags=[[tag, value] for tag, value in tags] or None,
             opts=self._opts(),
         )
         return member

@@ -8,7 +8,9 @@ A node admits, inbound:
 * SSH on the port sshd listens on (``nodes[i].sshdPort``, else ``port``) from
   ``firewall.sshFrom`` (empty: anywhere); on compute nodes with
   ``computeSsh: head-and-overlay`` only from ``firewall.headAddresses``;
-* over the overlay interface, from cluster members (every node's overlay
+* over this network's overlay interface (:func:`overlay_interface`: exactly
+  one name, never a ``zt*`` pattern, so a second ZeroTier network on the node
+  is not trusted as the cluster), from cluster members (every node's overlay
   address, the head's, ``firewall.peers``, and devices with ``devices: all``):
   everything, or only ``firewall.clusterPorts`` (SSH always); devices with
   ``devices: ssh`` reach SSH only;
@@ -32,12 +34,15 @@ that depend on the whole cluster (member sets) are rendered once per
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal
 
-from .spec import ClusterSpec, NodeSpec, PortRule, Role, SourceNet
+from .errors import Problem
+from .spec import ClusterSpec, NetworkSpec, NodeSpec, PortRule, Role, SourceNet
 from .steps import FirewallParams
 
 #: The comment on the jump rule the program adds to an operator's chain (``integrate``).
@@ -54,6 +59,38 @@ ICMPV6_TYPES = (
 PER_LINE = 4
 
 Family = Literal["inet", "ip", "ip6"]
+
+#: A name ``network.interface`` may pin: ZeroTier's ``zt`` prefix, so it can never be a real NIC (eth0, ens3).
+INTERFACE = re.compile(r"^zt[A-Za-z0-9_-]{1,13}$")
+
+
+def overlay_interface(network: NetworkSpec) -> str:
+    """The network's interface name on every node: ``network.interface``, else derived from its name.
+
+    The derived name is ``zt`` + the first 10 hex digits of sha256(network name):
+    12 characters (Linux allows 15), deterministic, the same on every node and
+    in every stack sharing the network (they share its name), and never one of
+    ZeroTier's own ``zt`` + 8-character names. ``join`` pins it through
+    ZeroTier's ``devicemap`` (``ZTC_INTERFACE``), so the firewall can trust
+    exactly this interface.
+    """
+    if network.interface is not None:
+        return network.interface
+    return "zt" + hashlib.sha256(network.name.encode("utf-8")).hexdigest()[:10]
+
+
+def interface_problems(value: object, key: str) -> list[Problem]:
+    """What is wrong with a ``network.interface`` value: it must be a ``zt`` name of up to 15 characters."""
+    if isinstance(value, str) and INTERFACE.match(value):
+        return []
+    return [
+        Problem(
+            key,
+            f"{value!r} is not a ZeroTier interface name",
+            "use 'zt' plus up to 13 letters, digits, '-' or '_' (e.g. zthpc), or leave it unset for a name "
+            "derived from network.name; a name without 'zt' could be a real NIC the firewall would trust",
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -173,7 +210,7 @@ class Firewall:
         self.spec = spec
         fw = spec.firewall
         self.placement = placement(spec)
-        self.interface = spec.network.interface or "zt*"
+        self.interface = overlay_interface(spec.network)
         members: list[SourceNet] = [IPv4Network(head_ip), *fw.peers]
         members += [IPv4Network(addresses[n.name]) for n in spec.active_nodes]
         devices: list[SourceNet] = [IPv4Network(addresses[d.name]) for d in spec.devices]

@@ -34,6 +34,7 @@ import pulumi_command as command
 from .connection import connection
 from .controller import CentralController, Controller
 from .plan import NETWORK_ID, NodePlan, Plan, build_plan
+from .rules import member_tags
 from .spec import ClusterSpec
 from .steps import COMMANDS, REMOTE_BUNDLE, StepScript
 
@@ -108,7 +109,9 @@ class Overlay(pulumi.ComponentResource):
         self.plan: Plan = build_plan(spec)
         self.controller: Controller = CentralController(name, self, central_token)
         self.network_id = (
-            pulumi.Output.from_input(network_id) if network_id is not None else self.controller.network(spec.network)
+            pulumi.Output.from_input(network_id)
+            if network_id is not None
+            else self.controller.network(spec.network, flow_rules=self.plan.rules.source())
         )
         self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
 
@@ -125,6 +128,7 @@ class Overlay(pulumi.ComponentResource):
                 member_id=device.address,
                 ip=assignment.ip,
                 description=device.description or f"operator device on {spec.network.name}",
+                tags=member_tags("device"),
             )
             for device, assignment in self.plan.devices
         }
@@ -189,6 +193,7 @@ class Overlay(pulumi.ComponentResource):
             member_id=member_id,
             ip=node.ip,
             description=f"{node.spec.role} node of {self.plan.spec.network.name} (zerotier-cluster)",
+            tags=member_tags(node.spec.role),
             authorized=node.spec.active,
         )
         join = self._command(node, node.join, conn, [member])

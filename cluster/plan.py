@@ -7,7 +7,8 @@ from ipaddress import IPv4Address
 
 from . import publish
 from .addressing import Assignment, allocate
-from .firewall import Firewall
+from .firewall import Firewall, overlay_interface
+from .rules import NetworkRules, cluster_rules
 from .spec import ClusterSpec, DeviceSpec, NodeSpec
 from .steps import (
     Bundle,
@@ -38,7 +39,7 @@ class NodePlan:
     verify: StepScript
     #: Exactly what ``nft -f`` loads on the node; None with firewall mode ``off``.
     ruleset: str | None
-    #: The overlay interface: a name pinned through devicemap, or the ``zt*`` pattern.
+    #: The overlay interface's name, pinned through ZeroTier's devicemap.
     interface: str
     #: The nodes whose firewall must admit this one before its verify can pass.
     verifies: tuple[str, ...]
@@ -71,6 +72,8 @@ class Plan:
     slurm_nodes: str
     #: Every program any node runs, shipped once per node.
     bundle: Bundle
+    #: The network's ZeroTier rules (anti-spoofing, roles), for whichever controller declares it.
+    rules: NetworkRules
 
     @property
     def network_id(self) -> str | None:
@@ -106,7 +109,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
     hosts_block = publish.hosts_block(spec.network.name, entries)
 
     firewall = Firewall(spec, {name: a.ip for name, a in addresses.items()}, head_ip)
-    interface = spec.network.interface or "zt*"
+    interface = overlay_interface(spec.network)
     network_id: ParamValue = spec.network.network_id or Pending(NETWORK_ID)
     if spec.network.from_stack is not None:
         network_id = Pending(NETWORK_ID)
@@ -147,7 +150,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
                         network_id=network_id,
                         overlay_ip=str(ip),
                         overlay_prefix=str(spec.network.cidr.prefixlen),
-                        interface=spec.network.interface or "",
+                        interface=interface,
                         join_timeout=str(prov.join_timeout),
                     )
                 ),
@@ -170,4 +173,5 @@ def build_plan(spec: ClusterSpec) -> Plan:
         mpi_hostfile=publish.mpi_hostfile(entries),
         slurm_nodes=publish.slurm_nodes(entries),
         bundle=Bundle.of(s.program for n in nodes for s in n.steps),
+        rules=cluster_rules(spec),
     )

@@ -120,12 +120,15 @@ def plan_json(plan: Plan, network_id: str | None) -> dict[str, Any]:
 
 
 def write(plan: Plan, out: Path, network_id: str | None) -> list[Path]:
-    """Writes plan.json, the bundle and its programs, and per node every step's stdin and its ruleset."""
+    """Writes plan.json, the bundle and its programs, the ZeroTier rules (rules.zt: source, rules.json: compiled),
+    and per node every step's stdin and its ruleset."""
     known = {NETWORK_ID: network_id} if network_id else {}
     out.mkdir(parents=True, exist_ok=True)
     files: dict[Path, str | bytes] = {
         out / "plan.json": json.dumps(plan_json(plan, network_id), indent=2) + "\n",
         out / "bundle.tar": plan.bundle.tar,
+        out / "rules.zt": plan.rules.source(),
+        out / "rules.json": json.dumps(plan.rules.compiled()["rules"], indent=2) + "\n",
     }
     for program in plan.bundle.programs:
         files[out / "programs" / f"{program.sha}.sh"] = program.text
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(plan))
     print(address_table(plan))
     print(programs_table(plan))
+    print(plan.rules.source())
     for a in plan.displaced():
         print(f"warning: {a.name} is not at its first-choice address; pin `ip: {a.ip}` to keep it", file=sys.stderr)
     if args.out is not None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Network
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
+from .rules import RulesSpec
+
 if TYPE_CHECKING:
     import pulumi
 
@@ -210,6 +212,8 @@ class ClusterSpec:
     provision: ProvisionSpec = ProvisionSpec()
     #: Set when the head belongs to another stack; this stack then has none.
     remote_head: RemoteHead | None = None
+    #: ``zerotier-cluster:rules``: additions to the generated ZeroTier rules, or their replacement.
+    rules: RulesSpec = field(default_factory=RulesSpec)
 
     @property
     def head(self) -> NodeSpec | None:

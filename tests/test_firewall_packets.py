@@ -4,7 +4,8 @@ Each scenario is a stack config, a node (head or compute) and a table of
 packets: for every rule, one it must let in and one it must keep out. The
 node is a network namespace on a segment with an operator's workstation
 (``admin``) and an unlisted host (``stranger``), plus a veth interface named
-like a ZeroTier one (``ztabcdef12``) whose far end sends from overlay
+like the network's ZeroTier interface (``zta51146d380``, derived from the
+network name ``lab`` unless ``network.interface`` pins one) whose far end sends from overlay
 addresses: the head's, another node's, a device's, a peer range's and one
 that belongs to nobody. A raw-socket sink on the node records which packets
 got past its input hook (see ``tests/lab/packets.py``).
@@ -117,8 +118,8 @@ class Scenario:
     node_fields: dict[str, Any] = field(default_factory=dict)
     #: The operator's own ruleset, loaded first.
     operator: str = ""
-    #: The overlay interface's name on the node.
-    link: str = "ztabcdef12"
+    #: The overlay interface's name on the node: by default zt + sha256("lab")[:10].
+    link: str = "zta51146d380"
     basics: bool = True
 
 
@@ -445,7 +446,7 @@ def test_replies_related_errors_and_neighbour_discovery_get_through(make_lab: An
     needs_root("ip", "nft")
     node_plan = plan_node(SCENARIOS[0])
     assert node_plan.ruleset is not None
-    lab = make_lab(str(node_plan.ip), "ztabcdef12")
+    lab = make_lab(str(node_plan.ip), "zta51146d380")
     load(lab.node, node_plan.ruleset)
     # The node talks to a root or peer on 9993 from its primary or a random (secondary) port.
     assert exchange(lab.node, lab.stranger, "udp", STRANGER_V4, 9993)
@@ -462,3 +463,41 @@ def test_replies_related_errors_and_neighbour_discovery_get_through(make_lab: An
     # Overlay members get through with a whole round trip too.
     assert exchange(lab.overlay, lab.node, "tcp", str(node_plan.ip), 7002, source=OVERLAY["c2"])
     assert not exchange(lab.overlay, lab.node, "tcp", str(node_plan.ip), 7003, source=OUTSIDER)
+
+
+def test_a_second_zerotier_interface_with_cluster_addresses_is_not_the_cluster(make_lab: Any, segment: Any) -> None:
+    """Another ZeroTier network on the node (the operator's own, on overlapping addresses) is not trusted.
+
+    Both interfaces are up at once and their far ends send from the same
+    member addresses; only this network's interface (the name derived from
+    ``network.name``, which join pins through devicemap) is the cluster.
+    Reverse-path filtering is off, and without the ruleset both get through,
+    so a drop is the ruleset's doing.
+    """
+    from tests.lab.packets import Probe, attach, observe
+
+    needs_root("ip", "nft")
+    node_plan = plan_node(SCENARIOS[0])
+    assert node_plan.ruleset is not None
+    assert 'iifname "zta51146d380" ip saddr @members accept' in node_plan.ruleset
+    lab = make_lab(str(node_plan.ip), "zta51146d380")
+    far = [f"{OVERLAY['c2']}/24"]
+    other = attach(segment, lab.node, "ztabcdef12", "10.147.17.250/24", far, name="other")
+    try:
+        for conf in ("all", "default", "zta51146d380", "ztabcdef12"):
+            lab.node.run(["sysctl", "-qw", f"net.ipv4.conf.{conf}.rp_filter=0"])
+
+        def arrivals() -> list[bool]:
+            batches = [
+                (lab.overlay, [Probe("tcp", OVERLAY["c2"], str(node_plan.ip), 5000, label="member, this network")]),
+                (other.far, [Probe("tcp", OVERLAY["c2"], str(node_plan.ip), 5000, label="member, other network")]),
+                (other.far, [Probe("udp", OVERLAY["c2"], str(node_plan.ip), 6000, label="member UDP, other network")]),
+                (other.far, [Probe("udp", OVERLAY["c2"], str(node_plan.ip), 9993, label="ZeroTier, other network")]),
+            ]
+            return [arrived for _, arrived in observe(lab.node, batches)]
+
+        assert arrivals() == [True, True, True, True]  # no ruleset: everything arrives on both
+        load(lab.node, node_plan.ruleset)
+        assert arrivals() == [True, False, False, True]
+    finally:
+        other.close()

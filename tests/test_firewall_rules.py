@@ -113,10 +113,35 @@ def test_integrate_mode_owns_a_chain_its_sets_and_one_marked_jump() -> None:
 
 def test_restricted_cluster_ports_are_grouped_per_protocol() -> None:
     c1 = rulesets({"clusterPorts": ["tcp/7000", "tcp/6817-6819", "tcp/6819-6820", "udp/60001"]})["c1"]
-    assert 'iifname "zt*" ip saddr @members tcp dport { 6817-6820, 7000 } accept' in c1
-    assert 'iifname "zt*" ip saddr @members udp dport 60001 accept' in c1
-    assert 'iifname "zt*" ip saddr @members tcp dport 22 accept' in c1  # SSH over the overlay stays
+    assert 'iifname "zta51146d380" ip saddr @members tcp dport { 6817-6820, 7000 } accept' in c1
+    assert 'iifname "zta51146d380" ip saddr @members udp dport 60001 accept' in c1
+    assert 'iifname "zta51146d380" ip saddr @members tcp dport 22 accept' in c1  # SSH over the overlay stays
     assert 'ip saddr @members accept comment "cluster members (clusterPorts: all)"' not in c1
+
+
+def test_the_overlay_interface_is_one_name_derived_from_the_network_name() -> None:
+    """zt + sha256(network.name)[:10]: never a zt* pattern that would trust every ZeroTier network."""
+    assert fw.overlay_interface(NetworkSpec("lab", IPv4Network("10.147.17.0/24"))) == "zta51146d380"
+    assert fw.overlay_interface(NetworkSpec("chpc-overlay", IPv4Network("10.147.17.0/24"))) == "zt050e2a9f6a"
+    assert fw.overlay_interface(NetworkSpec("lab", IPv4Network("10.147.17.0/24"), interface="zthpc")) == "zthpc"
+    for ruleset in rulesets({}).values():
+        assert "zt*" not in ruleset
+        assert 'iifname "zta51146d380" ip saddr @members accept' in ruleset
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("zthpc", True), ("zt0", True), ("zt-cluster_01", True), ("zt" + "a" * 13, True), ("zt" + "a" * 14, False),
+     ("zt", False), ("eth0", False), ("ens3", False), ("ZThpc", False), ("zt*", False), ("zt hpc", False), (5, False)],
+)  # fmt: skip
+def test_interface_names_must_be_zerotier_names(value: object, ok: bool) -> None:
+    problems = fw.interface_problems(value, "zerotier-cluster:network.interface")
+    if ok:
+        assert problems == []
+    else:
+        assert [p.key for p in problems] == ["zerotier-cluster:network.interface"]
+        assert problems[0].message == f"{value!r} is not a ZeroTier interface name"
+        assert "'zt' plus up to 13 letters" in problems[0].fix
 
 
 def test_a_pinned_interface_name_is_matched_exactly() -> None:

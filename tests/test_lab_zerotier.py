@@ -14,7 +14,14 @@ controller's local API before any node joins; then ``join``, ``firewall``,
 the nodes must ping each other over the overlay. Two more tests check the
 join diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address, OFFLINE) against
 what the real daemon and controller answer, which the stand-in elsewhere
-only replays.
+only replays. The rules test loads the program's compiled ZeroTier rules
+(``cluster.rules``) on the controller and tags the members by role: a member
+sending from an address it was not assigned gets nothing back, a device
+reaches SSH (and ping) on the head and nothing else, and the cluster's own
+traffic passes.
+
+Where ``/opt/ztbin/zerotier-one`` exists (a build from source), run it as
+``PATH=/opt/ztbin:$PATH python3 -m pytest tests/test_lab_zerotier.py``.
 
 Without ``zerotier-one`` on PATH it skips, in CI too (where other skips fail).
 """
@@ -31,6 +38,7 @@ from typing import Any
 
 import pytest
 
+from cluster.rules import RulesSpec, member_tags, network_rules
 from cluster.spec import NetworkSpec
 from tests.conftest import needs_root
 from tests.lab.machine import Machine
@@ -175,11 +183,18 @@ def create_network(controller: Machine, spec: NetworkSpec) -> str:
     return str(network["nwid"])
 
 
-def authorize(controller: Machine, network_id: str, member: str, name: str, ip: str) -> None:
-    """The Member the program declares before the node joins: authorized, one static address."""
-    body = {"name": name, "authorized": True, "activeBridge": False, "noAutoAssignIps": True, "ipAssignments": [ip]}
+def authorize(
+    controller: Machine, network_id: str, member: str, name: str, ip: str, tags: Sequence[tuple[int, int]] = ()
+) -> None:
+    """The Member the program declares before the node joins: authorized, one static address, its role tag."""
+    body: dict[str, Any] = {
+        "name": name, "authorized": True, "activeBridge": False, "noAutoAssignIps": True, "ipAssignments": [ip],
+    }  # fmt: skip
+    if tags:
+        body["tags"] = [list(t) for t in tags]
     answer = controller_api(controller, "POST", f"/controller/network/{network_id}/member/{member}", body)
     assert answer["authorized"] is True and answer["ipAssignments"] == [ip], answer
+    assert [tuple(t) for t in answer.get("tags", [])] == list(tags), answer
 
 
 # --- the test -----------------------------------------------------------------------------------
@@ -339,3 +354,67 @@ def test_join_on_a_node_whose_udp_9993_is_blocked_says_so(lab: dict[str, Machine
     assert "OFFLINE" in inside(node, "zerotier-cli", "info")
     assert f"Diagnosis: REQUESTING_CONFIGURATION and node {member_id(node)} is OFFLINE" in blocked.stderr
     assert "UDP 9993 is probably blocked upstream" in blocked.stderr
+
+
+def joined_interface(machine: Machine, network_id: str, ip: str, timeout: float = 60) -> str:
+    """Joins with zerotier-cli (as an operator's laptop does), waits for OK and ``ip``; returns the interface."""
+    inside(machine, "zerotier-cli", "join", network_id)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        network = networks(machine).get(network_id, {})
+        if network.get("status") == "OK" and f"{ip}/24" in network.get("assignedAddresses", []):
+            return str(network["portDeviceName"])
+        time.sleep(0.5)
+    raise AssertionError(f"{machine.host.name} did not join {network_id} with {ip}: {networks(machine)}")
+
+
+def tcp_outcome(machine: Machine, address: str, port: int, *, wait: int = 6) -> str:
+    """What a TCP connection from ``machine`` meets: ``open``, ``refused`` (an RST came back) or ``dropped``."""
+    script = f"exec 3<>/dev/tcp/{address}/{port}"
+    result = machine.exec(["timeout", str(wait), "bash", "-c", script], timeout=wait + 10)
+    return {0: "open", 124: "dropped"}.get(result.returncode, "refused")
+
+
+def test_rules_stop_spoofed_senders_and_limit_devices(lab: dict[str, Machine]) -> None:
+    """The compiled rules on a real controller: ZeroTier itself enforces anti-spoofing and the roles.
+
+    No nftables here: every node accepts everything, so what is dropped is dropped by ZeroTier.
+    compute-02's machine plays an operator's laptop (tag ``device``, ``firewall.devices: ssh``).
+    """
+    head, compute, laptop = lab["head"], lab["compute-01"], lab["compute-02"]
+    nodes = [{"name": "head", "role": "head", "host": str(head.host.ip), "ip": "10.147.17.1"},
+             {"name": "compute-01", "role": "compute", "host": str(compute.host.ip), "ip": "10.147.17.11"}]  # fmt: skip
+    spec = plan_for(cluster_config(nodes)).spec
+    network_id = create_network(head, spec.network)
+    compiled = network_rules(spec, RulesSpec(), (22,)).compiled()
+    answer = controller_api(head, "POST", f"/controller/network/{network_id}", compiled)
+    assert answer["rules"] == compiled["rules"] and answer["tags"] == compiled["tags"], answer
+    authorize(head, network_id, member_id(head), "head", "10.147.17.1", member_tags("head"))
+    authorize(head, network_id, member_id(compute), "compute-01", "10.147.17.11", member_tags("compute"))
+    authorize(head, network_id, member_id(laptop), "laptop", "10.147.17.100", member_tags("device"))
+    joined = in_parallel(
+        lab, lambda name, m: joined_interface(m, network_id, {"head": "10.147.17.1", "compute-01": "10.147.17.11"}
+                                              .get(name, "10.147.17.100"))
+    )  # fmt: skip
+
+    # The cluster's own traffic passes: ping both ways, TCP to any port (refused: nothing listens, but the RST came).
+    assert answers_ping(compute, "10.147.17.1"), "compute-01 gets no answer from the head"
+    assert answers_ping(head, "10.147.17.11"), "the head gets no answer from compute-01"
+    assert tcp_outcome(compute, "10.147.17.1", 22) == "open"
+    assert tcp_outcome(compute, "10.147.17.1", 8080) == "refused"
+    assert tcp_outcome(head, "10.147.17.11", 8080) == "refused"
+
+    # The device: SSH and ping on the nodes, nothing else, and no one reaches it but for SSH replies and ping.
+    assert answers_ping(laptop, "10.147.17.1"), "the device gets no answer to ping from the head"
+    assert tcp_outcome(laptop, "10.147.17.1", 22) == "open"
+    assert tcp_outcome(laptop, "10.147.17.11", 22) == "open"
+    assert tcp_outcome(laptop, "10.147.17.1", 8080) == "dropped"
+    assert tcp_outcome(laptop, "10.147.17.11", 8080) == "dropped"
+    assert tcp_outcome(head, "10.147.17.100", 22) == "dropped"  # the device is no node: no SSH to it
+
+    # Spoofing: compute-01 takes an address the controller never gave it; nothing comes back to it.
+    interface = joined["compute-01"]
+    inside(compute, "ip", "addr", "add", "10.147.17.77/24", "dev", interface)
+    spoofed = compute.exec(["ping", "-n", "-c3", "-W2", "-I", "10.147.17.77", "10.147.17.1"], timeout=30)
+    assert spoofed.returncode != 0, f"a ping from an unassigned address got answers:\n{spoofed.stdout}"
+    assert tcp_outcome(compute, "10.147.17.1", 22) == "open"  # its own address still works
