@@ -244,7 +244,7 @@ PROXY = (
 
 
 def _proxy(value: Any, p: Problems) -> Any:
-    if value in ("none", HEAD) and isinstance(value, str):
+    if isinstance(value, str) and value in ("none", HEAD):
         return None if value == "none" else HEAD
     if not isinstance(value, Mapping):
         p.add("", f"{v.shown(value)} is not a jump host", "write head, none, or a mapping with host, user, port")
