@@ -217,6 +217,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     "provider": request.provider,
                     "importId": field("importId", ""),
                     "retainOnDelete": field("retainOnDelete", None),
+                    "ignoreChanges": list(field("ignoreChanges", [])),
                     "deleteBeforeReplace": field("deleteBeforeReplace", False),
                     "additionalSecretOutputs": list(request.additionalSecretOutputs),
                     "propertyDependencies": {k: list(v.urns) for k, v in field("propertyDependencies", {}).items()},
