@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,7 +72,7 @@ class Mirror:
     fingerprint: str
     web: Path
 
-    def config(self, **settings):
+    def config(self, **settings: Any) -> dict[str, Any]:
         urls = {"url": f"{self.base}/installer.asc", "keyUrl": f"{self.base}/key.asc"}
         return cluster_config(installer={**urls, "keyFingerprint": self.fingerprint}, **settings)
 
@@ -219,6 +220,28 @@ def test_dnf_version_change_moves_the_lock_and_keeps_the_identity_stand_in(rocky
     assert _rpm_q(node) == "zerotier-one-1.14.1-1.noarch"
     assert _locks(node) == ["zerotier-one-0:1.14.1-1.*"]
     assert _unit(node) == ["active", "enabled"]
+    assert last_line(r.stdout) == address
+
+
+def test_dnf_without_the_versionlock_plugin_installs_and_changes_versions_with_a_warning_stand_in(
+    rocky_factory, operator, mirror
+):
+    """A minimal Rocky 9 has no versionlock plugin (python3-dnf-plugin-versionlock): pinning still works."""
+    node = rocky_factory("rnolock")
+    r = _sh(node, "rm /usr/lib/python3/dist-packages/dnf-plugins/versionlock.py /etc/dnf/plugins/versionlock.*")
+    assert r.returncode == 0, r.stderr
+    assert "No such command: versionlock" in _sh(node, "dnf versionlock list").stderr
+
+    r = run_step(operator, node, step_text(mirror.config(), "head", "install"))
+    assert r.returncode == 0, r.stderr
+    assert "warning: dnf versionlock is not available; an upgrade may move zerotier-one off 1.14.1" in r.stderr
+    assert _rpm_q(node) == "zerotier-one-1.14.1-1.noarch"
+    assert _unit(node) == ["active", "enabled"]
+    address = last_line(r.stdout)
+
+    r = run_step(operator, node, step_text(mirror.config(zerotierVersion="1.14.2"), "head", "install"), "update")
+    assert r.returncode == 0, r.stderr
+    assert _rpm_q(node) == "zerotier-one-1.14.2-1.noarch"
     assert last_line(r.stdout) == address
 
 
