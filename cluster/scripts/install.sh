@@ -146,9 +146,12 @@ install_pinned() {
             ztc_root apt-mark hold "$ZT_PACKAGE" >&2
             ;;
         *)
-            install_pm install "$ZT_PACKAGE-$_pin" || true
-            install_is_pinned "$(install_version)" || install_pm downgrade "$ZT_PACKAGE-$_pin" ||
+            # The lock from an earlier pin hides every other version: look past it, then move it.
+            install_pm --disableplugin=versionlock install "$ZT_PACKAGE-$_pin" || true
+            install_is_pinned "$(install_version)" ||
+                install_pm --disableplugin=versionlock downgrade "$ZT_PACKAGE-$_pin" ||
                 ztc_die "$PM could not install $ZT_PACKAGE-$_pin (output above)"
+            ztc_root "$PM" versionlock delete "$ZT_PACKAGE" >/dev/null 2>&1 || true
             if ztc_root "$PM" versionlock add "$ZT_PACKAGE" >&2 2>/dev/null; then
                 ztc_log "locked $ZT_PACKAGE at $_pin ($PM versionlock)"
             else

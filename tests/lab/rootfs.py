@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 SUITE = "bookworm"
@@ -42,8 +43,17 @@ def recipe_digest() -> str:
 
 def ensure_rootfs() -> Path:
     """Returns the cached tree, building it first if needed (a minute or two)."""
+    return cached_tree(f"debian12-{recipe_digest()}", _debootstrap)
+
+
+def cached_tree(name: str, build: Callable[[Path], None]) -> Path:
+    """The tree ``name`` in the cache, made by ``build(directory)`` if it is not there yet.
+
+    Built under a lock in a scratch directory and renamed into place, so
+    parallel test runs wait for one build and never see a half-built tree.
+    """
     root = cache_dir()
-    tree = root / f"debian12-{recipe_digest()}"
+    tree = root / name
     if (tree / ".ztc-ready").exists():
         return tree
     root.mkdir(parents=True, exist_ok=True)
@@ -53,17 +63,21 @@ def ensure_rootfs() -> Path:
             return tree
         building = root / f"building-{os.getpid()}"
         shutil.rmtree(building, ignore_errors=True)
-        subprocess.run(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(building), MIRROR],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        _customise(building)
+        build(building)
         shutil.rmtree(tree, ignore_errors=True)
         building.rename(tree)
-        (tree / ".ztc-ready").write_text(recipe_digest() + "\n")
+        (tree / ".ztc-ready").write_text(name + "\n")
     return tree
+
+
+def _debootstrap(building: Path) -> None:
+    subprocess.run(
+        ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(building), MIRROR],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    _customise(building)
 
 
 def _chroot(tree: Path, *argv: str, stdin: str | None = None) -> None:
