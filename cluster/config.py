@@ -175,6 +175,7 @@ NETWORK = (
         ),
     ),
     Field("manage", flag, True),
+    Field("keepSettings", flag, False),
     Field(
         "fromStack",
         text(v.STACK_NAME, "a stack reference", "write organization/project/stack, e.g. acme/zerotier-cluster/onprem"),
@@ -219,6 +220,12 @@ def _network(value: Any, p: Problems) -> Any:
             "fromStack",
             "is set together with network.networkId",
             "keep one: fromStack reads the network ID from the owning stack",
+        )
+    if f["keepSettings"] is True and (f["networkId"] is None or f["manage"] is False):
+        p.add(
+            "keepSettings",
+            "only applies to a network adopted with networkId and manage: true",
+            "remove keepSettings, or set networkId to the network to adopt",
         )
     return NetworkSpec(**attributes(f, NETWORK)) if complete(f) else INVALID
 

@@ -48,6 +48,13 @@ class Controller(Protocol):
         ...
 
 
+#: The Network inputs an adoption with ``keepSettings`` leaves as Central has them.
+NETWORK_SETTINGS = [
+    "name", "description", "private", "enableBroadcast", "multicastLimit", "routes",
+    "assignmentPools", "assignIpv4s", "assignIpv6s", "flowRules",
+]  # fmt: skip
+
+
 class CentralController:
     """ZeroTier Central, through ZeroTier's Terraform provider bridged to Pulumi."""
 
@@ -84,8 +91,13 @@ class CentralController:
             assign_ipv4s=[zerotier.NetworkAssignIpv4Args(zerotier=True)],
             assign_ipv6s=[zerotier.NetworkAssignIpv6Args(zerotier=False, sixplane=False, rfc4193=False)],
             flow_rules=flow_rules,
-            # An adopted network was the operator's before this stack: destroy must leave it.
-            opts=self._opts(import_=spec.network_id, retain_on_delete=adopted or None),
+            # An adopted network was the operator's before this stack: destroy must leave it. Pulumi
+            # refuses an import whose inputs differ from the network's settings; keepSettings ignores them.
+            opts=self._opts(
+                import_=spec.network_id,
+                retain_on_delete=adopted or None,
+                ignore_changes=NETWORK_SETTINGS if spec.keep_settings else None,
+            ),
         )
         return network.network_id  # type: ignore[no-any-return]
 

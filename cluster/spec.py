@@ -57,6 +57,9 @@ class NetworkSpec:
     network_id: str | None = None
     #: With ``network_id``: adopt it (import, keep on destroy) or only use it.
     manage: bool = True
+    #: Adopt the network with whatever settings Central has (the import cannot fail on a mismatch)
+    #: and leave them alone; without it the config's settings are applied.
+    keep_settings: bool = False
     #: A stack (``org/project/stack``) that owns the network; its outputs name it.
     from_stack: str | None = None
     #: Interface name pinned through ZeroTier's ``devicemap``; None keeps ``zt…`` names.

@@ -413,3 +413,32 @@ def test_the_network_carries_the_rules_and_members_carry_role_tags() -> None:
     assert computes and all(t == [[1, 2]] for t in computes)
     devices = [n for n in tags if n in run.outputs["devices"]]
     assert devices and all(tags[d] == [[1, 3]] for d in devices)
+
+
+def test_adopting_a_network_whose_settings_differ_keeps_them_until_told_otherwise() -> None:
+    """Pulumi refuses an import whose inputs differ from the resource; keepSettings ignores every setting.
+
+    The flow (README "Adopting an existing network"): first `pulumi up` with
+    keepSettings: true imports the network whatever its settings; removing it
+    later makes the next `pulumi up` an update that applies the config.
+    """
+    config, secrets = stack_file_config("dev")
+    network = {**json.loads(config["zerotier-cluster:network"]), "networkId": "8056c2e21c1930be"}
+    kept = run_program(
+        {**config, "zerotier-cluster:network": json.dumps({**network, "keepSettings": True})}, secrets
+    ).of_type(NETWORK)[0]
+    assert kept.options["importId"] == "8056c2e21c1930be"
+    assert kept.options["retainOnDelete"] is True
+    assert set(kept.options["ignoreChanges"]) == {
+        "name", "description", "private", "enableBroadcast", "multicastLimit", "routes",
+        "assignmentPools", "assignIpv4s", "assignIpv6s", "flowRules",
+    }  # fmt: skip
+    applied = run_program({**config, "zerotier-cluster:network": json.dumps(network)}, secrets).of_type(NETWORK)[0]
+    assert applied.options["ignoreChanges"] == []
+    assert kept.raw == applied.raw, "the same desired settings: only whether they are applied differs"
+    with pytest.raises(Exception, match=r"network\.keepSettings") as err:
+        run_program(
+            {**config, "zerotier-cluster:network": json.dumps({**network, "networkId": None, "keepSettings": True})},
+            secrets,
+        )
+    assert "fix:" in str(err.value)
