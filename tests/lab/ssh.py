@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
 
 from .netns import Host, sh
@@ -38,12 +39,13 @@ class Operator:
         self, target: str, user: str, data: bytes, remote_path: str, *, port: int = 22, proxy: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Writes ``data`` to ``remote_path`` (relative: in the login's home) over SFTP, like CopyToRemote."""
-        local = self.key.parent / "upload"
-        local.write_bytes(data)
-        parent = remote_path.rpartition("/")[0]
-        batch = (f"-mkdir {parent}\n" if parent else "") + f"put {local} {remote_path}\n"
-        argv = [*self._argv("sftp", port, proxy), "-b", "-", f"{user}@{target}"]
-        return self.host.run(argv, input=batch, timeout=60)
+        with tempfile.NamedTemporaryFile(dir=self.key.parent, prefix="upload.") as local:
+            local.write(data)
+            local.flush()
+            parent = remote_path.rpartition("/")[0]
+            batch = (f"-mkdir {parent}\n" if parent else "") + f"put {local.name} {remote_path}\n"
+            argv = [*self._argv("sftp", port, proxy), "-b", "-", f"{user}@{target}"]
+            return self.host.run(argv, input=batch, timeout=60)
 
     def run(
         self,
