@@ -99,7 +99,7 @@ orbit_create() {
     _file=${ZTC_MOON%% *}
     printf '%s' "${ZTC_MOON#* }" | base64 -d >"$ZTC_TMP/moon" 2>/dev/null || ztc_die "ZTC_MOON is not valid base64"
     _changed=0
-    _old=$(sed -n "s/^moon=\($MOON_NAME_RE\)\$/\1/p" "$ORBIT_STATE" 2>/dev/null || :)
+    _old=$(sed -nE "s/^moon=($MOON_NAME_RE)\$/\1/p" "$ORBIT_STATE" 2>/dev/null || :)
     if [ -n "$_old" ] && [ "$_old" != "$_file" ] && ztc_root test -f "$ZT_HOME/moons.d/$_old"; then
         ztc_log "removing the moon this program placed before ($_old)"
         ztc_root rm -f "$ZT_HOME/moons.d/$_old"
@@ -119,7 +119,7 @@ orbit_create() {
 }
 
 orbit_delete() {
-    _old=$(sed -n "s/^moon=\($MOON_NAME_RE\)\$/\1/p" "$ORBIT_STATE" 2>/dev/null || :)
+    _old=$(sed -nE "s/^moon=($MOON_NAME_RE)\$/\1/p" "$ORBIT_STATE" 2>/dev/null || :)
     if [ -n "$_old" ] && ztc_root test -f "$ZT_HOME/moons.d/$_old"; then
         ztc_root rm -f "$ZT_HOME/moons.d/$_old"
         ztc_log "removed moon $_old from moons.d"
