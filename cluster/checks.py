@@ -19,6 +19,8 @@ def check_cluster(spec: ClusterSpec, p: Problems) -> None:
     _check_roles(spec, p)
     _check_lockout(spec, p)
     _check_underlay(spec, p)
+    _check_controller(spec, p)
+    _check_roots(spec, p)
     if not p.items:
         p.items.extend(rules_problems(cluster_rules(spec), spec.rules, ssh_ports(spec)))
     if not p.items:
@@ -121,4 +123,59 @@ def _check_underlay(spec: ClusterSpec, p: Problems) -> None:
             "network.cidr",
             f"{cidr} contains {listed}, so the overlay would capture the SSH path",
             "choose a cidr no node is reached at, or reach the nodes at addresses outside it",
+        )
+
+
+def _check_controller(spec: ClusterSpec, p: Problems) -> None:
+    """``controller: head`` needs this stack's own head and a network this stack creates there."""
+    if spec.controller != "head":
+        return
+    if spec.remote_head is not None:
+        p.add(
+            "controller",
+            "is head, but remoteHead says the head lives in another stack",
+            "remove controller: head here (a stack on another stack's network uses that stack's controller), "
+            "or remove remoteHead and give this stack its own head node",
+        )
+    elif spec.head is None:
+        p.add(
+            "controller",
+            "is head, but no node has role: head",
+            "give exactly one node role: head (its zerotier-one becomes the controller), or use controller: central",
+        )
+    net = spec.network
+    if net.network_id is not None:
+        p.add(
+            "network.networkId",
+            "is set, but controller: head creates the network on the head, with an ID made of the head's address",
+            "remove network.networkId, or use controller: central to use a network ZeroTier Central holds",
+        )
+    if net.from_stack is not None:
+        p.add(
+            "network.fromStack",
+            "is set, but controller: head creates this stack's own network on its own head",
+            "remove controller: head here: a stack on another stack's network is authorized by that stack's controller",
+        )
+
+
+def _check_roots(spec: ClusterSpec, p: Problems) -> None:
+    """``roots: head`` makes this stack's head a moon at an IPv4 endpoint every node reaches."""
+    if spec.roots != "head":
+        if spec.root_endpoint is not None:
+            p.add("rootEndpoint", "is only used with roots: head", "remove it, or set roots: head")
+        return
+    head = spec.head
+    if head is None:
+        p.add(
+            "roots",
+            "is head, but this stack has no node with role: head",
+            "give this stack a head node, or use roots: public",
+        )
+        return
+    if spec.root_endpoint is None and (not isinstance(head.host, str) or v.parse_ipv4(head.host) is None):
+        shown = v.shown(head.host) if isinstance(head.host, str) else "known only at deploy time"
+        p.add(
+            "rootEndpoint",
+            f"is not set and the head's host ({shown}) is not an IPv4 address, which a moon needs",
+            "set rootEndpoint to the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1",
         )

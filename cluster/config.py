@@ -533,6 +533,9 @@ TOP = (
     *PROVISION,
     Field("installer", section(INSTALLER, lambda f: attributes(f, INSTALLER)), {}),
     Field("rules", _rules, RulesSpec()),
+    Field("controller", choice(("central", "head")), "central"),
+    Field("roots", choice(("public", "head")), "public"),
+    Field("rootEndpoint", ipv4("write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")),
 )
 #: Every key the program reads, in the project's namespace.
 KNOWN_KEYS = tuple(f.name for f in TOP)
@@ -561,6 +564,9 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         provision=ProvisionSpec(**attributes(top, PROVISION), **top["installer"]),
         remote_head=top["remoteHead"],
         rules=top["rules"],
+        controller=top["controller"],
+        roots=top["roots"],
+        root_endpoint=top["rootEndpoint"],
     )
     check_cluster(spec, p)
     p.raise_if_any()

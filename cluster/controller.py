@@ -1,32 +1,39 @@
 """The seam where the network and its members are declared.
 
-Today that is ZeroTier Central through ``pulumi_zerotier``. Config parsing,
-addressing, scripts and the firewall never see this module, so a second
-implementation (the network controller built into the head's zerotier-one,
-for air-gapped sites) only has to provide the same two methods.
+Two implementations of the same two methods: ZeroTier Central through
+``pulumi_zerotier`` (:class:`CentralController`), and the network controller
+built into the head's own zerotier-one (:class:`HeadController`, for sites
+with no third party in the trust path), driven by remote commands on the
+head. Config parsing, addressing, scripts and the firewall never see this
+module; :func:`cluster.overlay.Overlay` picks one and asks nothing more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from ipaddress import IPv4Address
 from typing import Protocol
 
 import pulumi
+import pulumi_command as command
 import pulumi_zerotier as zerotier
 
+from .plan import MEMBER, NETWORK_ID, NodePlan, member_step, network_step, network_suffix
+from .rules import NetworkRules
 from .spec import NetworkSpec
+from .steps import Pending, StepScript
+
+#: Declares one command on the head: its resource name, step, pending values, dependencies.
+HeadCommand = Callable[
+    [str, StepScript, Mapping[str, pulumi.Output[str]], Sequence[pulumi.Resource]], command.remote.Command
+]
 
 
 class Controller(Protocol):
     """Declares a ZeroTier network and authorizes members on it."""
 
-    def network(self, spec: NetworkSpec, *, flow_rules: str | None = None) -> pulumi.Output[str]:
-        """Creates or adopts the network (when this stack owns it); returns its ID.
-
-        ``flow_rules`` is rule source (``cluster.rules.NetworkRules.source()``);
-        None leaves the controller's default (accept everything).
-        """
+    def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
+        """Creates or adopts the network (when this stack owns it) with ``rules``; returns its ID."""
         ...
 
     def member(
@@ -70,7 +77,7 @@ class CentralController:
     def _opts(self, **extra: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.parent, provider=self.provider, **extra)  # type: ignore[arg-type]
 
-    def network(self, spec: NetworkSpec, *, flow_rules: str | None = None) -> pulumi.Output[str]:
+    def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
         if not spec.owned:
             assert spec.network_id is not None
             return pulumi.Output.from_input(spec.network_id)
@@ -90,7 +97,7 @@ class CentralController:
             ),
             assign_ipv4s=[zerotier.NetworkAssignIpv4Args(zerotier=True)],
             assign_ipv6s=[zerotier.NetworkAssignIpv6Args(zerotier=False, sixplane=False, rfc4193=False)],
-            flow_rules=flow_rules,
+            flow_rules=rules.source(),
             # An adopted network was the operator's before this stack: destroy must leave it. Pulumi
             # refuses an import whose inputs differ from the network's settings; keepSettings ignores them.
             opts=self._opts(
@@ -127,3 +134,52 @@ class CentralController:
             opts=self._opts(),
         )
         return member
+
+
+class HeadController:
+    """The controller inside the head's zerotier-one, set through its local API by commands on the head.
+
+    The network's ID is the head's address (from the head's install) and six
+    digits of the network's name; ``cluster/scripts/controller.sh`` reads the
+    API token on the head itself, so it is in no input, output or state here.
+    """
+
+    def __init__(self, head: NodePlan, head_address: pulumi.Output[str], run: HeadCommand) -> None:
+        self.head = head
+        self.head_address = head_address
+        self.run = run
+        self.command: command.remote.Command | None = None
+
+    def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
+        expected = self.head_address.apply(lambda address: address + network_suffix(spec.name))
+        self.command = self.run("network", network_step(self.head.spec, spec, rules), {NETWORK_ID: expected}, [])
+        return pulumi.Output.all(self.command.stdout, expected).apply(lambda v: _reported_network(v[0], v[1]))
+
+    def member(
+        self,
+        name: str,
+        *,
+        network_id: pulumi.Input[str],
+        member_id: pulumi.Input[str],
+        ip: IPv4Address,
+        description: str,
+        tags: Sequence[tuple[int, int]] = (),
+        authorized: bool = True,
+    ) -> pulumi.Resource:
+        assert self.command is not None, "the network comes first"
+        address = member_id if isinstance(member_id, str) else Pending(MEMBER)
+        step = member_step(name, address, ip, tags, authorized=authorized)
+        known = {NETWORK_ID: pulumi.Output.from_input(network_id), MEMBER: pulumi.Output.from_input(member_id)}
+        return self.run(f"{name}-member", step, known, [self.command])
+
+
+def _reported_network(stdout: str, expected: str) -> str:
+    """The network ID the head's controller confirmed: exactly the one derived from the head's address."""
+    lines = stdout.strip().splitlines()
+    reported = lines[-1].strip() if lines else ""
+    if reported != expected:
+        raise pulumi.RunError(
+            f"the head's controller reported network {reported[:80]!r} instead of {expected}; "
+            "see /var/log/zerotier-cluster and `zerotier-cli info` on the head"
+        )
+    return expected

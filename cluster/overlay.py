@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,14 +32,15 @@ import pulumi
 import pulumi_command as command
 
 from .connection import connection
-from .controller import CentralController, Controller
-from .plan import NETWORK_ID, NodePlan, Plan, build_plan
+from .controller import CentralController, Controller, HeadController
+from .plan import MOON, NETWORK_ID, NodePlan, Plan, build_plan
 from .rules import member_tags
 from .spec import ClusterSpec
 from .steps import COMMANDS, REMOTE_BUNDLE, StepScript
 
 TYPE = "zerotier-cluster:index:Overlay"
 ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")
+SIGNED_MOON = re.compile(r"000000[0-9a-f]{10}\.moon [A-Za-z0-9+/]+=*")
 #: Every input of a Command and of a CopyToRemote: what an evicted node's resources ignore.
 COMMAND_INPUTS = ["connection", "create", "update", "delete", "stdin", "triggers", "logging", "addPreviousOutputInEnv"]
 COPY_INPUTS = ["connection", "source", "remotePath", "triggers"]
@@ -55,6 +56,18 @@ def node_address(stdout: str, node: str) -> str:
             "run `zerotier-cli info` on the node and see /var/log/zerotier-cluster/install.log there"
         )
     return address
+
+
+def _signed_moon(stdout: str) -> str:
+    """The moon the head's moon step printed on its last line: ``<file name> <base64>``."""
+    lines = stdout.strip().splitlines()
+    moon = lines[-1].strip() if lines else ""
+    if not SIGNED_MOON.fullmatch(moon):
+        raise pulumi.RunError(
+            f"the head's moon step did not print a signed moon (last line: {moon[:80]!r}); "
+            "see /var/lib/zerotier-cluster/moon and `zerotier-idtool` on the head"
+        )
+    return moon
 
 
 @dataclass(frozen=True)
@@ -92,7 +105,7 @@ class Overlay(pulumi.ComponentResource):
         name: str,
         spec: ClusterSpec,
         *,
-        central_token: pulumi.Input[str],
+        central_token: pulumi.Input[str] | None = None,
         ssh_private_key: pulumi.Input[str] | None = None,
         network_id: pulumi.Input[str] | None = None,
         bundle_dir: Path = Path(".zerotier-cluster/bundles"),
@@ -100,6 +113,7 @@ class Overlay(pulumi.ComponentResource):
     ) -> None:
         """``network_id`` supplies the ID of a network another stack owns (``network.fromStack``).
 
+        ``central_token`` is needed with ``controller: central`` only.
         ``bundle_dir`` is where the stack's bundle is written for ``CopyToRemote``;
         relative to the project directory by default, so every operator's
         state names the same path.
@@ -107,15 +121,19 @@ class Overlay(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self.name = name
         self.plan: Plan = build_plan(spec)
-        self.controller: Controller = CentralController(name, self, central_token)
+        self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
+        conns = {n.name: connection(n.spec, ssh_private_key) for n in self.plan.nodes}
+        installs = {n.name: self._install(n, conns[n.name]) for n in self.plan.nodes}
+        # roots: head: the head signs its moon before anything else runs on it (it restarts zerotier-one).
+        self.moon = self._moon(conns, installs)
+        self.controller: Controller = self._controller(central_token, conns, installs)
         self.network_id = (
             pulumi.Output.from_input(network_id)
             if network_id is not None
-            else self.controller.network(spec.network, flow_rules=self.plan.rules.source())
+            else self.controller.network(spec.network, self.plan.rules)
         )
-        self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
 
-        chains = {n.name: self._chain(n, connection(n.spec, ssh_private_key)) for n in self.plan.nodes}
+        chains = {n.name: self._chain(n, conns[n.name], *installs[n.name]) for n in self.plan.nodes}
         ready = {name: chain.ready for name, chain in chains.items()}
         self.nodes: dict[str, NodeResources] = {
             n.name: chains[n.name].finish(self._verify(n, chains[n.name], [ready[v] for v in n.verifies if v in ready]))
@@ -136,11 +154,54 @@ class Overlay(pulumi.ComponentResource):
 
     # -- declaration ---------------------------------------------------------
 
-    def _text(self, step: StepScript) -> pulumi.Input[str]:
-        """The step's stdin; a pending network ID makes it an Output."""
-        if NETWORK_ID in step.pending:
-            return self.network_id.apply(lambda nid: step.text({NETWORK_ID: nid}))
-        return step.text()
+    def _head(self) -> NodePlan:
+        return next(n for n in self.plan.nodes if n.spec.role == "head")
+
+    def _controller(
+        self,
+        central_token: pulumi.Input[str] | None,
+        conns: Mapping[str, command.remote.ConnectionArgs],
+        installs: Mapping[str, tuple[command.remote.CopyToRemote, command.remote.Command]],
+    ) -> Controller:
+        """The one place that picks the controller; nothing after this asks which one it is."""
+        if self.plan.spec.controller == "central":
+            assert central_token is not None, "controller central needs the Central token"
+            return CentralController(self.name, self, central_token)
+        head = self._head()
+        install = installs[head.name][1]
+        before = [self.moon[0]] if self.moon else [install]
+
+        def run(
+            suffix: str,
+            step: StepScript,
+            known: Mapping[str, pulumi.Output[str]],
+            depends_on: Sequence[pulumi.Resource],
+        ) -> command.remote.Command:
+            return self._command(
+                head, step, conns[head.name], [*before, *depends_on], name=f"{self.name}-{suffix}", known=known
+            )
+
+        return HeadController(head, install.stdout.apply(lambda out: node_address(out, head.name)), run)
+
+    def _moon(
+        self,
+        conns: Mapping[str, command.remote.ConnectionArgs],
+        installs: Mapping[str, tuple[command.remote.CopyToRemote, command.remote.Command]],
+    ) -> tuple[command.remote.Command, pulumi.Output[str]] | None:
+        """``roots: head``: the head's moon command and the signed moon it prints, for the other nodes."""
+        if self.plan.moon is None:
+            return None
+        head = self._head()
+        moon = self._command(head, self.plan.moon, conns[head.name], [installs[head.name][1]])
+        return moon, moon.stdout.apply(_signed_moon)
+
+    def _text(self, step: StepScript, known: Mapping[str, pulumi.Output[str]] | None) -> pulumi.Input[str]:
+        """The step's stdin; values only ``pulumi up`` knows (default: the network ID) make it an Output."""
+        if not step.pending:
+            return step.text()
+        found = known if known is not None else {NETWORK_ID: self.network_id}
+        values = {name: found[name] for name in step.pending}
+        return pulumi.Output.all(**values).apply(step.text)
 
     def _opts(self, node: NodePlan, depends_on: Sequence[pulumi.Resource], inputs: list[str]) -> pulumi.ResourceOptions:
         if node.spec.active:
@@ -159,14 +220,18 @@ class Overlay(pulumi.ComponentResource):
         conn: command.remote.ConnectionArgs,
         depends_on: Sequence[pulumi.Resource],
         triggers: Sequence[Any] | None = None,
+        *,
+        name: str | None = None,
+        known: Mapping[str, pulumi.Output[str]] | None = None,
     ) -> command.remote.Command:
+        """``step`` run on ``node`` over ``conn``; ``known`` supplies its pending values (default: the network ID)."""
         return command.remote.Command(
-            f"{self.name}-{node.name}-{step.name}",
+            name or f"{self.name}-{node.name}-{step.name}",
             connection=conn,
             create=COMMANDS["create"],
             update=COMMANDS["update"],
             delete=COMMANDS["delete"],
-            stdin=self._text(step),
+            stdin=self._text(step, known),
             triggers=list(triggers) if triggers is not None else None,
             # Scripts print short progress lines and results, never secrets; verbose
             # tool output goes to a log file on the node.
@@ -175,7 +240,9 @@ class Overlay(pulumi.ComponentResource):
             opts=self._opts(node, depends_on, COMMAND_INPUTS),
         )
 
-    def _chain(self, node: NodePlan, conn: command.remote.ConnectionArgs) -> _Chain:
+    def _install(
+        self, node: NodePlan, conn: command.remote.ConnectionArgs
+    ) -> tuple[command.remote.CopyToRemote, command.remote.Command]:
         bundle = command.remote.CopyToRemote(
             f"{self.name}-{node.name}-bundle",
             connection=conn,
@@ -185,7 +252,15 @@ class Overlay(pulumi.ComponentResource):
             triggers=[node.spec.generation],
             opts=self._opts(node, [], COPY_INPUTS),
         )
-        install = self._command(node, node.install, conn, [bundle])
+        return bundle, self._command(node, node.install, conn, [bundle])
+
+    def _chain(
+        self,
+        node: NodePlan,
+        conn: command.remote.ConnectionArgs,
+        bundle: command.remote.CopyToRemote,
+        install: command.remote.Command,
+    ) -> _Chain:
         member_id = install.stdout.apply(lambda out: node_address(out, node.name))
         member = self.controller.member(
             node.name,
@@ -196,7 +271,16 @@ class Overlay(pulumi.ComponentResource):
             tags=member_tags(node.spec.role),
             authorized=node.spec.active,
         )
-        join = self._command(node, node.join, conn, [member])
+        before_join: list[pulumi.Resource] = [member]
+        if self.moon is not None:
+            # roots: head: the head joins once its moon restarted it, every other node once it orbits the head.
+            moon, signed = self.moon
+            before_join.append(
+                moon
+                if node.orbit is None
+                else self._command(node, node.orbit, conn, [install, moon], known={MOON: signed})
+            )
+        join = self._command(node, node.join, conn, before_join)
         firewall = self._command(node, node.firewall, conn, [join]) if node.firewall is not None else None
         hosts = self._command(node, node.hosts, conn, [join])
         return _Chain(node, conn, bundle, install, member, member_id, join, firewall, hosts)
@@ -216,6 +300,7 @@ class Overlay(pulumi.ComponentResource):
         net = plan.spec.network
         return {
             "networkId": self.network_id,
+            "controller": plan.spec.controller,
             "cidr": str(net.cidr),
             "addressSlice": str(net.address_slice),
             "pool": {"start": str(net.pool.start), "end": str(net.pool.end)} if net.pool else None,

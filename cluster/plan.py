@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from typing import Any
 
 from . import publish
 from .addressing import Assignment, allocate
 from .firewall import Firewall, overlay_interface
-from .rules import NetworkRules, cluster_rules
-from .spec import ClusterSpec, DeviceSpec, NodeSpec
+from .rules import NetworkRules, cluster_rules, member_tags
+from .spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec
 from .steps import (
     Bundle,
     HostsParams,
     InstallParams,
     JoinParams,
+    MemberParams,
+    MoonParams,
+    NetworkParams,
+    OrbitParams,
     ParamValue,
     Pending,
     StepScript,
@@ -23,6 +31,10 @@ from .steps import (
 
 #: The pending value ``join`` needs when this stack does not know the network ID yet.
 NETWORK_ID = "networkId"
+#: A node's ZeroTier address, known once its install reported it (a member step's subject).
+MEMBER = "memberAddress"
+#: The head's signed moon, known once its moon step printed it (``roots: head``).
+MOON = "moon"
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,8 @@ class NodePlan:
     interface: str
     #: The nodes whose firewall must admit this one before its verify can pass.
     verifies: tuple[str, ...]
+    #: With ``roots: head``, every node but the head keeps the head's moon before it joins.
+    orbit: StepScript | None = None
 
     @property
     def name(self) -> str:
@@ -55,7 +69,8 @@ class NodePlan:
     @property
     def steps(self) -> tuple[StepScript, ...]:
         """The steps in the order they run."""
-        return tuple(s for s in (self.install, self.join, self.firewall, self.hosts, self.verify) if s is not None)
+        steps = (self.install, self.orbit, self.join, self.firewall, self.hosts, self.verify)
+        return tuple(s for s in steps if s is not None)
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,10 @@ class Plan:
     bundle: Bundle
     #: The network's ZeroTier rules (anti-spoofing, roles), for whichever controller declares it.
     rules: NetworkRules
+    #: ``controller: head``: the network on the head's controller, and every member's authorization there.
+    controller: HeadControllerPlan | None = None
+    #: ``roots: head``: the head's moon (the other nodes' ``orbit`` steps place it).
+    moon: StepScript | None = None
 
     @property
     def network_id(self) -> str | None:
@@ -89,6 +108,82 @@ class Plan:
         """Members not at their first-choice address: pin them to make them permanent."""
         members = [n.assignment for n in self.nodes] + [a for _, a in self.devices]
         return [a for a in members if a.displaced_by is not None]
+
+
+@dataclass(frozen=True)
+class HeadControllerPlan:
+    """What runs on the head when it is the network's controller (see ``cluster/scripts/controller.sh``)."""
+
+    network: StepScript
+    #: One step per node and device, by name: its authorization (or deauthorization, when evicted).
+    members: tuple[StepScript, ...]
+
+    def member(self, name: str) -> StepScript:
+        found = [m for m in self.members if m.node == name]
+        assert len(found) == 1, f"{len(found)} member steps named {name}"
+        return found[0]
+
+
+def network_suffix(name: str) -> str:
+    """The six hex digits after the head's address in the network ID: the same name always gets the same ID."""
+    return hashlib.sha256(name.encode()).hexdigest()[:6]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def network_settings(net: NetworkSpec, rules: NetworkRules) -> str:
+    """The network as the controller API takes it: what CentralController declares, rules compiled."""
+    return _json(
+        {
+            "name": net.name,
+            "private": True,
+            "enableBroadcast": True,
+            "multicastLimit": 32,
+            "routes": [{"target": str(net.cidr), "via": None}],
+            "ipAssignmentPools": (
+                [{"ipRangeStart": str(net.pool.start), "ipRangeEnd": str(net.pool.end)}] if net.pool else []
+            ),
+            "v4AssignMode": {"zt": True},
+            "v6AssignMode": {"zt": False, "6plane": False, "rfc4193": False},
+            **rules.compiled(),
+        }
+    )
+
+
+def member_step(
+    name: str, address: ParamValue, ip: IPv4Address, tags: Sequence[tuple[int, int]], *, authorized: bool
+) -> StepScript:
+    """A member's authorization on the head's controller: a static address, no auto-assignment, its role tag."""
+    settings = {
+        "name": name,
+        "authorized": authorized,
+        "activeBridge": False,
+        "noAutoAssignIps": True,
+        "ipAssignments": [str(ip)],
+        "tags": [list(t) for t in tags],
+    }
+    return StepScript(name, 0, MemberParams(Pending(NETWORK_ID), address, _json(settings)))
+
+
+def _head_controller(
+    spec: ClusterSpec, head: NodeSpec, rules: NetworkRules, addresses: dict[str, Assignment]
+) -> HeadControllerPlan:
+    members = [
+        member_step(n.name, Pending(MEMBER), addresses[n.name].ip, member_tags(n.role), authorized=n.active)
+        for n in spec.nodes
+    ]
+    members += [
+        member_step(d.name, d.address, addresses[d.name].ip, member_tags("device"), authorized=True)
+        for d in spec.devices
+    ]
+    return HeadControllerPlan(network_step(head, spec.network, rules), tuple(members))
+
+
+def network_step(head: NodeSpec, net: NetworkSpec, rules: NetworkRules) -> StepScript:
+    """The network's creation (and update, and deletion) on the head's controller."""
+    return StepScript(head.name, head.generation, NetworkParams(Pending(NETWORK_ID), network_settings(net, rules)))
 
 
 def build_plan(spec: ClusterSpec) -> Plan:
@@ -128,6 +223,13 @@ def build_plan(spec: ClusterSpec) -> Plan:
         "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout)),
     }
 
+    moon = orbit = None
+    if spec.roots == "head":
+        assert head is not None  # checks.py: roots head needs a head, and an endpoint when its host is no IP
+        endpoint = str(spec.root_endpoint or head.host)
+        moon = StepScript(head.name, head.generation, MoonParams(f"{endpoint}/{spec.firewall.zerotier_port}"))
+        orbit = OrbitParams(Pending(MOON))
+
     nodes = []
     for node in spec.nodes:
         ip = addresses[node.name].ip
@@ -160,8 +262,13 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 ruleset=ruleset,
                 interface=interface,
                 verifies=others if node.role == "head" else (head_name,),
+                orbit=step(orbit) if orbit is not None and node.role != "head" else None,
             )
         )
+    rules = cluster_rules(spec)
+    controller = _head_controller(spec, head, rules, addresses) if spec.controller == "head" and head else None
+    extra = [moon] if moon is not None else []
+    extra += [controller.network, *controller.members] if controller is not None else []
 
     return Plan(
         spec=spec,
@@ -172,6 +279,8 @@ def build_plan(spec: ClusterSpec) -> Plan:
         hosts_block=hosts_block,
         mpi_hostfile=publish.mpi_hostfile(entries),
         slurm_nodes=publish.slurm_nodes(entries),
-        bundle=Bundle.of(s.program for n in nodes for s in n.steps),
-        rules=cluster_rules(spec),
+        bundle=Bundle.of([s.program for n in nodes for s in n.steps] + [s.program for s in extra]),
+        rules=rules,
+        controller=controller,
+        moon=moon,
     )

@@ -112,11 +112,12 @@ def owning_stack_network(spec: ClusterSpec) -> pulumi.Output[str] | None:
         ref.require_output("headName"),
         ref.require_output("headIp"),
         ref.get_output("pool"),
+        ref.get_output("controller"),
     )
     return owner.apply(lambda values: check_owner(spec, dict(zip(OWNER_KEYS, values, strict=True))))
 
 
-OWNER_KEYS = ("networkId", "cidr", "addressSlice", "headName", "headIp", "pool")
+OWNER_KEYS = ("networkId", "cidr", "addressSlice", "headName", "headIp", "pool", "controller")
 
 
 def check_owner(spec: ClusterSpec, owner: Mapping[str, Any]) -> str:
@@ -124,6 +125,17 @@ def check_owner(spec: ClusterSpec, owner: Mapping[str, Any]) -> str:
     net = spec.network
     stack = net.from_stack
     problems = []
+    if owner.get("controller") == "head":
+        # Its members can only be authorized by commands on the owner's head, which this stack cannot reach.
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:network.fromStack",
+                f"names {stack}, whose network is controlled by its own head (controller: head), "
+                "which only that stack can authorize members on",
+                f"list these nodes in {stack} itself (its head authorizes them), "
+                f"or switch {stack} to controller: central so that other stacks can share its network",
+            )
+        )
     if owner["cidr"] != str(net.cidr):
         problems.append(
             Problem(f"{NAMESPACE}:network.cidr", f"is {net.cidr} but {stack} uses {owner['cidr']}", "use the same cidr")
@@ -167,7 +179,8 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
     project = project_dir or Path.cwd()
     try:
         spec = parse_cluster(stack_config(), base_dir=project)
-        token = central_token()
+        # controller: head keeps the network on the head's own zerotier-one: no Central, no token read.
+        token = central_token() if spec.controller == "central" else None
         key = ssh_private_key()
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None

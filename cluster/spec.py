@@ -30,6 +30,10 @@ SourceNet: TypeAlias = IPv4Network | IPv6Network
 FirewallMode = Literal["enforce", "integrate", "off"]
 ComputeSsh = Literal["anywhere", "head-and-overlay"]
 DeviceAccess = Literal["ssh", "all"]
+#: Who controls the network: ZeroTier Central (an API token) or the head's own zerotier-one.
+ControllerKind = Literal["central", "head"]
+#: Which roots nodes find each other through: ZeroTier's public planet, or the head as a moon.
+RootsKind = Literal["public", "head"]
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,10 @@ class ClusterSpec:
     remote_head: RemoteHead | None = None
     #: ``zerotier-cluster:rules``: additions to the generated ZeroTier rules, or their replacement.
     rules: RulesSpec = field(default_factory=RulesSpec)
+    controller: ControllerKind = "central"
+    roots: RootsKind = "public"
+    #: With roots ``head``: the head's IPv4 address as the other nodes reach it (its moon's stable endpoint).
+    root_endpoint: IPv4Address | None = None
 
     @property
     def head(self) -> NodeSpec | None:

@@ -31,16 +31,23 @@ import hashlib
 import io
 import shlex
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
 
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
-StepName = Literal["install", "join", "firewall", "hosts", "verify"]
+StepName = Literal["install", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
 #: The order a node's steps run in.
 STEP_ORDER: tuple[StepName, ...] = ("install", "join", "firewall", "hosts", "verify")
+#: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
+SHARED_SCRIPTS: dict[StepName, str] = {
+    "network": "controller",
+    "member": "controller",
+    "moon": "roots",
+    "orbit": "roots",
+}
 Action = Literal["create", "update", "delete"]
 
 #: The whole command line each action runs; the script arrives on stdin.
@@ -131,6 +138,46 @@ class VerifyParams(StepParams):
     verify_timeout: str = field(metadata=var("ZTC_VERIFY_TIMEOUT"))
 
 
+@dataclass(frozen=True)
+class NetworkParams(StepParams):
+    """The network on the head's controller (``controller: head``); the script runs on the head."""
+
+    STEP: ClassVar[StepName] = "network"
+    #: The head's address and six digits of the network name: known once the head's install reported it.
+    network_id: ParamValue = field(metadata=var("ZTC_NETWORK_ID", per_node=True))
+    #: The JSON the controller API takes (name, routes, pool, rules, ...).
+    settings: str = field(metadata=var("ZTC_NETWORK_SETTINGS"))
+
+
+@dataclass(frozen=True)
+class MemberParams(StepParams):
+    """One member on the head's controller: run on the head, named after the member."""
+
+    STEP: ClassVar[StepName] = "member"
+    network_id: ParamValue = field(metadata=var("ZTC_NETWORK_ID", per_node=True))
+    #: The member's 10-digit address: a device's from config, a node's once its install reported it.
+    member: ParamValue = field(metadata=var("ZTC_MEMBER", per_node=True))
+    #: The member JSON (authorized, ipAssignments, noAutoAssignIps, tags, name).
+    settings: str = field(metadata=var("ZTC_MEMBER_SETTINGS", per_node=True))
+
+
+@dataclass(frozen=True)
+class MoonParams(StepParams):
+    """``roots: head``: the head signs a moon whose stable endpoint the other nodes reach."""
+
+    STEP: ClassVar[StepName] = "moon"
+    endpoint: str = field(metadata=var("ZTC_ROOT_ENDPOINT"))
+
+
+@dataclass(frozen=True)
+class OrbitParams(StepParams):
+    """``roots: head``: a node keeps the head's moon in moons.d before it joins."""
+
+    STEP: ClassVar[StepName] = "orbit"
+    #: ``<file name> <base64 of the signed moon>``, as the head's moon step printed it.
+    moon: ParamValue = field(metadata=var("ZTC_MOON", per_node=True))
+
+
 @cache
 def script_source(name: str) -> str:
     """A script file's text; read once per process."""
@@ -166,8 +213,11 @@ class Program:
 
     @cached_property
     def text(self) -> str:
-        header = f"# zerotier-cluster {self.step} program: shared parameters, lib.sh, {self.step}.sh\n"
-        return header + _assignments(self.shared, {}) + _body("lib") + _body(self.step)
+        script = SHARED_SCRIPTS.get(self.step)
+        header = f"# zerotier-cluster {self.step} program: shared parameters, lib.sh, {script or self.step}.sh\n"
+        if script is not None:
+            header += f"ZTC_STEP={self.step}\n"
+        return header + _assignments(self.shared, {}) + _body("lib") + _body(script or self.step)
 
     @cached_property
     def data(self) -> bytes:
@@ -232,7 +282,7 @@ class Bundle:
     programs: tuple[Program, ...]
 
     @classmethod
-    def of(cls, programs: Iterator[Program]) -> Bundle:
+    def of(cls, programs: Iterable[Program]) -> Bundle:
         unique = {p.sha: p for p in programs}
         return cls(tuple(unique[sha] for sha in sorted(unique)))
 

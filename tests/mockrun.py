@@ -9,6 +9,7 @@ secret markers, parents, dependencies and resource options.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
 import hashlib
@@ -160,6 +161,18 @@ class Run:
         return next(r for r in self.resources if r.urn == urn)
 
 
+def _fake_stdout(node: str, step: str, stdin: str) -> str:
+    """The last line each step prints that the program reads: an address, the network ID, the signed moon."""
+    if step == "install":
+        return f"installed\n{fake_address(node)}\n"
+    if step == "network":  # controller: head: controller.sh confirms the ID it was sent
+        found = re.search(r"^ZTC_NETWORK_ID=([0-9a-f]{16})$", stdin, re.M)
+        return f"{found.group(1) if found else 'no network id on stdin'}\n"
+    if step == "moon":  # roots: head: roots.sh prints the signed moon's file name and bytes
+        return f"000000{fake_address(node)}.moon {base64.b64encode(node.encode()).decode()}\n"
+    return "ok\n"
+
+
 class Mocks(pulumi_mocks.Mocks):
     """Plays the providers: returns inputs as state plus the few computed outputs the program reads."""
 
@@ -173,7 +186,7 @@ class Mocks(pulumi_mocks.Mocks):
             state["creationTime"] = 0
         elif args.typ == "command:remote:Command" and not args.name.endswith("-bundle"):
             node, _, step = args.name.removeprefix(f"{PREFIX}-").rpartition("-")
-            state["stdout"] = f"installed\n{fake_address(node)}\n" if step == "install" else "ok\n"
+            state["stdout"] = _fake_stdout(node, step, args.inputs.get("stdin", ""))
             state["stderr"] = ""
         elif args.typ == "hcloud:index/server:Server":  # examples/cloud-burst
             state["ipv4Address"] = f"198.51.100.{int(hashlib.sha256(args.name.encode()).hexdigest(), 16) % 200 + 1}"
