@@ -155,6 +155,7 @@ ZTC_NL='
 '
 ZTC_TAB='	'
 ZTC_STAGED=
+ZTC_STAGED_DIRS=
 
 # Makes a copy of file $3 next to the target $1 (its directory, so the same
 # filesystem: the later rename is atomic), mode $2, root-owned, checked
@@ -169,7 +170,10 @@ ztc_stage_file() {
     _sf_size=$(wc -c <"$3" | tr -d ' ')
     _sf_dir=$(dirname "$1")
     _sf_tmp=
-    ztc_root mkdir -p -- "$_sf_dir" 2>"$ZTC_TMP/sf.err" || ztc_sf_fail "could not create the directory $_sf_dir"
+    if ! ztc_root test -d "$_sf_dir"; then
+        ztc_root mkdir -p -- "$_sf_dir" 2>"$ZTC_TMP/sf.err" || ztc_sf_fail "could not create the directory $_sf_dir"
+        ZTC_STAGED_DIRS="$ZTC_STAGED_DIRS$_sf_dir$ZTC_NL"
+    fi
     _sf_path=$(ztc_root readlink -f -- "$1" 2>"$ZTC_TMP/sf.err") ||
         ztc_sf_fail "could not resolve it (a symlink into a missing directory?)"
     if ztc_root cmp -s -- "$3" "$_sf_path"; then
@@ -217,9 +221,11 @@ ztc_commit_files() {
         ZTC_STAGED=${ZTC_STAGED#*"$ZTC_NL"}
     done
     _sf_tmp=
+    ZTC_STAGED_DIRS=
 }
 
-# Removes the staged copies that were never committed.
+# Removes the staged copies that were never committed, and the directories
+# made for them.
 # shellcheck disable=SC2317  # each step calls only some helpers
 ztc_unstage() {
     while [ -n "${ZTC_STAGED:-}" ]; do
@@ -230,6 +236,10 @@ ztc_unstage() {
         ztc_root rm -f -- "$_sf_tmp" 2>/dev/null || :
         _sf_tmp=
     fi
+    while [ -n "${ZTC_STAGED_DIRS:-}" ]; do
+        ztc_root rmdir -- "${ZTC_STAGED_DIRS%%"$ZTC_NL"*}" 2>/dev/null || :
+        ZTC_STAGED_DIRS=${ZTC_STAGED_DIRS#*"$ZTC_NL"}
+    done
 }
 
 # Makes the root-owned file $1 (mode $2) hold exactly the bytes of file $3:
