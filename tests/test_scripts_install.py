@@ -134,7 +134,7 @@ def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop_
         "active",
         "enabled",
     ]
-    assert not _sh(node, "ls -d /tmp/ztc.* 2>/dev/null")  # the downloads went with the temp dir
+    assert not node.path("/var/lib/zerotier-cluster").exists()  # the downloads went with the scratch dir
 
     # Second run: nothing to do, nothing changes, same address.
     before = _snapshot(node)
@@ -191,7 +191,7 @@ def test_install_refuses_unverifiable_installers_and_changes_nothing_stand_in(ma
     assert f"has fingerprint {mirror.fingerprint}" not in r.stderr
     assert f"not the pinned {mirror.fingerprint} (zerotier-cluster:installer.keyFingerprint)" in r.stderr
     assert _snapshot(node) == before
-    assert not _sh(node, "ls -d /tmp/ztc.* 2>/dev/null")
+    assert not node.path("/var/lib/zerotier-cluster").exists()
 
 
 def test_install_on_an_offline_node_fails_clearly_and_changes_nothing(machine_factory, operator):

@@ -60,7 +60,7 @@ hosts_render() {
 hosts_apply() {
     # $1: the block file, or empty to remove the block.
     ztc_tmpdir
-    [ -f "$ZTC_HOSTS_FILE" ] || ztc_die "$ZTC_HOSTS_FILE does not exist on $(uname -n)"
+    ztc_root test -f "$ZTC_HOSTS_FILE" || ztc_die "$ZTC_HOSTS_FILE does not exist on $(uname -n)"
     _rc=0
     hosts_render "$1" >"$ZTC_TMP/hosts" || _rc=$?
     case $_rc in
