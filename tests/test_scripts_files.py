@@ -178,6 +178,20 @@ def test_firewall_persistence_succeeds_whole_or_changes_nothing(machine_factory,
         assert "KiB free on the filesystem of /etc" in r.stderr, (name, r.stderr)
         assert run(head, "nft list ruleset") == live, name
 
+    # Removing it from a read-only /etc fails before the live firewall goes: applied and persistent stay together.
+    r = run_step(operator, head, stdin)
+    assert r.returncode == 0, r.stderr
+    applied = digests(head, *FIREWALL_FILES)
+    with read_only(head, "/etc"):
+        r = run_step(operator, head, stdin, "delete")
+        assert digests(head, *FIREWALL_FILES) == applied
+    assert r.returncode == 1
+    assert "could not write /etc/nftables.conf: " in r.stderr and "Read-only file system" in r.stderr
+    assert "table inet zerotier_cluster" in run(head, "nft list tables")
+    r = run_step(operator, head, stdin, "delete")
+    assert r.returncode == 0, r.stderr
+    assert digests(head, *FIREWALL_FILES) == pristine
+
 
 def test_join_devicemap_and_state_succeed_whole_or_change_nothing_stand_in(machine_factory, operator):
     node = machine_factory("files-join", boot=True)

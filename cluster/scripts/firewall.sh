@@ -338,9 +338,37 @@ step_create() {
 
 step_update() { step_create; }
 
+# Whether root can change directory $1 (not on a read-only filesystem); else ends the step.
+fw_require_writable() {
+    ztc_root test -w "$1" ||
+        ztc_die "could not remove the firewall's files: $1 is not writable (read-only?), so nothing was changed; the firewall stays applied and persistent"
+}
+
 step_delete() {
     ztc_require_root
     fw_init
+    # Before anything changes, the boot config without our block is staged and
+    # every file to remove is checked, so a full or read-only /etc fails the
+    # step while the firewall is still whole: applied and coming back at boot.
+    _conf=$(fw_state conf)
+    [ -n "$_conf" ] || _conf=$(fw_conf_path)
+    _drop_conf=no
+    if ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf" 2>/dev/null; then
+        # shellcheck disable=SC2016  # an awk program
+        ztc_root awk -v b="$ZTC_FW_BEGIN" -v e="$ZTC_FW_END" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$_conf" >"$_fw_tmp/conf" ||
+            ztc_scratch_failed "$_fw_tmp/conf"
+        if [ "$(fw_state created_conf)" = yes ] && [ "$(cat "$_fw_tmp/conf")" = '#!/usr/sbin/nft -f' ]; then
+            _drop_conf=yes
+            fw_require_writable "$(dirname "$_conf")"
+        else
+            _mode=$(ztc_root stat -L -c %a "$_conf") || ztc_die "could not read the mode of $_conf"
+            # Returns 1 only when unchanged; a failure ends the step.
+            ztc_stage_file "$_conf" "$_mode" "$_fw_tmp/conf" || :
+        fi
+    fi
+    for _f in "$ZTC_FW_FILE" "$ZTC_FW_STATE"; do
+        if ztc_root test -e "$_f"; then fw_require_writable "$(dirname "$_f")"; fi
+    done
     if command -v nft >/dev/null 2>&1; then
         { fw_removal_previous; fw_removal_current; } | awk '!seen[$0]++' >"$_fw_tmp/remove.nft" ||
             ztc_scratch_failed "$_fw_tmp/remove.nft"
@@ -348,20 +376,10 @@ step_delete() {
             _out=$(ztc_root nft -f "$_fw_tmp/remove.nft" 2>&1) || ztc_die "could not remove the firewall: $_out"
         fi
     fi
-    _conf=$(fw_state conf)
-    [ -n "$_conf" ] || _conf=$(fw_conf_path)
-    if ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf" 2>/dev/null; then
-        # shellcheck disable=SC2016  # an awk program
-        ztc_root awk -v b="$ZTC_FW_BEGIN" -v e="$ZTC_FW_END" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$_conf" >"$_fw_tmp/conf" ||
-            ztc_scratch_failed "$_fw_tmp/conf"
-        if [ "$(fw_state created_conf)" = yes ] && [ "$(cat "$_fw_tmp/conf")" = '#!/usr/sbin/nft -f' ]; then
-            ztc_root rm -f "$_conf" || ztc_die "could not remove $_conf, which this program created"
-        else
-            _mode=$(ztc_root stat -L -c %a "$_conf") || ztc_die "could not read the mode of $_conf"
-            # Returns 1 only when unchanged; a failure ends the step.
-            ztc_sync_file "$_conf" "$_mode" "$_fw_tmp/conf" || :
-        fi
+    if [ "$_drop_conf" = yes ]; then
+        ztc_root rm -f "$_conf" || ztc_die "could not remove $_conf, which this program created"
     fi
+    ztc_commit_files
     if [ "$(fw_state enabled_service)" = yes ]; then
         ztc_root systemctl disable nftables.service >/dev/null 2>&1 ||
             ztc_log "WARNING: could not disable nftables.service, which this program had enabled"
