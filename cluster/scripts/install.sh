@@ -354,11 +354,14 @@ step_delete() {
     fi
     # Keep the identity whatever the package's removal scripts do with the home directory.
     _keep=$ZTC_STATE_DIR/identity.keep
-    ztc_root mkdir -p "$_keep"
-    ztc_root chmod 700 "$_keep"
+    if ! { ztc_root mkdir -p -m 700 "$_keep" && ztc_root chmod 700 "$_keep"; }; then
+        ztc_die "could not create $_keep to keep the identity in ($(ztc_room "$_keep")); nothing was uninstalled"
+    fi
     for _f in identity.public identity.secret; do
         if ztc_root test -f "$ZT_HOME/$_f"; then
-            ztc_root cp -p "$ZT_HOME/$_f" "$_keep/$_f"
+            if ! { ztc_root cp -p "$ZT_HOME/$_f" "$_keep/$_f" && ztc_root cmp -s "$ZT_HOME/$_f" "$_keep/$_f"; }; then
+                ztc_die "could not keep a copy of $ZT_HOME/$_f in $_keep ($(ztc_room "$_keep")); nothing was uninstalled"
+            fi
         fi
     done
     ztc_log "stopping and uninstalling zerotier-one $_have (the identity in $ZT_HOME stays)"
@@ -376,8 +379,9 @@ step_delete() {
     esac
     for _f in identity.public identity.secret; do
         if ztc_root test -f "$_keep/$_f" && ! ztc_root test -f "$ZT_HOME/$_f"; then
-            ztc_root mkdir -p "$ZT_HOME"
-            ztc_root cp -p "$_keep/$_f" "$ZT_HOME/$_f"
+            if ! { ztc_root mkdir -p "$ZT_HOME" && ztc_root cp -p "$_keep/$_f" "$ZT_HOME/$_f"; }; then
+                ztc_die "zerotier-one is uninstalled but its identity could not be put back in $ZT_HOME ($(ztc_room "$ZT_HOME")); it is kept in $_keep: copy it back by hand"
+            fi
         fi
     done
     ztc_root rm -rf "$_keep"

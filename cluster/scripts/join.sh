@@ -310,7 +310,8 @@ step_delete() {
     elif ! zt_answers; then
         if ztc_root test -e "$ZT_HOME/networks.d/$_nwid.conf"; then
             ztc_log "zerotier-one is not running; removing network $_nwid from $ZT_HOME/networks.d so it is not rejoined at start"
-            ztc_root rm -f "$ZT_HOME/networks.d/$_nwid.conf" "$ZT_HOME/networks.d/$_nwid.local.conf"
+            ztc_root rm -f "$ZT_HOME/networks.d/$_nwid.conf" "$ZT_HOME/networks.d/$_nwid.local.conf" ||
+                ztc_die "could not remove network $_nwid from $ZT_HOME/networks.d"
             _result="leave: left $_nwid"
         else
             ztc_log "zerotier-one is not running and is not a member of $_nwid; nothing to leave"
