@@ -116,3 +116,16 @@ def test_hosts_bad_block_parameter_is_refused(machine_factory, operator):
     assert r.returncode != 0
     assert "ZTC_HOSTS_BLOCK must start with the line '# BEGIN zerotier-cluster other ...'" in r.stderr
     assert _hosts(node) == OTHER
+
+
+def test_hosts_sudo_requiretty_is_diagnosed_with_its_fix(machine_factory, operator):
+    node = machine_factory("hoststty")
+    node.write("/etc/hosts", OTHER)
+    node.write("/etc/sudoers.d/zz-requiretty", "Defaults:ops requiretty\n", mode=0o440)
+    r = run_step(operator, node, step_text(cluster_config(), "head", "hosts"))
+    assert r.returncode == 1
+    assert "sudo on hoststty requires a terminal for user ops (sudoers 'requiretty')" in r.stderr
+    assert "Fix: add the line 'Defaults:ops !requiretty' to /etc/sudoers.d/ops" in r.stderr
+    assert "password" not in r.stderr
+    assert r.stdout == ""
+    assert _hosts(node) == OTHER

@@ -28,6 +28,19 @@ from tests.lab.provision import cluster_config, last_line, run_step, step_of, st
 from tests.lab.zerotier_stand_in import ZT_HOME, Signer, build_deb, build_repo, installer_script
 
 PORT = 8080
+LOG = "/var/log/zerotier-cluster/install.log"
+#: A validly signed installer that talks a lot (as apt does) and then fails.
+CHATTY_FAILING_INSTALLER = """#!/bin/bash
+for i in $(seq 1 5000); do echo "chatty installer line $i"; done
+echo "chatty installer gives up" >&2
+exit 1
+"""
+#: Holds dpkg's frontend lock the way apt does (an fcntl lock), named as unattended-upgrades is.
+APT_LOCK_HOLDER = (
+    'perl -MFcntl -e \'open(my $f, ">>", "/var/lib/dpkg/lock-frontend") or die;'
+    ' my $l = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLK, $l) or die;'
+    ' $0 = "unattended-upgrade"; sleep $ARGV[0]\''
+)
 
 
 @dataclass
@@ -56,6 +69,7 @@ def mirror(machine_factory, operator, tmp_path) -> Iterator[Mirror]:
         signer.clearsign(installer).replace("apt-get install -y zerotier-one", "apt-get install -y zerotier-one; id")
     )
     (web / "unsigned.asc").write_text(installer)
+    (web / "chatty-failing.asc").write_text(signer.clearsign(CHATTY_FAILING_INSTALLER))
     other = Signer(machine_factory("other-signer"))
     (web / "other-key.asc").write_text(other.public_key)
     (web / "other-signed.asc").write_text(other.clearsign(installer))
@@ -120,7 +134,7 @@ def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop_
         "active",
         "enabled",
     ]
-    assert not _sh(node, "ls -d /tmp/ztc.* 2>/dev/null")  # the downloads went with the temp dir
+    assert not node.path("/var/lib/zerotier-cluster").exists()  # the downloads went with the scratch dir
 
     # Second run: nothing to do, nothing changes, same address.
     before = _snapshot(node)
@@ -177,7 +191,7 @@ def test_install_refuses_unverifiable_installers_and_changes_nothing_stand_in(ma
     assert f"has fingerprint {mirror.fingerprint}" not in r.stderr
     assert f"not the pinned {mirror.fingerprint} (zerotier-cluster:installer.keyFingerprint)" in r.stderr
     assert _snapshot(node) == before
-    assert not _sh(node, "ls -d /tmp/ztc.* 2>/dev/null")
+    assert not node.path("/var/lib/zerotier-cluster").exists()
 
 
 def test_install_on_an_offline_node_fails_clearly_and_changes_nothing(machine_factory, operator):
@@ -279,3 +293,58 @@ def test_install_bad_parameters_are_refused(machine_factory, operator, var, valu
     r = run_step(operator, node, with_param(step_of(cluster_config(), "head", "install"), var, value))
     assert r.returncode == 1
     assert message in r.stderr
+
+
+def _background(machine, command: str) -> str:
+    """Starts ``command`` in the machine, detached; returns its pid."""
+    r = machine.exec(["sh", "-c", f"{command} >/dev/null 2>&1 </dev/null & echo $!"])
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_install_waits_for_package_manager_locks_and_keeps_its_output_short_stand_in(machine_factory, operator, mirror):
+    node = machine_factory("instlock", boot=True)
+    stdin = step_text(mirror.config(), "head", "install")
+
+    # A chatty installer that fails: its output is in the log on the node; the operator sees a bounded tail.
+    r = run_step(operator, node, step_text(mirror.config(installer="chatty-failing.asc"), "head", "install"))
+    assert r.returncode == 1
+    assert len((r.stdout + r.stderr).encode()) < 4096, r.stderr
+    assert f"ZeroTier's installer failed. Its output is in {LOG} on instlock; the last lines:" in r.stderr
+    assert "chatty installer line 4999\nchatty installer line 5000\nchatty installer gives up" in r.stderr
+    assert "chatty installer line 4900" not in r.stderr
+    log = node.path(LOG).read_text()
+    assert "chatty installer line 1\n" in log and "chatty installer line 5000\n" in log
+    assert _sh(node, f"stat -c '%U %a' {LOG} /var/log/zerotier-cluster").split() == ["root", "640", "root", "750"]
+
+    # dpkg's lock held (flock) past ZTC_LOCK_TIMEOUT: refused, naming the holder; nothing changed.
+    holder = _background(node, "flock /var/lib/dpkg/lock-frontend sleep 120")
+    before = _snapshot(node)
+    short = stdin.replace("ZTC_UNINSTALL_ON_DESTROY=", "ZTC_LOCK_TIMEOUT=3\nZTC_UNINSTALL_ON_DESTROY=", 1)
+    r = run_step(operator, node, short)
+    assert r.returncode == 1
+    assert "ERROR: the package manager on instlock is still busy after 3s: " in r.stderr
+    assert f"pid {holder} (flock: flock /var/lib/dpkg/lock-frontend sleep 120) holds /var/lib/dpkg/lock-frontend" in (
+        r.stderr
+    )
+    assert _snapshot(node) == before
+    node.exec(["kill", holder])
+
+    # Held as apt holds it, for 40 s (long enough for two progress lines on a busy test machine):
+    # install says who holds it every 15 s, waits, then installs.
+    holder = _background(node, f"{APT_LOCK_HOLDER} 40")
+    r = run_step(operator, node, stdin)
+    assert r.returncode == 0, r.stderr
+    waits = [line for line in r.stderr.splitlines() if "waiting for the package manager" in line]
+    assert len(waits) >= 2, r.stderr
+    holds = f"waiting for the package manager: pid {holder} (unattended-upgr: unattended-upgrade)"
+    holds += " holds /var/lib/dpkg/lock-frontend (waited "
+    assert all(holds in line and line.endswith("s of at most 600s)") for line in waits), r.stderr
+    assert _package(node) == "hi 1.14.1"
+    assert r.stdout.splitlines() == [_address(node)]
+    # Bounded output: apt's and dpkg's chatter went to the log; the previous run's log was kept once.
+    assert len((r.stdout + r.stderr).encode()) < 4096, r.stderr
+    assert "Setting up zerotier-one" not in r.stderr
+    log = node.path(LOG).read_text()
+    assert "Setting up zerotier-one (1.14.1" in log and "zerotier-one set on hold." in log
+    assert "chatty installer line 5000" in node.path(LOG + ".1").read_text()

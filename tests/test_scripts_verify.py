@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.lab.faults import read_only, tmp_missing
 from tests.lab.provision import cluster_config, last_line, run_step, step_of, step_text, with_param
 
 
@@ -82,3 +83,21 @@ def test_verify_bad_target_parameter_is_refused(machine_factory, operator):
     r = run_step(operator, head, with_param(script, "ZTC_TARGETS", targets))
     assert r.returncode == 1
     assert "ZTC_TARGETS address of compute-02 is not valid: '10.147.17.312'" in r.stderr
+
+
+def test_verify_without_tmp_uses_another_scratch_place_or_says_there_is_none(machine_factory, operator):
+    """verify needs no root, so its scratch files go to the first writable of $TMPDIR, /tmp, /var/tmp, $HOME."""
+    config = cluster_config(verifyTimeout=10)
+    head, c1 = machine_factory("vtmp-head"), machine_factory("vtmp-c1")
+    _overlay_ip(head, "10.147.17.1")
+    _overlay_ip(c1, "10.147.17.11")
+    stdin = step_text(config, "compute-01", "verify")
+    with tmp_missing(c1):
+        r = run_step(operator, c1, stdin)
+        assert r.returncode == 0, r.stderr
+        assert last_line(r.stdout) == "verify: 1/1 reachable over the overlay from this compute node (head)"
+        with read_only(c1, "/var/tmp"), read_only(c1, "/home/ops"):
+            r = run_step(operator, c1, stdin)
+    assert r.returncode == 1
+    assert "no writable directory for scratch files on vtmp-c1" in r.stderr
+    assert r.stdout == ""

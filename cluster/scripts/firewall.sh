@@ -113,8 +113,9 @@ $_out"
 # Writes the transaction that replaces whatever we own (previous and current
 # placement) with the given ruleset, into $_fw_tmp/apply.nft.
 fw_transaction() {
-    { fw_removal_previous; fw_removal_current; } | awk '!seen[$0]++' >"$_fw_tmp/apply.nft"
-    cat "$1" >>"$_fw_tmp/apply.nft"
+    { fw_removal_previous; fw_removal_current; } | awk '!seen[$0]++' >"$_fw_tmp/apply.nft" ||
+        ztc_scratch_failed "$_fw_tmp/apply.nft"
+    cat "$1" >>"$_fw_tmp/apply.nft" || ztc_scratch_failed "$_fw_tmp/apply.nft"
 }
 
 # --- refusing what cannot work -------------------------------------------------
@@ -163,7 +164,7 @@ fw_queries() {
                 echo "get element $_where ${ZTC_FW_SET_PREFIX}ssh_devices { $_fw_client }"
             fi
             ;;
-    esac >"$_fw_tmp/queries"
+    esac >"$_fw_tmp/queries" || ztc_scratch_failed "$_fw_tmp/queries"
 }
 
 # Runs in a throwaway network namespace: loads the stub and the new ruleset
@@ -189,9 +190,10 @@ fw_precheck() {
     fi
     fw_queries
     if [ "$ZTC_FW_MODE" = integrate ]; then
-        printf 'table %s %s { chain %s { } }\n' "$ZTC_FW_FAMILY" "$ZTC_FW_TABLE" "$ZTC_FW_HOOK_CHAIN" >"$_fw_tmp/stub.nft"
+        printf 'table %s %s { chain %s { } }\n' "$ZTC_FW_FAMILY" "$ZTC_FW_TABLE" "$ZTC_FW_HOOK_CHAIN" >"$_fw_tmp/stub.nft" ||
+            ztc_scratch_failed "$_fw_tmp/stub.nft"
     else
-        : >"$_fw_tmp/stub.nft"
+        : >"$_fw_tmp/stub.nft" || ztc_scratch_failed "$_fw_tmp/stub.nft"
     fi
     if ! ztc_root unshare --net -- true 2>/dev/null; then
         ztc_log "cannot create a network namespace here; checking this session against the live ruleset after loading it instead"
@@ -214,11 +216,11 @@ fw_postcheck() {
         ztc_root nft "$_q" >/dev/null 2>&1 && return 0
     done <"$_fw_tmp/queries"
     if [ "$(fw_state mode)" != "" ] && ztc_root test -f "$ZTC_FW_FILE"; then
-        ztc_root cat "$ZTC_FW_FILE" >"$_fw_tmp/previous.nft"
+        ztc_root cat "$ZTC_FW_FILE" >"$_fw_tmp/previous.nft" || ztc_scratch_failed "$_fw_tmp/previous.nft"
     else
-        : >"$_fw_tmp/previous.nft"
+        : >"$_fw_tmp/previous.nft" || ztc_scratch_failed "$_fw_tmp/previous.nft"
     fi
-    { fw_removal_current; cat "$_fw_tmp/previous.nft"; } >"$_fw_tmp/rollback.nft"
+    { fw_removal_current; cat "$_fw_tmp/previous.nft"; } >"$_fw_tmp/rollback.nft" || ztc_scratch_failed "$_fw_tmp/rollback.nft"
     if ztc_root nft -f "$_fw_tmp/rollback.nft"; then
         fw_refuse_lockout "; the previous firewall was restored"
     fi
@@ -244,39 +246,54 @@ fw_boot_check() {
     [ -n "$_conf" ] || _conf=$(fw_conf_path)
     if ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf" 2>/dev/null; then
         # Already included: the config with the new ruleset in our file's place.
-        ztc_root sed "s|^include \"$ZTC_FW_FILE\"\$|include \"$_fw_tmp/ruleset.nft\"|" "$_conf" >"$_fw_tmp/boot.nft"
+        ztc_root sed "s|^include \"$ZTC_FW_FILE\"\$|include \"$_fw_tmp/ruleset.nft\"|" "$_conf" >"$_fw_tmp/boot.nft" ||
+            ztc_scratch_failed "$_fw_tmp/boot.nft"
     else
         {
             if ztc_root test -f "$_conf"; then printf 'include "%s"\n' "$_conf"; fi
             printf 'include "%s"\n' "$_fw_tmp/ruleset.nft"
-        } >"$_fw_tmp/boot.nft"
+        } >"$_fw_tmp/boot.nft" || ztc_scratch_failed "$_fw_tmp/boot.nft"
     fi
     if ! _out=$(ztc_root nft -c -f "$_fw_tmp/boot.nft" 2>&1); then
         _hint=""
         if [ "$ZTC_FW_MODE" = integrate ]; then
-            _hint="
-In integrate mode, $_conf must define table $ZTC_FW_FAMILY $ZTC_FW_TABLE and its chain $ZTC_FW_HOOK_CHAIN before the include this program adds at its end."
+            _hint=" In integrate mode, $_conf must define table $ZTC_FW_FAMILY $ZTC_FW_TABLE and its chain $ZTC_FW_HOOK_CHAIN before the include this program adds at its end."
         fi
-        ztc_die "$_conf (what nftables.service loads at boot) would fail to load with this ruleset included, so nothing was applied:
-$_out$_hint"
+        ztc_die "$_conf (what nftables.service loads at boot) would fail to load with this ruleset included, so nothing was applied.$_hint
+$_out"
     fi
 }
 
-fw_persist() {
-    ztc_sync_file "$ZTC_FW_FILE" 0644 <"$_fw_tmp/ruleset.nft" || :
+# Before anything changes: writes the ruleset file and the boot config with
+# our include next to where they belong (ztc_stage_file), so a full or
+# read-only /etc fails the step while the live firewall is still untouched.
+fw_stage() {
     _conf=$(fw_state conf)
-    _created=$(fw_state created_conf)
-    _enabled=$(fw_state enabled_service)
     [ -n "$_conf" ] || _conf=$(fw_conf_path)
-    if ! ztc_root test -f "$_conf"; then
-        printf '#!/usr/sbin/nft -f\n' >"$_fw_tmp/new-conf"
-        ztc_sync_file "$_conf" 0755 <"$_fw_tmp/new-conf" || :
+    _created=$(fw_state created_conf)
+    ztc_stage_file "$ZTC_FW_FILE" 0644 "$_fw_tmp/ruleset.nft" || :
+    if ztc_root test -f "$_conf" && ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf"; then
+        return 0
+    fi
+    if ztc_root test -f "$_conf"; then
+        _mode=$(ztc_root stat -L -c %a "$_conf") || ztc_die "could not read the mode of $_conf"
+        ztc_root awk 1 "$_conf" >"$_fw_tmp/conf" || ztc_scratch_failed "$_fw_tmp/conf"
+    else
+        _mode=0755
         _created=yes
+        printf '#!/usr/sbin/nft -f\n' >"$_fw_tmp/conf" || ztc_scratch_failed "$_fw_tmp/conf"
     fi
-    if ! ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf"; then
-        { ztc_root awk 1 "$_conf"; printf '%s\ninclude "%s"\n%s\n' "$ZTC_FW_BEGIN" "$ZTC_FW_FILE" "$ZTC_FW_END"; } >"$_fw_tmp/conf"
-        ztc_sync_file "$_conf" "$(ztc_root stat -c %a "$_conf")" <"$_fw_tmp/conf" || :
-    fi
+    printf '%s\ninclude "%s"\n%s\n' "$ZTC_FW_BEGIN" "$ZTC_FW_FILE" "$ZTC_FW_END" >>"$_fw_tmp/conf" ||
+        ztc_scratch_failed "$_fw_tmp/conf"
+    ztc_stage_file "$_conf" "$_mode" "$_fw_tmp/conf" || :
+}
+
+# After the ruleset is live: puts the staged files in place, enables
+# nftables.service, records what this step owns. Each failure is an error:
+# a firewall that does not come back after a reboot is not applied.
+fw_persist() {
+    ztc_commit_files
+    _enabled=$(fw_state enabled_service)
     if [ -z "$_enabled" ]; then
         _enabled=no
         if ! command -v systemctl >/dev/null 2>&1; then
@@ -291,8 +308,9 @@ fw_persist() {
     fi
     printf 'mode=%s\nfamily=%s\ntable=%s\nchain=%s\nhook_chain=%s\nset_prefix=%s\nconf=%s\ncreated_conf=%s\nenabled_service=%s\n' \
         "$ZTC_FW_MODE" "$ZTC_FW_FAMILY" "$ZTC_FW_TABLE" "$ZTC_FW_CHAIN" "$ZTC_FW_HOOK_CHAIN" "$ZTC_FW_SET_PREFIX" \
-        "$_conf" "${_created:-no}" "$_enabled" >"$_fw_tmp/state"
-    ztc_sync_file "$ZTC_FW_STATE" 0644 <"$_fw_tmp/state" || :
+        "$_conf" "${_created:-no}" "$_enabled" >"$_fw_tmp/state" || ztc_scratch_failed "$_fw_tmp/state"
+    # Returns 1 only when the state is unchanged; a failure ends the step.
+    ztc_sync_file "$ZTC_FW_STATE" 0644 "$_fw_tmp/state" || :
 }
 
 # --- actions ------------------------------------------------------------------------
@@ -302,11 +320,12 @@ step_create() {
     command -v nft >/dev/null 2>&1 || ztc_die "nft is not installed on $(uname -n); install the nftables package (apt-get install nftables / dnf install nftables)"
     fw_refuse_other_managers
     fw_init
-    printf '%s' "$ZTC_RULESET" >"$_fw_tmp/ruleset.nft"
+    printf '%s' "$ZTC_RULESET" >"$_fw_tmp/ruleset.nft" || ztc_scratch_failed "$_fw_tmp/ruleset.nft"
     fw_transaction "$_fw_tmp/ruleset.nft"
     fw_check "$_fw_tmp/apply.nft"
     fw_precheck
     fw_boot_check
+    fw_stage
     fw_load "$_fw_tmp/apply.nft"
     fw_postcheck
     fw_persist
@@ -319,31 +338,53 @@ step_create() {
 
 step_update() { step_create; }
 
+# Whether root can change directory $1 (not on a read-only filesystem); else ends the step.
+fw_require_writable() {
+    ztc_root test -w "$1" ||
+        ztc_die "could not remove the firewall's files: $1 is not writable (read-only?), so nothing was changed; the firewall stays applied and persistent"
+}
+
 step_delete() {
     ztc_require_root
     fw_init
+    # Before anything changes, the boot config without our block is staged and
+    # every file to remove is checked, so a full or read-only /etc fails the
+    # step while the firewall is still whole: applied and coming back at boot.
+    _conf=$(fw_state conf)
+    [ -n "$_conf" ] || _conf=$(fw_conf_path)
+    _drop_conf=no
+    if ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf" 2>/dev/null; then
+        # shellcheck disable=SC2016  # an awk program
+        ztc_root awk -v b="$ZTC_FW_BEGIN" -v e="$ZTC_FW_END" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$_conf" >"$_fw_tmp/conf" ||
+            ztc_scratch_failed "$_fw_tmp/conf"
+        if [ "$(fw_state created_conf)" = yes ] && [ "$(cat "$_fw_tmp/conf")" = '#!/usr/sbin/nft -f' ]; then
+            _drop_conf=yes
+            fw_require_writable "$(dirname "$_conf")"
+        else
+            _mode=$(ztc_root stat -L -c %a "$_conf") || ztc_die "could not read the mode of $_conf"
+            # Returns 1 only when unchanged; a failure ends the step.
+            ztc_stage_file "$_conf" "$_mode" "$_fw_tmp/conf" || :
+        fi
+    fi
+    for _f in "$ZTC_FW_FILE" "$ZTC_FW_STATE"; do
+        if ztc_root test -e "$_f"; then fw_require_writable "$(dirname "$_f")"; fi
+    done
     if command -v nft >/dev/null 2>&1; then
-        { fw_removal_previous; fw_removal_current; } | awk '!seen[$0]++' >"$_fw_tmp/remove.nft"
+        { fw_removal_previous; fw_removal_current; } | awk '!seen[$0]++' >"$_fw_tmp/remove.nft" ||
+            ztc_scratch_failed "$_fw_tmp/remove.nft"
         if [ -s "$_fw_tmp/remove.nft" ]; then
             _out=$(ztc_root nft -f "$_fw_tmp/remove.nft" 2>&1) || ztc_die "could not remove the firewall: $_out"
         fi
     fi
-    _conf=$(fw_state conf)
-    [ -n "$_conf" ] || _conf=$(fw_conf_path)
-    if ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf" 2>/dev/null; then
-        # shellcheck disable=SC2016  # an awk program
-        ztc_root awk -v b="$ZTC_FW_BEGIN" -v e="$ZTC_FW_END" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$_conf" >"$_fw_tmp/conf"
-        if [ "$(fw_state created_conf)" = yes ] && [ "$(cat "$_fw_tmp/conf")" = '#!/usr/sbin/nft -f' ]; then
-            ztc_root rm -f "$_conf"
-        else
-            ztc_sync_file "$_conf" "$(ztc_root stat -c %a "$_conf")" <"$_fw_tmp/conf" || :
-        fi
+    if [ "$_drop_conf" = yes ]; then
+        ztc_root rm -f "$_conf" || ztc_die "could not remove $_conf, which this program created"
     fi
+    ztc_commit_files
     if [ "$(fw_state enabled_service)" = yes ]; then
         ztc_root systemctl disable nftables.service >/dev/null 2>&1 ||
             ztc_log "WARNING: could not disable nftables.service, which this program had enabled"
     fi
-    ztc_root rm -f "$ZTC_FW_FILE" "$ZTC_FW_STATE"
+    ztc_root rm -f "$ZTC_FW_FILE" "$ZTC_FW_STATE" || ztc_die "could not remove $ZTC_FW_FILE and $ZTC_FW_STATE"
     ztc_root rmdir "$(dirname "$ZTC_FW_FILE")" 2>/dev/null || true
 }
 

@@ -6,8 +6,9 @@
 # create/update: put the block in place of the block with the same markers
 # (or append it), every other line untouched; no write when nothing changes.
 # delete: remove exactly that block.
-# /etc/hosts is replaced atomically, or rewritten in place where it is a bind
-# mount (containers), see ztc_sync_file.
+# /etc/hosts is replaced atomically (through a symlink, if it is one), or
+# rewritten in place where it is a bind mount (containers), see ztc_sync_file;
+# a full or read-only filesystem fails the step and leaves it as it was.
 # Composed after the parameters and lib.sh (see cluster/steps.py); read alone, shellcheck
 # cannot see them or the ztc_run that calls step_*:
 # shellcheck disable=SC2034,SC2153,SC2154,SC2317
@@ -30,9 +31,12 @@ hosts_check_params() {
 
 # Prints /etc/hosts with the managed block replaced by the file $1 (or dropped
 # when $1 is empty). A block missing from the file is appended. Exits 3 when a
-# BEGIN marker has no END marker: the file is then left for a person to fix.
+# BEGIN marker has no END marker: the file is then left for a person to fix;
+# any other failure (reading the file, writing the output) exits 1 or 2.
+# awk reads the file itself, so a failed read cannot pass as an empty file.
+# shellcheck disable=SC2016  # an awk program
 hosts_render() {
-    ztc_root cat "$ZTC_HOSTS_FILE" | HB="$HOSTS_BEGIN" HE="$HOSTS_END" awk -v blockfile="$1" '
+    ztc_root env HB="$HOSTS_BEGIN" HE="$HOSTS_END" awk -v blockfile="$1" '
         function put_block(  line) {
             if (blockfile == "" || done) return
             while ((getline line < blockfile) > 0) print line
@@ -50,24 +54,28 @@ hosts_render() {
             if (inside) exit 3
             put_block()
         }
-    '
+    ' "$ZTC_HOSTS_FILE"
 }
 
 hosts_apply() {
     # $1: the block file, or empty to remove the block.
     ztc_tmpdir
-    [ -f "$ZTC_HOSTS_FILE" ] || ztc_die "$ZTC_HOSTS_FILE does not exist on $(uname -n)"
-    if ! hosts_render "$1" >"$ZTC_TMP/hosts"; then
-        ztc_die "$ZTC_HOSTS_FILE has a line '$HOSTS_BEGIN' without the matching '$HOSTS_END'; fix the file by hand (nothing was changed)"
-    fi
-    ztc_sync_file "$ZTC_HOSTS_FILE" 644 <"$ZTC_TMP/hosts"
+    ztc_root test -f "$ZTC_HOSTS_FILE" || ztc_die "$ZTC_HOSTS_FILE does not exist on $(uname -n)"
+    _rc=0
+    hosts_render "$1" >"$ZTC_TMP/hosts" || _rc=$?
+    case $_rc in
+        0) ;;
+        3) ztc_die "$ZTC_HOSTS_FILE has a line '$HOSTS_BEGIN' without the matching '$HOSTS_END'; fix the file by hand (nothing was changed)" ;;
+        *) ztc_die "could not read $ZTC_HOSTS_FILE into the scratch file $ZTC_TMP/hosts ($(ztc_room "$ZTC_TMP")); nothing was changed" ;;
+    esac
+    ztc_sync_file "$ZTC_HOSTS_FILE" 644 "$ZTC_TMP/hosts"
 }
 
 step_create() {
     hosts_check_params
     ztc_require_root
     ztc_tmpdir
-    printf '%s\n' "$ZTC_HOSTS_BLOCK" | sed '/^$/d' >"$ZTC_TMP/block"
+    printf '%s\n' "$ZTC_HOSTS_BLOCK" | sed '/^$/d' >"$ZTC_TMP/block" || ztc_scratch_failed "$ZTC_TMP/block"
     _block=$ZTC_TMP/block
     _count=$(($(grep -c . "$_block") - 2))
     if hosts_apply "$_block"; then

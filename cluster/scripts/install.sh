@@ -3,7 +3,9 @@
 #
 # Parameters: ZTC_ZEROTIER_VERSION (e.g. 1.14.1), ZTC_INSTALLER_URL (ZeroTier's
 # clear-signed installer), ZTC_SIGNING_KEY_URL and ZTC_SIGNING_KEY_FINGERPRINT
-# (the key that must have signed it), ZTC_UNINSTALL_ON_DESTROY (true|false).
+# (the key that must have signed it), ZTC_UNINSTALL_ON_DESTROY (true|false),
+# and optionally ZTC_LOCK_TIMEOUT (seconds to wait for another package manager
+# run, such as unattended-upgrades, to release its locks; default 600).
 # create/update:
 #   - pinned version installed and running: nothing to do (pre-baked and
 #     air-gapped nodes); installed but stopped: enable and start it;
@@ -19,6 +21,10 @@
 # delete: with ZTC_UNINSTALL_ON_DESTROY=true, stop and purge the package but
 # keep the identity files (a reinstall comes back with the same address);
 # otherwise leave ZeroTier installed.
+# Output: the package manager's and the installer's own output goes to
+# /var/log/zerotier-cluster/install.log on the node (this run's; the one
+# before is install.log.1), the operator gets short progress lines, and a
+# failure names the log and shows its last lines.
 # Composed after the parameters and lib.sh (see cluster/steps.py); read alone, shellcheck
 # cannot see them or the ztc_run that calls step_*:
 # shellcheck disable=SC2034,SC2153,SC2154,SC2317
@@ -26,6 +32,8 @@
 ZTC_STEP=install
 ZT_HOME=/var/lib/zerotier-one
 ZT_PACKAGE=zerotier-one
+ZTC_LOCK_TIMEOUT=${ZTC_LOCK_TIMEOUT:-600}
+INSTALL_LOG=/var/log/zerotier-cluster/install.log
 
 install_check_params() {
     ztc_check "ZTC_ZEROTIER_VERSION" "$ZTC_ZEROTIER_VERSION" '[0-9]+\.[0-9]+\.[0-9]+'
@@ -33,6 +41,7 @@ install_check_params() {
     ztc_check "ZTC_SIGNING_KEY_URL" "$ZTC_SIGNING_KEY_URL" 'https?://[A-Za-z0-9._~:/?#@!$&()*+,;=%-]+'
     ztc_check "ZTC_SIGNING_KEY_FINGERPRINT (40 hex digits)" "$ZTC_SIGNING_KEY_FINGERPRINT" '[0-9A-F]{40}'
     ztc_check "ZTC_UNINSTALL_ON_DESTROY" "$ZTC_UNINSTALL_ON_DESTROY" 'true|false'
+    ztc_check "ZTC_LOCK_TIMEOUT (seconds)" "$ZTC_LOCK_TIMEOUT" '[0-9]{1,5}'
 }
 
 # Sets PM to apt, dnf or yum from /etc/os-release.
@@ -73,10 +82,113 @@ install_require_systemd() {
         ztc_die "systemd is not running on $(uname -n): this step manages the zerotier-one service with systemctl; start it with your init system and run again"
 }
 
-install_pm() {
+# --- the install log ------------------------------------------------------------
+
+# Starts this run's log, once, at the first command that writes to it: the
+# previous run's log becomes install.log.1, so the node keeps two runs.
+# shellcheck disable=SC2016  # a script for the root shell
+install_log_start() {
+    [ -z "${_log_started:-}" ] || return 0
+    ztc_root sh -c 'umask 027
+        mkdir -p "${1%/*}" || exit 1
+        if [ -f "$1" ]; then mv -f "$1" "$1.1" || exit 1; fi
+        printf "%s\n" "$2" >"$1"' sh "$INSTALL_LOG" \
+        "zerotier-cluster install on $(uname -n) at $(date -u '+%Y-%m-%dT%H:%M:%SZ'), pinned $ZTC_ZEROTIER_VERSION" ||
+        ztc_die "could not start the install log $INSTALL_LOG ($(ztc_room "$(dirname "$INSTALL_LOG")"))"
+    _log_started=yes
+}
+
+# Runs a command as root with its output appended to the install log, not to
+# the operator: Pulumi stores a step's output, and apt alone prints pages. A
+# run that floods the log is cut to its last 4 MiB, so the log stays bounded.
+# shellcheck disable=SC2016  # a script for the root shell
+install_logged() {
+    install_log_start
+    ztc_root sh -c 'log=$1; shift
+        printf "\n$ %s\n" "$*" >>"$log"
+        "$@" >>"$log" 2>&1 </dev/null
+        rc=$?
+        if [ "$(wc -c <"$log")" -gt 8388608 ]; then
+            tail -c 4194304 "$log" >"$log.cut" && mv -f "$log.cut" "$log"
+        fi
+        exit $rc' sh "$INSTALL_LOG" "$@"
+}
+
+# Ends the step with $1, the log's place and its last lines (bounded).
+install_fail() {
+    ztc_die "$1. Its output is in $INSTALL_LOG on $(uname -n); the last lines:
+$(ztc_root tail -n 20 "$INSTALL_LOG" 2>/dev/null | cut -c 1-120)"
+}
+
+# --- package manager locks ---------------------------------------------------------
+
+# Prints "<pid> <file>" for each lock of the package manager some process
+# holds now: apt and dpkg lock files (fcntl locks, found in /proc/locks by
+# inode, flock holders too), rpm's database lock, dnf's and yum's pid files.
+install_lock_holders() {
     case $PM in
-        apt) ztc_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Options::=--force-confold "$@" >&2 ;;
-        *) ztc_root "$PM" -q -y "$@" >&2 ;;
+        apt)
+            _locks="/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock"
+            _pidfiles= ;;
+        *)
+            _locks=/var/lib/rpm/.rpm.lock
+            _pidfiles="/var/lib/dnf/rpmdb_lock.pid /var/cache/dnf/metadata_lock.pid /var/cache/dnf/download_lock.pid /var/run/yum.pid" ;;
+    esac
+    for _f in $_locks; do
+        _di=$(ztc_root stat -c '%d %i' "$_f" 2>/dev/null) || continue
+        _dev=${_di% *}
+        # As /proc/locks names a file: "<major>:<minor>:<inode>", major and minor in hex.
+        _id=$(printf '%02x:%02x:%s' $(((_dev >> 8) & 4095)) $(((_dev & 255) | ((_dev >> 12) & 1048320))) "${_di#* }")
+        # "1: POSIX  ADVISORY  WRITE 1234 00:32:1453230 0 EOF"; a waiting "->" line has other fields.
+        awk -v id="$_id" -v f="$_f" '$6 == id && $5 > 0 { print $5, f }' /proc/locks
+    done
+    for _f in $_pidfiles; do
+        _pid=$(ztc_root cat "$_f" 2>/dev/null | tr -cd '0-9')
+        if [ -n "$_pid" ] && [ -d "/proc/$_pid" ]; then
+            echo "$_pid $_f"
+        fi
+    done
+}
+
+# "pid 1234 (unattended-upgr: /usr/bin/python3 /usr/bin/unattended-upgrade) holds FILE"
+install_describe_holder() {
+    _cmd=$(ztc_root cat "/proc/$1/cmdline" 2>/dev/null | tr '\0' ' ' | cut -c 1-100 | sed 's/ *$//')
+    _comm=$(cat "/proc/$1/comm" 2>/dev/null)
+    printf 'pid %s (%s%s) holds %s' "$1" "${_comm:-?}" "${_cmd:+: $_cmd}" "$2"
+}
+
+# Waits, at most ZTC_LOCK_TIMEOUT seconds, until no other process holds the
+# package manager's locks (unattended-upgrades on a fresh node often does),
+# saying every 15 s who holds them.
+install_wait_for_locks() {
+    _lw_start=$(ztc_now)
+    _lw_said=
+    while :; do
+        _holder=$(install_lock_holders | sed -n 1p)
+        [ -n "$_holder" ] || return 0
+        # shellcheck disable=SC2086  # "pid file"
+        _who=$(install_describe_holder $_holder)
+        _lw_waited=$(($(ztc_now) - _lw_start))
+        if [ "$_lw_waited" -ge "$ZTC_LOCK_TIMEOUT" ]; then
+            ztc_die "the package manager on $(uname -n) is still busy after ${ZTC_LOCK_TIMEOUT}s: $_who. Let it finish (or stop it) and run pulumi up again; nothing was changed by this step's package manager calls"
+        fi
+        if [ -z "$_lw_said" ] || [ $((_lw_waited - _lw_said)) -ge 15 ]; then
+            ztc_log "waiting for the package manager: $_who (waited ${_lw_waited}s of at most ${ZTC_LOCK_TIMEOUT}s)"
+            _lw_said=$_lw_waited
+        fi
+        sleep 1
+    done
+}
+
+# The package manager, once its locks are free, its output in the install log.
+# apt-get also waits on its own (DPkg::Lock::Timeout) should another run take
+# the lock between our check and its start.
+install_pm() {
+    install_wait_for_locks
+    case $PM in
+        apt) install_logged env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=60 \
+            -o Dpkg::Options::=--force-confold "$@" ;;
+        *) install_logged "$PM" -q -y "$@" ;;
     esac
 }
 
@@ -90,7 +202,7 @@ install_tools() {
     # shellcheck disable=SC2086  # a list of package names
     if ! install_pm install $_missing; then
         [ "$PM" = apt ] && install_pm update && install_pm install $_missing && return 0
-        ztc_die "could not install$_missing with $PM on $(uname -n); install them, or pre-install zerotier-one $ZTC_ZEROTIER_VERSION"
+        install_fail "could not install$_missing with $PM on $(uname -n); install them, or pre-install zerotier-one $ZTC_ZEROTIER_VERSION"
     fi
 }
 
@@ -126,8 +238,9 @@ install_run_installer() {
     fi
     ztc_log "installer signature verified (key $ZTC_SIGNING_KEY_FINGERPRINT); running it"
     command -v bash >/dev/null 2>&1 || ztc_die "bash is not installed on $(uname -n); ZeroTier's installer needs it"
-    if ! ztc_root bash "$ZTC_TMP/installer.sh" </dev/null >&2; then
-        ztc_die "ZeroTier's installer failed (its output is above)"
+    install_wait_for_locks
+    if ! install_logged bash "$ZTC_TMP/installer.sh"; then
+        install_fail "ZeroTier's installer failed"
     fi
 }
 
@@ -141,18 +254,21 @@ install_pinned() {
                   if (u == pin || index(u, pin "-") == 1 || index(u, pin "~") == 1 || index(u, pin "+") == 1) { print v; exit } }')
             [ -n "$_ver" ] ||
                 ztc_die "version $_pin of $ZT_PACKAGE is not offered by the configured apt repositories on $(uname -n) (apt-cache madison $ZT_PACKAGE lists: $(apt-cache madison "$ZT_PACKAGE" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); printf "%s ", $2 }')). Pick an available zerotier-cluster:zerotierVersion"
+            ztc_log "installing $ZT_PACKAGE=$_ver"
             install_pm install --allow-downgrades --allow-change-held-packages "$ZT_PACKAGE=$_ver" ||
-                ztc_die "apt-get could not install $ZT_PACKAGE=$_ver (output above)"
-            ztc_root apt-mark hold "$ZT_PACKAGE" >&2
+                install_fail "apt-get could not install $ZT_PACKAGE=$_ver"
+            install_wait_for_locks
+            install_logged apt-mark hold "$ZT_PACKAGE" || install_fail "apt-mark could not hold $ZT_PACKAGE"
             ;;
         *)
             # The lock from an earlier pin hides every other version: look past it, then move it.
+            ztc_log "installing $ZT_PACKAGE-$_pin"
             install_pm --disableplugin=versionlock install "$ZT_PACKAGE-$_pin" || true
             install_is_pinned "$(install_version)" ||
                 install_pm --disableplugin=versionlock downgrade "$ZT_PACKAGE-$_pin" ||
-                ztc_die "$PM could not install $ZT_PACKAGE-$_pin (output above)"
-            ztc_root "$PM" versionlock delete "$ZT_PACKAGE" >/dev/null 2>&1 || true
-            if ztc_root "$PM" versionlock add "$ZT_PACKAGE" >&2 2>/dev/null; then
+                install_fail "$PM could not install $ZT_PACKAGE-$_pin"
+            install_logged "$PM" versionlock delete "$ZT_PACKAGE" || true
+            if install_logged "$PM" versionlock add "$ZT_PACKAGE"; then
                 ztc_log "locked $ZT_PACKAGE at $_pin ($PM versionlock)"
             else
                 ztc_log "warning: $PM versionlock is not available; an upgrade may move $ZT_PACKAGE off $_pin (install the versionlock plugin)"
@@ -165,7 +281,7 @@ install_pinned() {
 }
 
 install_start() {
-    if ! ztc_root systemctl enable --now zerotier-one >&2 2>"$ZTC_TMP/systemctl.err"; then
+    if ! ztc_root systemctl enable --now zerotier-one >/dev/null 2>"$ZTC_TMP/systemctl.err"; then
         ztc_die "could not start zerotier-one: $(tr '\n' ' ' <"$ZTC_TMP/systemctl.err"). See 'journalctl -u zerotier-one' on $(uname -n)"
     fi
 }
@@ -241,29 +357,34 @@ step_delete() {
     fi
     # Keep the identity whatever the package's removal scripts do with the home directory.
     _keep=$ZTC_STATE_DIR/identity.keep
-    ztc_root mkdir -p "$_keep"
-    ztc_root chmod 700 "$_keep"
+    if ! { ztc_root mkdir -p -m 700 "$_keep" && ztc_root chmod 700 "$_keep"; }; then
+        ztc_die "could not create $_keep to keep the identity in ($(ztc_room "$_keep")); nothing was uninstalled"
+    fi
     for _f in identity.public identity.secret; do
         if ztc_root test -f "$ZT_HOME/$_f"; then
-            ztc_root cp -p "$ZT_HOME/$_f" "$_keep/$_f"
+            if ! { ztc_root cp -p "$ZT_HOME/$_f" "$_keep/$_f" && ztc_root cmp -s "$ZT_HOME/$_f" "$_keep/$_f"; }; then
+                ztc_die "could not keep a copy of $ZT_HOME/$_f in $_keep ($(ztc_room "$_keep")); nothing was uninstalled"
+            fi
         fi
     done
     ztc_log "stopping and uninstalling zerotier-one $_have (the identity in $ZT_HOME stays)"
-    ztc_root systemctl disable --now zerotier-one >&2 2>/dev/null || true
+    ztc_root systemctl disable --now zerotier-one >/dev/null 2>&1 || true
     case $PM in
         apt)
-            ztc_root apt-mark unhold "$ZT_PACKAGE" >&2
-            install_pm purge "$ZT_PACKAGE" || ztc_die "apt-get purge $ZT_PACKAGE failed (output above)"
+            install_wait_for_locks
+            install_logged apt-mark unhold "$ZT_PACKAGE" || install_fail "apt-mark could not unhold $ZT_PACKAGE"
+            install_pm purge "$ZT_PACKAGE" || install_fail "apt-get purge $ZT_PACKAGE failed"
             ;;
         *)
-            ztc_root "$PM" versionlock delete "$ZT_PACKAGE" >/dev/null 2>&1 || true
-            install_pm remove "$ZT_PACKAGE" || ztc_die "$PM remove $ZT_PACKAGE failed (output above)"
+            install_logged "$PM" versionlock delete "$ZT_PACKAGE" || true
+            install_pm remove "$ZT_PACKAGE" || install_fail "$PM remove $ZT_PACKAGE failed"
             ;;
     esac
     for _f in identity.public identity.secret; do
         if ztc_root test -f "$_keep/$_f" && ! ztc_root test -f "$ZT_HOME/$_f"; then
-            ztc_root mkdir -p "$ZT_HOME"
-            ztc_root cp -p "$_keep/$_f" "$ZT_HOME/$_f"
+            if ! { ztc_root mkdir -p "$ZT_HOME" && ztc_root cp -p "$_keep/$_f" "$ZT_HOME/$_f"; }; then
+                ztc_die "zerotier-one is uninstalled but its identity could not be put back in $ZT_HOME ($(ztc_room "$ZT_HOME")); it is kept in $_keep: copy it back by hand"
+            fi
         fi
     done
     ztc_root rm -rf "$_keep"

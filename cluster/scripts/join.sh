@@ -135,18 +135,20 @@ zt_join() {
 zt_devicemap() {
     _dm=$ZT_HOME/devicemap
     if ztc_root test -f "$_dm"; then
-        ztc_root cat "$_dm" >"$ZTC_TMP/devicemap.old"
+        ztc_tmpdir
+        ztc_root cat "$_dm" >"$ZTC_TMP/devicemap.old" || ztc_scratch_failed "$ZTC_TMP/devicemap.old"
     elif [ -z "$2" ]; then
         return 1
     else
-        : >"$ZTC_TMP/devicemap.old"
+        ztc_tmpdir
+        : >"$ZTC_TMP/devicemap.old" || ztc_scratch_failed "$ZTC_TMP/devicemap.old"
     fi
     awk -v id="$1" -v dev="$2" '
         index($0, id "=") == 1 { if (dev != "" && !done) print id "=" dev; done = 1; next }
         { print }
         END { if (dev != "" && !done) print id "=" dev }
-    ' "$ZTC_TMP/devicemap.old" >"$ZTC_TMP/devicemap.new"
-    ztc_sync_file "$_dm" 644 <"$ZTC_TMP/devicemap.new"
+    ' "$ZTC_TMP/devicemap.old" >"$ZTC_TMP/devicemap.new" || ztc_scratch_failed "$ZTC_TMP/devicemap.new"
+    ztc_sync_file "$_dm" 644 "$ZTC_TMP/devicemap.new"
 }
 
 # Sets STATE_NETWORK and STATE_INTERFACE from what the last join recorded.
@@ -244,8 +246,8 @@ step_create() {
     fi
 
     # Record before joining: even a join that times out is ours to leave on delete.
-    printf 'network=%s\ninterface=%s\n' "$_nwid" "$ZTC_INTERFACE" >"$ZTC_TMP/state"
-    if ztc_sync_file "$JOIN_STATE" 644 <"$ZTC_TMP/state"; then
+    printf 'network=%s\ninterface=%s\n' "$_nwid" "$ZTC_INTERFACE" >"$ZTC_TMP/state" || ztc_scratch_failed "$ZTC_TMP/state"
+    if ztc_sync_file "$JOIN_STATE" 644 "$ZTC_TMP/state"; then
         _changed=1
     fi
 
@@ -292,7 +294,6 @@ step_update() {
 
 step_delete() {
     ztc_require_root
-    ztc_tmpdir
     join_read_state
     _nwid=$STATE_NETWORK
     if [ -z "$_nwid" ] && printf '%s\n' "${ZTC_NETWORK_ID:-}" | grep -Eqx '[0-9a-f]{16}'; then
@@ -309,7 +310,8 @@ step_delete() {
     elif ! zt_answers; then
         if ztc_root test -e "$ZT_HOME/networks.d/$_nwid.conf"; then
             ztc_log "zerotier-one is not running; removing network $_nwid from $ZT_HOME/networks.d so it is not rejoined at start"
-            ztc_root rm -f "$ZT_HOME/networks.d/$_nwid.conf" "$ZT_HOME/networks.d/$_nwid.local.conf"
+            ztc_root rm -f "$ZT_HOME/networks.d/$_nwid.conf" "$ZT_HOME/networks.d/$_nwid.local.conf" ||
+                ztc_die "could not remove network $_nwid from $ZT_HOME/networks.d"
             _result="leave: left $_nwid"
         else
             ztc_log "zerotier-one is not running and is not a member of $_nwid; nothing to leave"
@@ -327,7 +329,7 @@ step_delete() {
         ztc_log "removed the devicemap line of $_nwid"
     fi
     if [ -f "$JOIN_STATE" ]; then
-        ztc_root rm -f "$JOIN_STATE"
+        ztc_root rm -f "$JOIN_STATE" || ztc_die "could not remove $JOIN_STATE"
     fi
     echo "$_result"
 }

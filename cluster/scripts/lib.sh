@@ -20,8 +20,14 @@ ZTC_UID=$(id -u)
 ZTC_IPV4_RE='((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 
 # Progress and diagnoses go to stderr; stdout carries only a step's result.
+# One message is cut after ZTC_LOG_MAX bytes: Pulumi stores a command's output
+# in the stack state, so however chatty a tool quoted in it (nft, zerotier-cli),
+# a step's output stays a few KiB.
+ZTC_LOG_MAX=3000
 ztc_log() {
-    printf '%s\n' "zerotier-cluster[${ZTC_NODE:-?} ${ZTC_STEP:-?}]: $*" >&2
+    printf '%s\n' "zerotier-cluster[${ZTC_NODE:-?} ${ZTC_STEP:-?}]: $*" | awk -v max="$ZTC_LOG_MAX" '
+        { n += length($0) + 1; if (n <= max) print; else cut += length($0) + 1 }
+        END { if (cut) printf "... (%d more bytes not shown)\n", cut }' >&2
 }
 
 ztc_die() {
@@ -40,15 +46,23 @@ ztc_root() {
     fi
 }
 
-# Fails early, and clearly, when this login cannot become root without a password.
+# Fails early, and clearly, when this login cannot become root without a
+# password or a terminal; afterwards ztc_tmpdir may use root-owned places.
 # shellcheck disable=SC2317  # each step calls only some helpers
 ztc_require_root() {
-    [ "$ZTC_UID" -eq 0 ] && return 0
-    command -v sudo >/dev/null 2>&1 ||
-        ztc_die "user $(id -un) is not root and sudo is not installed on $(uname -n); install sudo or connect as root"
-    if ! sudo -n true 2>/dev/null; then
-        ztc_die "sudo on $(uname -n) asks user $(id -un) for a password, and provisioning runs unattended. Fix: allow passwordless sudo, e.g. '$(id -un) ALL=(ALL) NOPASSWD: ALL' in /etc/sudoers.d/$(id -un), or connect as root"
+    if [ "$ZTC_UID" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 ||
+            ztc_die "user $(id -un) is not root and sudo is not installed on $(uname -n); install sudo or connect as root"
+        if ! _rr_err=$(sudo -n true 2>&1 </dev/null); then
+            case $_rr_err in
+                *"must have a tty"* | *"requiretty"*)
+                    ztc_die "sudo on $(uname -n) requires a terminal for user $(id -un) (sudoers 'requiretty'), and provisioning runs without one. Fix: add the line 'Defaults:$(id -un) !requiretty' to /etc/sudoers.d/$(id -un) (edit it with visudo -f), or connect as root" ;;
+                *)
+                    ztc_die "sudo on $(uname -n) asks user $(id -un) for a password, and provisioning runs unattended. Fix: allow passwordless sudo, e.g. '$(id -un) ALL=(ALL) NOPASSWD: ALL' in /etc/sudoers.d/$(id -un), or connect as root" ;;
+            esac
+        fi
     fi
+    ZTC_ROOT_OK=yes
 }
 
 # Fails with a clear message unless $2 is one line matching the extended regex $3.
@@ -60,44 +74,245 @@ ztc_check() {
     printf '%s\n' "$2" | grep -Eqx -- "$3" || ztc_die "$1 is not valid: '$2'"
 }
 
-# A private temporary directory in $ZTC_TMP, removed however the step ends.
+# For a failure message: how much room the filesystem of path $1 has, and
+# ($2, optional) how many bytes were needed there.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_room() {
+    _rm_dir=$1
+    while [ "$_rm_dir" != / ] && ! ztc_root test -e "$_rm_dir" 2>/dev/null; do
+        _rm_dir=$(dirname "$_rm_dir")
+    done
+    _rm_free=$(ztc_root df -Pk "$_rm_dir" 2>/dev/null | awk 'NR == 2 { print $4 }')
+    [ -z "${2:-}" ] || printf 'it needs %s KiB; ' "$((($2 + 1023) / 1024))"
+    printf 'df reports %s KiB free on the filesystem of %s' "${_rm_free:-?}" "$_rm_dir"
+}
+
+# Ends the step when writing the scratch file $1 failed. Every write of a
+# scratch file is checked this way, `cmd >"$f" || ztc_scratch_failed "$f"`,
+# because a cut-short scratch file would be installed as a cut-short target.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_scratch_failed() {
+    ztc_die "could not write the scratch file $1 ($(ztc_room "$(dirname "$1")")); nothing was changed by it"
+}
+
+# A private directory for the step's scratch files, $ZTC_TMP, removed however
+# the step ends. Never in /tmp, which may be missing, tiny or full: steps that
+# run as root use $ZTC_STATE_DIR/tmp (root-owned, so nobody else can swap a
+# file the step later installs as root); verify, which needs no root, uses the
+# first writable of $TMPDIR, $XDG_RUNTIME_DIR, /tmp, /var/tmp and $HOME.
 # shellcheck disable=SC2317  # each step calls only some helpers
 ztc_tmpdir() {
     [ -n "${ZTC_TMP:-}" ] && [ -d "$ZTC_TMP" ] && return 0
-    ZTC_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ztc.XXXXXX") || ztc_die "could not create a temporary directory"
-    trap 'rm -rf "$ZTC_TMP"' EXIT
+    ZTC_TMP=
+    if [ "${ZTC_ROOT_OK:-}" = yes ]; then
+        ZTC_TMP_BASE=$ZTC_STATE_DIR/tmp
+        # Twice: a step finishing beside this one may remove the empty base in between.
+        for _td_try in 1 2; do
+            ztc_root mkdir -p -m 0755 "$ZTC_TMP_BASE" 2>/dev/null &&
+                ZTC_TMP=$(ztc_root mktemp -d "$ZTC_TMP_BASE/${ZTC_STEP:-step}.XXXXXX" 2>/dev/null) &&
+                ztc_root chown "$ZTC_UID" "$ZTC_TMP" && break
+            ZTC_TMP=
+        done
+        [ -n "$ZTC_TMP" ] ||
+            ztc_die "could not create a scratch directory in $ZTC_TMP_BASE ($(ztc_room "$ZTC_TMP_BASE")); nothing was changed. Make room there, or make it writable"
+        # Scratch directories of steps killed a day ago or more.
+        ztc_root find "$ZTC_TMP_BASE" -mindepth 1 -maxdepth 1 -mmin +1440 -exec rm -rf {} + 2>/dev/null || :
+    else
+        for ZTC_TMP_BASE in "${TMPDIR:-}" "${XDG_RUNTIME_DIR:-}" /tmp /var/tmp "${HOME:-}"; do
+            if [ -n "$ZTC_TMP_BASE" ] && [ -d "$ZTC_TMP_BASE" ] && [ -w "$ZTC_TMP_BASE" ]; then
+                ZTC_TMP=$(mktemp -d "$ZTC_TMP_BASE/ztc.XXXXXX" 2>/dev/null) && break
+                ZTC_TMP=
+            fi
+        done
+        [ -n "$ZTC_TMP" ] ||
+            ztc_die "no writable directory for scratch files on $(uname -n) (tried \$TMPDIR, \$XDG_RUNTIME_DIR, /tmp, /var/tmp, \$HOME)"
+        ZTC_TMP_BASE=
+    fi
+    trap ztc_cleanup EXIT
     trap 'exit 1' HUP INT TERM
 }
 
-# Makes the root-owned file $1 (mode $2) hold exactly stdin, only if it differs.
-# Returns 0 when it wrote, 1 when the file already had that content. Replaces
-# the file atomically; when that is impossible because the file is a mount
-# point (/etc/hosts in containers: rename fails with EBUSY) it rewrites it in place.
-# Feed it from a file, not a pipe: in a pipeline it runs in a subshell, where
-# its ztc_die would only end the subshell and look like "unchanged".
+# Removes the scratch directory and any copy staged but never renamed into
+# place; the state directory goes too once nothing else is left in it.
+# shellcheck disable=SC2317  # called by the EXIT trap
+ztc_cleanup() {
+    ztc_unstage
+    if [ -n "${ZTC_TMP:-}" ]; then
+        rm -rf "$ZTC_TMP" 2>/dev/null || ztc_root rm -rf "$ZTC_TMP" 2>/dev/null || :
+    fi
+    if [ -n "${ZTC_TMP_BASE:-}" ]; then
+        ztc_root rmdir "$ZTC_TMP_BASE" "$ZTC_STATE_DIR" 2>/dev/null || :
+    fi
+}
+
+# --- writing files: staged next to the target, checked, renamed into place ---
+#
+# ztc_stage_file writes a verified copy next to its target; ztc_commit_files
+# renames every staged copy over its target. A step that must not change
+# anything unless its files can be written (firewall) stages them before it
+# changes anything else; ztc_sync_file does both for one file. Any failure
+# ends the step (exit, so also when called under if or ||, where set -e is
+# off: every command here is checked explicitly) and leaves each target as
+# it was or complete, never cut short.
+ZTC_NL='
+'
+ZTC_TAB='	'
+ZTC_STAGED=
+ZTC_STAGED_DIRS=
+
+# Makes a copy of file $3 next to the target $1 (its directory, so the same
+# filesystem: the later rename is atomic), mode $2, root-owned, checked
+# against $3 and flushed to disk. A symlink $1 is followed: its target gets
+# the new content and the link stays. Returns 1 (nothing staged) when $1
+# already holds exactly that content.
 # shellcheck disable=SC2317  # each step calls only some helpers
-ztc_sync_file() {
-    _sf_new=$(mktemp "${TMPDIR:-/tmp}/ztc.XXXXXX") || ztc_die "could not create a temporary file"
-    cat >"$_sf_new"
-    if ztc_root cmp -s "$_sf_new" "$1" 2>/dev/null; then
-        rm -f "$_sf_new"
+ztc_stage_file() {
+    ztc_tmpdir
+    _sf_name=$1
+    [ -f "$3" ] || ztc_die "internal error: no content for $1 in $3"
+    _sf_size=$(wc -c <"$3" | tr -d ' ')
+    _sf_dir=$(dirname "$1")
+    _sf_tmp=
+    if ! ztc_root test -d "$_sf_dir"; then
+        ztc_root mkdir -p -- "$_sf_dir" 2>"$ZTC_TMP/sf.err" || ztc_sf_fail "could not create the directory $_sf_dir"
+        ZTC_STAGED_DIRS="$ZTC_STAGED_DIRS$_sf_dir$ZTC_NL"
+    fi
+    _sf_path=$(ztc_root readlink -f -- "$1" 2>"$ZTC_TMP/sf.err") ||
+        ztc_sf_fail "could not resolve it (a symlink into a missing directory?)"
+    if ztc_root cmp -s -- "$3" "$_sf_path"; then
         return 1
     fi
-    ztc_root mkdir -p "$(dirname "$1")"
-    _sf_tmp=$(ztc_root mktemp "$(dirname "$1")/.ztc.XXXXXX") || ztc_die "could not write next to $1"
-    if ztc_root cp "$_sf_new" "$_sf_tmp" && ztc_root chmod "$2" "$_sf_tmp"; then
-        if ! ztc_root mv -f "$_sf_tmp" "$1" 2>/dev/null; then
-            ztc_root rm -f "$_sf_tmp"
-            ztc_log "$1 cannot be replaced (a mount point?); rewriting it in place"
-            ztc_root cp "$_sf_new" "$1" || { rm -f "$_sf_new"; ztc_die "could not write $1"; }
-        fi
-    else
-        ztc_root rm -f "$_sf_tmp"
-        rm -f "$_sf_new"
-        ztc_die "could not write $1"
+    [ "$_sf_path" = "$1" ] || _sf_name="$1 (a symlink to $_sf_path)"
+    _sf_dir=$(dirname "$_sf_path")
+    _sf_tmp=$(ztc_root mktemp "$_sf_dir/.ztc.XXXXXX" 2>"$ZTC_TMP/sf.err") ||
+        ztc_sf_fail "could not create a file in $_sf_dir"
+    ztc_root cp -- "$3" "$_sf_tmp" 2>"$ZTC_TMP/sf.err" || ztc_sf_fail "could not write its new content to $_sf_tmp"
+    ztc_root cmp -s -- "$3" "$_sf_tmp" 2>"$ZTC_TMP/sf.err" || ztc_sf_fail "the copy in $_sf_tmp does not match (cut short?)"
+    ztc_root chmod "$2" "$_sf_tmp" 2>"$ZTC_TMP/sf.err" || ztc_sf_fail "could not set mode $2 on $_sf_tmp"
+    if [ -e "$_sf_path" ] && command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then
+        ztc_root chcon --reference="$_sf_path" -- "$_sf_tmp" 2>"$ZTC_TMP/sf.err" ||
+            ztc_sf_fail "could not give $_sf_tmp the SELinux context of $_sf_path"
     fi
-    rm -f "$_sf_new"
+    { ztc_root sync -- "$_sf_tmp" 2>/dev/null || ztc_root sync; } 2>"$ZTC_TMP/sf.err" ||
+        ztc_sf_fail "could not flush $_sf_tmp to disk"
+    ZTC_STAGED="$ZTC_STAGED$_sf_tmp$ZTC_TAB$_sf_path$ZTC_TAB$_sf_name$ZTC_NL"
+    _sf_tmp=
     return 0
+}
+
+# Renames every staged copy over its target, in the order staged. A target
+# that is a mount point (/etc/hosts in containers: the rename fails with
+# EBUSY) is rewritten in place instead, see ztc_sf_in_place.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_commit_files() {
+    while [ -n "$ZTC_STAGED" ]; do
+        _cf_rec=${ZTC_STAGED%%"$ZTC_NL"*}
+        _sf_tmp=${_cf_rec%%"$ZTC_TAB"*}
+        _cf_rest=${_cf_rec#*"$ZTC_TAB"}
+        _sf_path=${_cf_rest%%"$ZTC_TAB"*}
+        _sf_name=${_cf_rest#*"$ZTC_TAB"}
+        _sf_dir=$(dirname "$_sf_path")
+        _sf_size=$(ztc_root stat -c %s -- "$_sf_tmp")
+        if ztc_root mv -f -- "$_sf_tmp" "$_sf_path" 2>"$ZTC_TMP/sf.err"; then
+            # The rename itself reaches the disk with its directory.
+            ztc_root sync -- "$_sf_dir" 2>/dev/null || :
+        elif command -v mountpoint >/dev/null 2>&1 && ztc_root mountpoint -q -- "$_sf_path"; then
+            ztc_sf_in_place
+        else
+            ztc_sf_fail "could not rename $_sf_tmp over it"
+        fi
+        ZTC_STAGED=${ZTC_STAGED#*"$ZTC_NL"}
+    done
+    _sf_tmp=
+    ZTC_STAGED_DIRS=
+}
+
+# Removes the staged copies that were never committed, and the directories
+# made for them.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_unstage() {
+    while [ -n "${ZTC_STAGED:-}" ]; do
+        ztc_root rm -f -- "${ZTC_STAGED%%"$ZTC_TAB"*}" 2>/dev/null || :
+        ZTC_STAGED=${ZTC_STAGED#*"$ZTC_NL"}
+    done
+    if [ -n "${_sf_tmp:-}" ]; then
+        ztc_root rm -f -- "$_sf_tmp" 2>/dev/null || :
+        _sf_tmp=
+    fi
+    while [ -n "${ZTC_STAGED_DIRS:-}" ]; do
+        ztc_root rmdir -- "${ZTC_STAGED_DIRS%%"$ZTC_NL"*}" 2>/dev/null || :
+        ZTC_STAGED_DIRS=${ZTC_STAGED_DIRS#*"$ZTC_NL"}
+    done
+}
+
+# Makes the root-owned file $1 (mode $2) hold exactly the bytes of file $3:
+# staged and committed at once. Returns 0 when it wrote, 1 when $1 already
+# held that content; any failure ends the step, $1 unchanged.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_sync_file() {
+    ztc_stage_file "$@" || return 1
+    ztc_commit_files
+    return 0
+}
+
+# Rewrites the mount point $_sf_path in place with the staged copy $_sf_tmp,
+# never cutting it short: the new content is written over the old without
+# truncating first, then the file is cut to the new size, then compared. The
+# staged copy proved the directory has room; when the file is bigger than
+# before, its own filesystem (a bind mount may come from elsewhere) must have
+# the difference free, reserved first where fallocate can. Should a write
+# still fail, the old content (kept in a second copy) is written back.
+# shellcheck disable=SC2317  # ztc_commit_files calls it
+ztc_sf_in_place() {
+    ztc_log "$_sf_name cannot be replaced (a mount point?); rewriting it in place"
+    ztc_root test -w "$_sf_path" 2>"$ZTC_TMP/sf.err" || ztc_sf_fail "it is mounted read-only"
+    _ip_old=$(ztc_root stat -c %s -- "$_sf_path") || ztc_sf_fail "could not read its size"
+    if [ "$_sf_size" -gt "$_ip_old" ]; then
+        _ip_free=$(ztc_root df -Pk "$_sf_path" 2>/dev/null | awk 'NR == 2 { print $4 }')
+        if [ -z "$_ip_free" ] || [ $((_ip_free * 1024)) -lt $((_sf_size - _ip_old + 4096)) ]; then
+            : >"$ZTC_TMP/sf.err"
+            _sf_dir=$_sf_path
+            _sf_size=$((_sf_size - _ip_old + 4096))
+            ztc_sf_fail "its filesystem has no room for the bigger content"
+        fi
+        if command -v fallocate >/dev/null 2>&1 &&
+            ! ztc_root fallocate -n -l "$_sf_size" -- "$_sf_path" 2>"$ZTC_TMP/sf.err" &&
+            grep -q 'No space' "$ZTC_TMP/sf.err"; then
+            _sf_dir=$_sf_path
+            ztc_sf_fail "its filesystem has no room for the bigger content"
+        fi
+    fi
+    _ip_keep=$(ztc_root mktemp "$(dirname "$_sf_path")/.ztc.XXXXXX" 2>"$ZTC_TMP/sf.err") ||
+        ztc_sf_fail "could not create a file to keep its old content"
+    if ! ztc_root cp -- "$_sf_path" "$_ip_keep" 2>"$ZTC_TMP/sf.err" || ! ztc_root cmp -s -- "$_sf_path" "$_ip_keep"; then
+        ztc_root rm -f -- "$_ip_keep"
+        ztc_sf_fail "could not keep a copy of its old content in $_ip_keep"
+    fi
+    if ztc_root dd if="$_sf_tmp" of="$_sf_path" bs=65536 conv=notrunc 2>"$ZTC_TMP/sf.err" &&
+        ztc_root truncate -s "$_sf_size" -- "$_sf_path" 2>>"$ZTC_TMP/sf.err" &&
+        ztc_root cmp -s -- "$_sf_tmp" "$_sf_path"; then
+        ztc_root sync -- "$_sf_path" 2>/dev/null || ztc_root sync || :
+        ztc_root rm -f -- "$_ip_keep" "$_sf_tmp"
+        return 0
+    fi
+    if ztc_root dd if="$_ip_keep" of="$_sf_path" bs=65536 conv=notrunc 2>/dev/null &&
+        ztc_root truncate -s "$_ip_old" -- "$_sf_path" 2>/dev/null &&
+        ztc_root cmp -s -- "$_ip_keep" "$_sf_path"; then
+        ztc_root rm -f -- "$_ip_keep"
+        ztc_sf_fail "writing it in place failed; its old content was written back"
+    fi
+    ztc_root rm -f -- "$_sf_tmp"
+    _sf_tmp=
+    ztc_die "could not rewrite $_sf_name in place, nor write its old content back: the old content is in $_ip_keep, copy it back by hand ($(head -c 300 "$ZTC_TMP/sf.err" | tr '\n' ' '))"
+}
+
+# Ends the step: writing $_sf_name failed at step $1. Removes the staged copy,
+# names the file, the error and the room its filesystem has.
+# shellcheck disable=SC2317  # each step calls only some helpers
+ztc_sf_fail() {
+    _sf_why=$(head -c 300 "$ZTC_TMP/sf.err" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')
+    ztc_unstage
+    ztc_die "could not write $_sf_name: $1${_sf_why:+ ($_sf_why)}; $(ztc_room "$_sf_dir" "$_sf_size"). $_sf_name was left as it was"
 }
 
 # Seconds since the epoch (GNU, busybox and BSD date all know %s).
