@@ -17,6 +17,25 @@ from .config import parse_cluster
 from .errors import ConfigError
 from .plan import NETWORK_ID, Plan, build_plan
 from .stackfile import read_stack_config
+from .steps import StepScript
+
+#: Steps that run on the head for another node or device, or for the whole network.
+ON_HEAD = ("moon", "network", "member")
+#: Column order: what runs on a node, and what runs on the head for it (controller: head, roots: head).
+COLUMNS = ("install", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
+
+
+def steps_by_name(plan: Plan) -> dict[str, list[StepScript]]:
+    """Every command the stack runs, by the node or device it is for (the head's controller commands included)."""
+    steps: dict[str, list[StepScript]] = {n.name: list(n.steps) for n in plan.nodes}
+    steps.update({d.name: [] for d, _ in plan.devices})
+    if plan.moon is not None:
+        steps[plan.moon.node].append(plan.moon)
+    if plan.controller is not None:
+        steps[plan.controller.network.node].append(plan.controller.network)
+        for member in plan.controller.members:
+            steps[member.node].append(member)
+    return steps
 
 
 def address_table(plan: Plan) -> str:
@@ -25,8 +44,15 @@ def address_table(plan: Plan) -> str:
     One line per node and device; a step's column is the first 12 hex digits
     of its program's SHA-256 (the programs are listed once below the table).
     """
-    steps = ("install", "join", "firewall", "hosts", "verify")
-    rows = [("NAME", "ROLE", "SSH HOST", "OVERLAY IP", *(s.upper() for s in steps), "ADDRESS")]
+    by_name = steps_by_name(plan)
+    used = {s.name for steps in by_name.values() for s in steps}
+    columns = [c for c in COLUMNS if c in used]
+    rows = [("NAME", "ROLE", "SSH HOST", "OVERLAY IP", *(c.upper() for c in columns), "ADDRESS")]
+
+    def hashes(name: str) -> list[str]:
+        programs = {s.name: s.program.sha[:12] for s in by_name[name]}
+        return [programs.get(c, "-") for c in columns]
+
     for node in plan.nodes:
         a = node.assignment
         how = {"pinned": "pinned (ip)", "head": "head: first address of the slice"}.get(a.kind, "automatic")
@@ -37,11 +63,10 @@ def address_table(plan: Plan) -> str:
         elif node.spec.generation:
             how += f"; generation {node.spec.generation}"
         host = node.spec.host if isinstance(node.spec.host, str) else "(from another resource)"
-        programs: dict[str, str] = {s.name: s.program.sha[:12] for s in node.steps}
-        rows.append((node.name, node.spec.role, host, str(a.ip), *(programs.get(s, "-") for s in steps), how))
+        rows.append((node.name, node.spec.role, host, str(a.ip), *hashes(node.name), how))
     for device, a in plan.devices:
         how = "pinned (ip)" if a.kind == "pinned" else "automatic"
-        rows.append((device.name, "device", f"zerotier {device.address}", str(a.ip), *("-" for _ in steps), how))
+        rows.append((device.name, "device", f"zerotier {device.address}", str(a.ip), *hashes(device.name), how))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "".join(
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1] + "\n" for row in rows
@@ -51,15 +76,15 @@ def address_table(plan: Plan) -> str:
 def programs_table(plan: Plan) -> str:
     """Each program once: its hash, step, size, how many nodes run it, and its shared parameters."""
     users: dict[str, int] = {}
-    for node in plan.nodes:
-        for step in node.steps:
+    for steps in steps_by_name(plan).values():
+        for step in steps:
             users[step.program.sha] = users.get(step.program.sha, 0) + 1
     lines = [f"bundle {plan.bundle.sha[:12]}: {len(plan.bundle.programs)} programs, {len(plan.bundle.tar)} bytes"]
     for program in sorted(plan.bundle.programs, key=lambda p: (p.step, p.sha)):
         shared = ", ".join(_short(name, value) for name, value in program.shared)
         lines.append(
             f"  {program.sha[:12]}  {program.step:<8}  {len(program.data):>7} bytes  "
-            f"{users[program.sha]:>4} node(s)  {shared}"
+            f"{users[program.sha]:>4} command(s)  {shared}"
         )
     return "\n".join(lines) + "\n"
 
@@ -121,7 +146,7 @@ def plan_json(plan: Plan, network_id: str | None) -> dict[str, Any]:
 
 def write(plan: Plan, out: Path, network_id: str | None) -> list[Path]:
     """Writes plan.json, the bundle and its programs, the ZeroTier rules (rules.zt: source, rules.json: compiled),
-    and per node every step's stdin and its ruleset."""
+    and per node and device every step's stdin (also what the head runs for it) and its ruleset."""
     known = {NETWORK_ID: network_id} if network_id else {}
     out.mkdir(parents=True, exist_ok=True)
     files: dict[Path, str | bytes] = {
@@ -132,9 +157,10 @@ def write(plan: Plan, out: Path, network_id: str | None) -> list[Path]:
     }
     for program in plan.bundle.programs:
         files[out / "programs" / f"{program.sha}.sh"] = program.text
+    for name, steps in steps_by_name(plan).items():
+        for step in steps:
+            files[out / name / f"{step.name}.sh"] = step.text(known)
     for node in plan.nodes:
-        for step in node.steps:
-            files[out / node.name / f"{step.name}.sh"] = step.text(known)
         if node.ruleset is not None:
             files[out / node.name / "firewall.nft"] = node.ruleset
     for path, content in files.items():
@@ -146,9 +172,13 @@ def write(plan: Plan, out: Path, network_id: str | None) -> list[Path]:
 def full(plan: Plan, known: dict[str, str]) -> str:
     """Every byte a node receives: each step's stdin, each program once, each ruleset."""
     parts = []
+    for name, steps in steps_by_name(plan).items():
+        for step in steps:
+            where = " on the head" if step.name in ON_HEAD else ""
+            parts.append(
+                f"===== {name}: {step.name}{where} (stdin of `/bin/sh -s -- create`) =====\n{step.text(known)}"
+            )
     for node in plan.nodes:
-        for step in node.steps:
-            parts.append(f"===== {node.name}: {step.name} (stdin of `/bin/sh -s -- create`) =====\n{step.text(known)}")
         if node.ruleset is not None:
             parts.append(f"===== {node.name}: firewall ruleset (nft -f) =====\n{node.ruleset}")
     for program in plan.bundle.programs:

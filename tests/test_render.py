@@ -138,3 +138,39 @@ def test_bad_stack_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     assert "zerotier-cluster:nodes[0].host" in done.stderr and "fix:" in done.stderr
     missing = render("--stack", "nope", "--project", str(tmp_path))
     assert missing.returncode == 2 and "Pulumi.nope.yaml" in missing.stderr
+
+
+def test_the_heads_controller_and_root_commands_are_reviewed_like_every_step(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.lab.yaml").write_text(
+        "config:\n"
+        "  zerotier-cluster:controller: head\n"
+        "  zerotier-cluster:roots: head\n"
+        "  zerotier-cluster:network: {name: lab, cidr: 10.147.17.0/24}\n"
+        "  zerotier-cluster:ssh: {user: ops}\n"
+        "  zerotier-cluster:nodes: [{name: head, role: head, host: 192.0.2.10}, {name: cn-01, host: 192.0.2.11}]\n"
+        "  zerotier-cluster:devices: [{name: laptop, address: abcdef0123}]\n"
+    )
+    done = render("--stack", "lab", "--project", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    header = next(line for line in done.stdout.splitlines() if line.startswith("NAME "))
+    assert header.split()[6:15] == [
+        "INSTALL",
+        "MOON",
+        "ORBIT",
+        "NETWORK",
+        "MEMBER",
+        "JOIN",
+        "FIREWALL",
+        "HOSTS",
+        "VERIFY",
+    ]
+    laptop = next(line for line in done.stdout.splitlines() if line.startswith("laptop "))
+    assert laptop.split()[5:14].count("-") == 8, "a device has only its authorization on the head"
+    out = tmp_path / "out"
+    assert render("--stack", "lab", "--project", str(tmp_path), "--out", str(out)).returncode == 0
+    for name, step in (("head", "network"), ("head", "moon"), ("cn-01", "member"), ("laptop", "member")):
+        assert (
+            (out / name / f"{step}.sh")
+            .read_text()
+            .startswith(f"#!/bin/sh\n# zerotier-cluster {step} step for node {name}\n")
+        )
