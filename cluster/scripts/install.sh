@@ -153,7 +153,8 @@ install_lock_holders() {
 # "pid 1234 (unattended-upgr: /usr/bin/python3 /usr/bin/unattended-upgrade) holds FILE"
 install_describe_holder() {
     _cmd=$(ztc_root cat "/proc/$1/cmdline" 2>/dev/null | tr '\0' ' ' | cut -c 1-100 | sed 's/ *$//')
-    _comm=$(cat "/proc/$1/comm" 2>/dev/null)
+    # The holder may be gone by now: that must not end the step (set -e).
+    _comm=$(cat "/proc/$1/comm" 2>/dev/null) || _comm=
     printf 'pid %s (%s%s) holds %s' "$1" "${_comm:-?}" "${_cmd:+: $_cmd}" "$2"
 }
 

@@ -212,7 +212,7 @@ ztc_commit_files() {
         _sf_path=${_cf_rest%%"$ZTC_TAB"*}
         _sf_name=${_cf_rest#*"$ZTC_TAB"}
         _sf_dir=$(dirname "$_sf_path")
-        _sf_size=$(ztc_root stat -c %s -- "$_sf_tmp")
+        _sf_size=$(ztc_root stat -c %s -- "$_sf_tmp" 2>"$ZTC_TMP/sf.err") || ztc_sf_fail "could not read the size of $_sf_tmp"
         if ztc_root mv -f -- "$_sf_tmp" "$_sf_path" 2>"$ZTC_TMP/sf.err"; then
             # The rename itself reaches the disk with its directory.
             ztc_root sync -- "$_sf_dir" 2>/dev/null || :
