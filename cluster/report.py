@@ -113,13 +113,18 @@ def table(plan: Plan, rows: list[Row], mesh: bool) -> str:
         if not row.reached:
             problems.append(f"{row.name}: {row.error}")
         for check in row.checks:
+            # A path's kind and latency lead its line: "path to head: RELAY 80ms: ...".
+            what = f"path to {check.name.removeprefix('path:')}: {check.value}" if check.path else check.name
             if check.ok is False:
-                problems.append(f"{row.name}: {check.name}: {check.detail or check.value}. Fix: {check.fix}")
+                problems.append(f"{row.name}: {what}: {check.detail or check.value}. Fix: {check.fix}")
             elif check.ok is None and check.detail:
-                problems.append(f"{row.name}: {check.name}: not checked: {check.detail}")
+                problems.append(f"{row.name}: {what}: not checked: {check.detail}")
     evicted = [n.name for n in plan.nodes if not n.spec.active]
     if evicted:
         text += f"not checked (state: evicted): {', '.join(evicted)}\n"
+    identities = [c for r in rows for c in r.checks if c.name == "identity"]
+    if identities and all(c.ok is None for c in identities):
+        text += "identities not compared with members: add --outputs FILE (`pulumi stack output --json > FILE`)\n"
     if problems:
         text += "\n" + "\n".join(problems) + "\n"
     return text
