@@ -504,6 +504,7 @@ INSTALLER = (
     Field("keyUrl", _url, ProvisionSpec.signing_key_url, attr="signing_key_url"),
     Field("keyFingerprint", _fingerprint, ProvisionSpec.signing_key_fingerprint, attr="signing_key_fingerprint"),
 )
+VERIFY = (Field("requireDirect", flag, False),)
 PROVISION = (
     Field(
         "zerotierVersion",
@@ -525,6 +526,7 @@ TOP = (
     Field("firewall", _firewall, FirewallSpec()),
     *PROVISION,
     Field("installer", section(INSTALLER, lambda f: attributes(f, INSTALLER)), {}),
+    Field("verify", section(VERIFY, lambda f: attributes(f, VERIFY)), {}),
     Field("rules", _rules, RulesSpec()),
 )
 #: Every key the program reads, in the project's namespace.
@@ -551,7 +553,7 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         nodes=nodes,
         devices=top["devices"],
         firewall=top["firewall"],
-        provision=ProvisionSpec(**attributes(top, PROVISION), **top["installer"]),
+        provision=ProvisionSpec(**attributes(top, PROVISION), **top["installer"], **top["verify"]),
         remote_head=top["remoteHead"],
         rules=top["rules"],
     )
