@@ -325,3 +325,18 @@ def test_replace_fix_names_a_urn_the_program_declares() -> None:
 
 def build_plan_for(config: dict[str, Any]) -> Any:
     return build_plan(plan_for(config).spec)
+
+
+# --- the output MPI and Slurm configs use -------------------------------------------------
+
+
+def test_interface_output_is_the_pinned_name_mpi_takes_as_is() -> None:
+    from cluster.publish import interface_list
+
+    derived = plan_for(lab_config({"head": "192.0.2.10", "compute-01": "192.0.2.11"}))
+    assert interface_list(n.interface for n in derived.active) == "zt050e2a9f6a"
+    config = lab_config({"head": "192.0.2.10"})
+    config["network"]["interface"] = "zthpc"
+    pinned = plan_for(config)
+    assert interface_list(n.interface for n in pinned.active) == "zthpc"
+    assert interface_list(["zthpc", "ztb", "zthpc"]) == "ztb,zthpc"
