@@ -257,13 +257,19 @@ def _no_root(facts: Facts) -> str:
     return f"user {facts.values.get('user', '?')} cannot run sudo -n (it asks for a password)"
 
 
+def _sudo_fix(facts: Facts) -> str:
+    user = facts.values.get("user", "?")
+    rule = f"{user} ALL=(ALL) NOPASSWD: ALL"
+    return f"give {user} passwordless sudo, as provisioning needs too ('{rule}'), or log in as root"
+
+
 def _zerotier(ctx: Context, node: NodePlan, facts: Facts, info: Any) -> Check:
     want = ctx.plan.spec.provision.zerotier_version
     if facts.values.get("cli") != "yes":
         fix = ctx.replace(node.name, "install")
         return Check("zerotier", False, "not installed", "zerotier-cli is not on PATH", fix)
     if facts.values.get("root") != "yes":
-        return Check("zerotier", None, "?", _no_root(facts))
+        return Check("zerotier", False, "?", _no_root(facts), _sudo_fix(facts))
     if not isinstance(info, dict):
         service = facts.values.get("service", "unknown")
         return Check(
@@ -411,7 +417,7 @@ def _firewall(ctx: Context, node: NodePlan, facts: Facts) -> Check:
     if node.ruleset is None:
         return Check("firewall", None, "off", "firewall.mode is off: nothing to compare")
     if facts.values.get("root") != "yes":
-        return Check("firewall", None, "?", _no_root(facts))
+        return Check("firewall", False, "?", _no_root(facts), _sudo_fix(facts))
     reapply = ctx.replace(node.name, "firewall")
     planned = hashlib.sha256(node.ruleset.encode()).hexdigest()
     on_disk = facts.values.get("firewall.file", "unknown")

@@ -340,3 +340,54 @@ def test_interface_output_is_the_pinned_name_mpi_takes_as_is() -> None:
     pinned = plan_for(config)
     assert interface_list(n.interface for n in pinned.active) == "zthpc"
     assert interface_list(["zthpc", "ztb", "zthpc"]) == "ztb,zthpc"
+
+
+def test_status_as_a_user_whose_sudo_asks_for_a_password_says_what_it_could_not_check_stand_in(
+    machine_factory: Any, operator: Any, tmp_path: Path
+) -> None:
+    head = machine_factory("phead")
+    config = lab_config({"head": str(head.host.ip)})
+    provision(operator, head, config, "head", ["head"])
+    config["ssh"] = {"user": "pw"}  # the machines' user whose sudo asks for a password
+    r = status(operator, write_stack(tmp_path / "project", config))
+    assert r.returncode == 1
+    assert (
+        "head: zerotier: user pw cannot run sudo -n (it asks for a password). "
+        "Fix: give pw passwordless sudo, as provisioning needs too ('pw ALL=(ALL) NOPASSWD: ALL'), or log in as root"
+    ) in r.stdout, r.stdout
+    assert "head: firewall: user pw cannot run sudo -n" in r.stdout
+    assert "head: hosts:" not in r.stdout  # /etc/hosts needs no root: checked, and as planned
+
+
+def test_status_progress_and_parallel_limit_with_many_unreachable_nodes(tmp_path: Path) -> None:
+    """Six nodes on TEST-NET-1 (never routed): six rows within the time limit, progress on stderr."""
+    import sys
+
+    hosts = {"head": "192.0.2.10"} | {f"compute-0{i}": f"192.0.2.1{i}" for i in range(1, 6)}
+    config = lab_config({"head": hosts.pop("head")})
+    config["nodes"] += [
+        {"name": name, "role": "compute", "host": host, "ip": f"10.147.17.{20 + i}"}
+        for i, (name, host) in enumerate(hosts.items())
+    ]
+    project = write_stack(tmp_path / "project", config)
+    argv = [sys.executable, "-m", "cluster", "status", "--stack", "lab", "--project", str(project)]
+    started = time.monotonic()
+    r = subprocess.run(
+        [*argv, "--timeout", "2", "--parallel", "3", "--json"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    elapsed = time.monotonic() - started
+    assert r.returncode == 1
+    report = json.loads(r.stdout)
+    assert [(n["name"], n["reached"]) for n in report["nodes"]] == [
+        ("head", False), ("compute-01", False), ("compute-02", False),
+        ("compute-03", False), ("compute-04", False), ("compute-05", False),
+    ]  # fmt: skip
+    progress = [line for line in r.stderr.splitlines() if line.startswith("status: ")]
+    assert [line.split()[1] for line in progress] == ["1/6", "2/6", "3/6", "4/6", "5/6", "6/6"]
+    # Three at a time, each given up after 2 s at the latest (how fast a route fails depends on the host).
+    assert elapsed < 2 * 2 + 6, f"took {elapsed:.1f}s"
