@@ -1,9 +1,9 @@
-"""``python -m cluster render --stack dev``: review a stack's plan without Pulumi."""
+"""``python -m cluster render|status --stack dev``: review a stack's plan, or check its nodes, without Pulumi."""
 
 import os
 import sys
 
-from .render import main
+from .cli import main
 
 try:
     sys.exit(main())

@@ -511,6 +511,7 @@ INSTALLER = (
     Field("keyUrl", _url, ProvisionSpec.signing_key_url, attr="signing_key_url"),
     Field("keyFingerprint", _fingerprint, ProvisionSpec.signing_key_fingerprint, attr="signing_key_fingerprint"),
 )
+VERIFY = (Field("requireDirect", flag, False),)
 PROVISION = (
     Field(
         "zerotierVersion",
@@ -532,6 +533,7 @@ TOP = (
     Field("firewall", _firewall, FirewallSpec()),
     *PROVISION,
     Field("installer", section(INSTALLER, lambda f: attributes(f, INSTALLER)), {}),
+    Field("verify", section(VERIFY, lambda f: attributes(f, VERIFY)), {}),
     Field("rules", _rules, RulesSpec()),
     Field("controller", choice(("central", "head")), "central"),
     Field("roots", choice(("public", "head")), "public"),
@@ -561,7 +563,7 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         nodes=nodes,
         devices=top["devices"],
         firewall=top["firewall"],
-        provision=ProvisionSpec(**attributes(top, PROVISION), **top["installer"]),
+        provision=ProvisionSpec(**attributes(top, PROVISION), **top["installer"], **top["verify"]),
         remote_head=top["remoteHead"],
         rules=top["rules"],
         controller=top["controller"],

@@ -31,6 +31,7 @@ from typing import Any
 import pulumi
 import pulumi_command as command
 
+from . import publish
 from .connection import connection
 from .controller import CentralController, Controller, HeadController
 from .plan import MOON, NETWORK_ID, NodePlan, Plan, build_plan
@@ -320,6 +321,7 @@ class Overlay(pulumi.ComponentResource):
             "hostsFile": plan.hosts_block,
             "mpiHostfile": plan.mpi_hostfile,
             "slurmNodes": plan.slurm_nodes,
+            "overlayInterface": publish.interface_list(n.interface for n in plan.active),
         }
 
 

@@ -218,9 +218,12 @@ def build_plan(spec: ClusterSpec) -> Plan:
     )
     hosts = HostsParams(hosts_tag=spec.network.name, hosts_block=hosts_block)
     others = tuple(n.name for n in spec.active_nodes if n.role != "head")
+    direct = "true" if prov.require_direct else "false"
     verify_targets = {
-        "head": VerifyParams("head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout)),
-        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout)),
+        "head": VerifyParams(
+            "head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout), direct
+        ),
+        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout), direct),
     }
 
     moon = orbit = None

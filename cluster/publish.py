@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from ipaddress import IPv4Address
 
 #: (name, overlay ip, role) for every member that gets a line.
@@ -35,3 +35,13 @@ def slurm_nodes(entries: Sequence[Entry]) -> str:
     return "".join(
         f"NodeName={name} NodeAddr={ip} NodeHostname={name}\n" for name, ip, role in entries if role == "compute"
     )
+
+
+def interface_list(interfaces: Iterable[str]) -> str:
+    """The overlay's interface name(s) on the nodes, comma separated, each once.
+
+    One name in practice (``join`` pins the same name on every node), and in
+    the form Open MPI's ``btl_tcp_if_include``/``oob_tcp_if_include`` and
+    MPICH's ``-iface`` take as they are.
+    """
+    return ",".join(sorted(set(interfaces)))

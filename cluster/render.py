@@ -6,17 +6,13 @@ shown are byte for byte what the nodes receive.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from .config import parse_cluster
-from .errors import ConfigError
-from .plan import NETWORK_ID, Plan, build_plan
-from .stackfile import read_stack_config
+from .plan import NETWORK_ID, Plan
 from .steps import StepScript
 
 #: Steps that run on the head for another node or device, or for the whole network.
@@ -186,31 +182,17 @@ def full(plan: Plan, known: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cluster", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    render = sub.add_parser("render", help="show the address plan, programs and rulesets for a stack")
-    render.add_argument("--stack", required=True, help="the stack name: reads Pulumi.<stack>.yaml")
-    render.add_argument("--out", type=Path, help="write plan.json, the bundle and per-node files here")
-    render.add_argument("--full", action="store_true", help="print every step's stdin, every program and ruleset")
-    render.add_argument("--project", type=Path, default=Path.cwd(), help="the project directory (default: .)")
-    render.add_argument("--network-id", help="show this network ID where pulumi up would fill it in")
-    args = parser.parse_args(argv)
-
-    try:
-        plan = build_plan(parse_cluster(read_stack_config(args.project, args.stack), base_dir=args.project))
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
+def show(plan: Plan, out: Path | None, full_text: bool, network_id: str | None) -> int:
+    """What ``render`` prints (and writes with ``out``)."""
     print(summary(plan))
     print(address_table(plan))
     print(programs_table(plan))
     print(plan.rules.source())
     for a in plan.displaced():
         print(f"warning: {a.name} is not at its first-choice address; pin `ip: {a.ip}` to keep it", file=sys.stderr)
-    if args.out is not None:
-        for path in write(plan, args.out, args.network_id):
+    if out is not None:
+        for path in write(plan, out, network_id):
             print(f"wrote {path}")
-    elif args.full:
-        print(full(plan, {NETWORK_ID: args.network_id} if args.network_id else {}))
+    elif full_text:
+        print(full(plan, {NETWORK_ID: network_id} if network_id else {}))
     return 0

@@ -191,6 +191,8 @@ class ProvisionSpec:
     zerotier_version: str = "1.14.1"
     join_timeout: int = 180
     verify_timeout: int = 60
+    #: ``verify.requireDirect``: verify fails when a target is reached only through a ZeroTier relay.
+    require_direct: bool = False
     uninstall_on_destroy: bool = False
     installer_url: str = "https://install.zerotier.com/"
     #: OpenPGP fingerprint of ZeroTier's release signing key (contact@zerotier.com).

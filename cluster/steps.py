@@ -136,6 +136,8 @@ class VerifyParams(StepParams):
     role: str = field(metadata=var("ZTC_ROLE"))
     targets: str = field(metadata=var("ZTC_TARGETS"))
     verify_timeout: str = field(metadata=var("ZTC_VERIFY_TIMEOUT"))
+    #: ``true``: a target reached only through a ZeroTier relay fails the step.
+    require_direct: str = field(default="false", metadata=var("ZTC_REQUIRE_DIRECT"))
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,15 @@ def _assignments(variables: tuple[tuple[str, ParamValue], ...], known: Mapping[s
         text = known.get(value.name, value.placeholder) if isinstance(value, Pending) else value
         lines.append(f"{name}={shlex.quote(text)}\n")
     return "".join(lines)
+
+
+def standalone(title: str, script: str, variables: tuple[tuple[str, str], ...]) -> str:
+    """A script that is not a provisioning step (``status``), whole on stdin: parameters, lib.sh, the script.
+
+    It is not stored or shipped in the bundle: it runs outside ``pulumi up``,
+    on whatever the node has now.
+    """
+    return f"#!/bin/sh\n# zerotier-cluster {title}\n" + _assignments(variables, {}) + _body("lib") + _body(script)
 
 
 @dataclass(frozen=True)

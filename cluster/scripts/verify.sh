@@ -3,10 +3,13 @@
 #
 # Parameters: ZTC_ROLE (this node's role), ZTC_TARGETS ("name ip" lines: the
 # head for a compute node, every other node for the head), ZTC_VERIFY_TIMEOUT
-# (seconds). Pings all targets at once, round after round, until each has
+# (seconds), ZTC_REQUIRE_DIRECT (true: a target reached only through a relay
+# fails the step). Pings all targets at once, round after round, until each has
 # answered or the time is up (a new ZeroTier path takes a few seconds).
-# Failure names every target that never answered. Changes nothing on the node,
-# so it needs no root. delete: nothing to do.
+# Failure names every target that never answered. Then, where zerotier-cli
+# answers (it needs root: sudo -n), reports each target's path, DIRECT or
+# RELAY, and its latency, from `zerotier-cli -j peers`. Changes nothing on the
+# node, so it needs no root for the pings. delete: nothing to do.
 # Composed after the parameters and lib.sh (see cluster/steps.py); read alone, shellcheck
 # cannot see them or the ztc_run that calls step_*:
 # shellcheck disable=SC2034,SC2153,SC2154,SC2317
@@ -16,6 +19,7 @@ ZTC_STEP=verify
 verify_check_params() {
     ztc_check "ZTC_ROLE" "$ZTC_ROLE" '[a-z][a-z0-9-]*'
     ztc_check "ZTC_VERIFY_TIMEOUT (seconds)" "$ZTC_VERIFY_TIMEOUT" '[1-9][0-9]{0,4}'
+    ztc_check "ZTC_REQUIRE_DIRECT" "$ZTC_REQUIRE_DIRECT" 'true|false'
     printf '%s\n' "$ZTC_TARGETS" | while read -r _name _ip _rest; do
         [ -z "$_name" ] && continue
         [ -z "$_rest" ] || ztc_die "ZTC_TARGETS line '$_name $_ip $_rest' has more than a name and an address"
@@ -24,11 +28,101 @@ verify_check_params() {
     done || exit 1
 }
 
+# One line per peer of `zerotier-cli -j peers`, tab separated:
+#   <address> <latency ms, -1 unknown> <tunneled> <active unexpired paths>
+# Follows JSON structure like join's listnetworks reader, so key order and
+# nested objects do not matter.
+# shellcheck disable=SC2016  # an awk program, not shell
+verify_peers_awk='
+function value(v) {
+    if (depth == 2 && kind[1] == "a") {
+        if (key[2] == "address") addr = v
+        else if (key[2] == "latency") lat = v
+        else if (key[2] == "tunneled") tun = v
+    } else if (depth == 4 && key[2] == "paths") {
+        if (key[4] == "active") active = v
+        else if (key[4] == "expired") expired = v
+    }
+}
+{ text = text $0 "\n" }
+END {
+    n = length(text)
+    for (i = 1; i <= n; i++) {
+        c = substr(text, i, 1)
+        if (c == "\"") {
+            s = ""
+            for (j = i + 1; j <= n; j++) {
+                d = substr(text, j, 1)
+                if (d == "\\") { s = s substr(text, j, 2); j++; continue }
+                if (d == "\"") break
+                s = s d
+            }
+            i = j
+            if (kind[depth] == "o" && wantkey) { key[depth] = s; wantkey = 0 }
+            else value(s)
+        } else if (c == "{") {
+            kind[++depth] = "o"; key[depth] = ""; wantkey = 1
+            if (depth == 2 && kind[1] == "a") { addr = ""; lat = -1; tun = "false"; direct = 0 }
+            if (depth == 4) { active = ""; expired = "" }
+        } else if (c == "[") {
+            kind[++depth] = "a"
+        } else if (c == "}") {
+            if (depth == 4 && key[2] == "paths" && active == "true" && expired != "true") direct++
+            if (depth == 2 && kind[1] == "a" && addr != "") printf "%s\t%s\t%s\t%d\n", addr, lat, tun, direct
+            depth--
+        } else if (c == "]") {
+            depth--
+        } else if (c == ",") {
+            if (kind[depth] == "o") wantkey = 1
+        } else if (c ~ /[-0-9a-z]/) {
+            for (j = i; j <= n && substr(text, j, 1) ~ /[-+.0-9a-zA-Z]/; j++) ;
+            value(substr(text, i, j - i))
+            i = j - 1
+        }
+    }
+}'
+
+# Why path types cannot be read here, or nothing when they can.
+verify_paths_unknowable() {
+    command -v zerotier-cli >/dev/null 2>&1 || { echo "zerotier-cli is not installed"; return; }
+    command -v ip >/dev/null 2>&1 || { echo "ip (iproute2) is not installed"; return; }
+    [ "$ZTC_UID" -eq 0 ] || sudo -n true 2>/dev/null || echo "zerotier-cli needs root and sudo -n asks for a password"
+}
+
+# Writes "<name> <ip> DIRECT|RELAY|UNKNOWN <latency ms or -> <why>" lines for the targets in
+# $ZTC_TMP/all into $ZTC_TMP/paths. A target's ZeroTier address comes from its
+# MAC on the overlay (ip neigh): ZeroTier derives a member's MAC from its
+# address XOR bytes of the network ID, and this node's own MAC and address give
+# those bytes, so target = its MAC ^ our MAC ^ our address (low 40 bits).
+verify_paths() {
+    _me=$(ztc_root zerotier-cli info 2>/dev/null | awk '$1 == "200" && $2 == "info" { print $3 }')
+    ztc_root zerotier-cli -j peers 2>/dev/null | awk "$verify_peers_awk" >"$ZTC_TMP/peers"
+    : >"$ZTC_TMP/paths"
+    while read -r _name _ip; do
+        _neigh=$(ip neigh show to "$_ip" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) { if ($i == "dev") d = $(i + 1); if ($i == "lladdr") m = $(i + 1) } } END { print d, m }')
+        _dev=${_neigh% *}
+        _mac=${_neigh#* }
+        _own=$(ip -o link show dev "$_dev" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }')
+        if [ -z "$_me" ] || [ -z "$_dev" ] || [ -z "$_mac" ] || [ -z "$_own" ]; then
+            printf '%s %s UNKNOWN - no overlay MAC for it\n' "$_name" "$_ip" >>"$ZTC_TMP/paths"
+            continue
+        fi
+        _addr=$(printf '%010x' $(((0x$(printf %s "$_mac" | tr -d :) ^ 0x$(printf %s "$_own" | tr -d :) ^ 0x$_me) & 0xffffffffff)))
+        awk -F '\t' -v a="$_addr" -v n="$_name" -v ip="$_ip" '
+            $1 == a { found = 1; lat = ($2 >= 0 ? $2 : "-")
+                      if ($4 > 0 && $3 != "true") print n, ip, "DIRECT", lat, "-"
+                      else print n, ip, "RELAY", lat, ($3 == "true" ? "tunneled-over-TCP" : "no-direct-path") }
+            END { if (!found) print n, ip, "UNKNOWN", "-", "not-among-peers-" a }
+        ' "$ZTC_TMP/peers" >>"$ZTC_TMP/paths"
+    done <"$ZTC_TMP/all"
+}
+
 step_create() {
     verify_check_params
     command -v ping >/dev/null 2>&1 || ztc_die "ping is not installed on $(uname -n); install it (iputils-ping / iputils) to verify the overlay"
     ztc_tmpdir
     printf '%s\n' "$ZTC_TARGETS" | awk 'NF == 2' >"$ZTC_TMP/pending"
+    cp "$ZTC_TMP/pending" "$ZTC_TMP/all"
     _total=$(wc -l <"$ZTC_TMP/pending" | tr -d ' ')
     if [ "$_total" -eq 0 ]; then
         ztc_log "no targets for a $ZTC_ROLE node; nothing to verify"
@@ -69,6 +163,37 @@ step_create() {
     done
     _names=$(printf '%s\n' "$ZTC_TARGETS" | awk 'NF == 2 { printf "%s%s", sep, $1; sep = " " }')
     echo "verify: $_total/$_total reachable over the overlay from this $ZTC_ROLE node ($_names)"
+    verify_report_paths "$_deadline"
+}
+
+# Logs each target's path; with ZTC_REQUIRE_DIRECT, waits (pinging) until every
+# path is DIRECT or the deadline $1 passes, then fails naming the others.
+verify_report_paths() {
+    _why=$(verify_paths_unknowable)
+    if [ -n "$_why" ]; then
+        [ "$ZTC_REQUIRE_DIRECT" != true ] || ztc_die "verify.requireDirect is set but path types cannot be read on $(uname -n): $_why"
+        ztc_log "path types not reported: $_why"
+        return 0
+    fi
+    while :; do
+        verify_paths
+        awk '$3 != "DIRECT"' "$ZTC_TMP/paths" >"$ZTC_TMP/indirect"
+        if [ "$ZTC_REQUIRE_DIRECT" != true ] || [ ! -s "$ZTC_TMP/indirect" ] || [ "$(ztc_now)" -ge "$1" ]; then
+            break
+        fi
+        # A new path starts relayed; traffic makes ZeroTier try a direct one.
+        while read -r _name _ip _rest; do ping -n -c 1 -W 1 "$_ip" >/dev/null 2>&1 & done <"$ZTC_TMP/indirect"
+        wait
+        sleep 1
+    done
+    while read -r _name _ip _kind _lat _why; do
+        ztc_log "$_name ($_ip): $_kind$([ "$_lat" = - ] || echo ", latency ${_lat} ms")$([ "$_why" = - ] || echo " ($_why)" | tr - ' ')"
+    done <"$ZTC_TMP/paths"
+    echo "verify: paths from this node: $(awk '{ n[$3]++ } END { printf "%d DIRECT, %d RELAY, %d UNKNOWN", n["DIRECT"], n["RELAY"], n["UNKNOWN"] }' "$ZTC_TMP/paths")"
+    if [ "$ZTC_REQUIRE_DIRECT" = true ] && [ -s "$ZTC_TMP/indirect" ]; then
+        _list=$(awk '{ printf "%s%s (%s)", sep, $1, $3; sep = ", " }' "$ZTC_TMP/indirect")
+        ztc_die "verify.requireDirect: no direct ZeroTier path to $_list within ${ZTC_VERIFY_TIMEOUT}s; traffic is relayed through a ZeroTier root (slow for MPI). Usual causes: UDP 9993 blocked between the sites (open it both ways in every firewall and security group on the way), or a symmetric NAT in front of one side (give it a public address, forward UDP 9993 to it, or use a NAT that keeps ports). 'zerotier-cli peers' on both nodes shows the paths"
+    fi
 }
 
 step_update() {

@@ -10,6 +10,11 @@
 #   OK_AFTER   seconds after the join before STATUS applies (REQUESTING_CONFIGURATION until then)
 #   PORT_ERROR portError value                                  default 0 (-1 with PORT_ERROR)
 #   NAME       the network's name once configured
+#   PEERS      peers for `-j peers`, space separated ADDRESS/ROLE/LATENCY/LINK entries;
+#              LINK is direct (one active preferred UDP path), relay (no path:
+#              traffic goes through a root) or tunneled (TCP fallback relay).
+#              The shape (keys, order, types) is _peerToJson's in ZeroTierOne
+#              1.14's service/OneService.cpp; there is no captured sample yet.
 # The "service" runs while /var/lib/zerotier-one/zerotier-one.port exists.
 # Joined networks live in networks.d/<nwid>.conf (join time, interface name from
 # devicemap at join time, as the real service names the tap when it creates it).
@@ -22,6 +27,7 @@ ONLINE=ONLINE
 OK_AFTER=0
 PORT_ERROR=
 NAME=
+PEERS=
 VERSION=1.14.1
 # shellcheck disable=SC1091
 [ -f /etc/fake-zerotier/scenario ] && . /etc/fake-zerotier/scenario
@@ -87,6 +93,24 @@ network_json() {
     printf '  "status": "%s",\n  "type": "PRIVATE"\n }' "$st"
 }
 
+# One peer of `-j peers`: $1 address, $2 role, $3 latency, $4 link.
+peer_json() {
+    now=$(date +%s)000
+    printf ' {\n  "address": "%s",\n  "isBonded": false,\n  "latency": %s,\n' "$1" "$3"
+    if [ "$4" = direct ]; then
+        printf '  "paths": [\n   {\n    "active": true,\n    "address": "192.0.2.%s/9993",\n' "$(printf '%d' "0x$(printf %s "$1" | cut -c 9-10)")"
+        printf '    "expired": false,\n    "lastReceive": %s,\n    "lastSend": %s,\n' "$now" "$now"
+        printf '    "localPort": 9993,\n    "localSocket": 94558826494400,\n    "preferred": true,\n    "trustedPathId": 0\n   }\n  ],\n'
+    else
+        printf '  "paths": [],\n'
+    fi
+    version=1.14.1
+    [ "$2" = LEAF ] || version=-1.-1.-1
+    printf '  "role": "%s",\n  "tunneled": %s,\n  "version": "%s",\n' "$2" "$([ "$4" = tunneled ] && echo true || echo false)" "$version"
+    printf '  "versionMajor": %s,\n  "versionMinor": %s,\n  "versionRev": %s\n }' \
+        "${version%%.*}" "$(echo "$version" | cut -d. -f2)" "${version##*.}"
+}
+
 networks() {
     for conf in "$HOME_DIR"/networks.d/*.conf; do
         [ -f "$conf" ] || continue
@@ -142,6 +166,22 @@ case ${1:-} in
                 shown=$(printf '%s' "$addrs" | tr ' ' ',')
                 echo "200 listnetworks $nwid $name be:05:5f:0a:20:ba $st PRIVATE $dev ${shown:--}"
             done
+        fi
+        ;;
+    peers)
+        if [ $json = 1 ]; then
+            echo "["
+            first=1
+            for entry in $PEERS; do
+                [ $first = 1 ] || printf ',\n'
+                first=0
+                # shellcheck disable=SC2046  # ADDRESS/ROLE/LATENCY/LINK: four words
+                peer_json $(printf '%s' "$entry" | tr / ' ')
+            done
+            printf '\n]\n'
+        else
+            echo "zerotier-cli (test stand-in): only -j peers is scripted" >&2
+            exit 1
         fi
         ;;
     *)
