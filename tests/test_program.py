@@ -230,6 +230,7 @@ def test_outputs(dev: Run, dev_plan) -> None:
     assert lines[-1] == "# END zerotier-cluster chpc-overlay"
     assert sorted(line.split()[1] for line in lines[1:-1]) == ["compute-01", "compute-02", "head"]
     assert out["slurmNodes"].count("NodeName=") == 2
+    assert out["overlayInterface"] == "zt050e2a9f6a", "zt + sha256('chpc-overlay')[:10], pinned on every node"
     assert dev.secret_outputs == set()
 
 

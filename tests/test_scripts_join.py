@@ -63,12 +63,12 @@ def test_join_fresh_waits_for_ok_then_second_run_is_a_noop_stand_in(machine_fact
     assert stamps == {p: node.path(p).stat().st_mtime_ns for p in stamps}
 
 
-def test_join_without_pinned_interface_prints_zerotiers_name_stand_in(machine_factory, operator):
+def test_join_pins_the_name_derived_from_the_network_name_by_default_stand_in(machine_factory, operator):
     node = _stand_in(machine_factory, "join2")
     r = run_step(operator, node, _join(cluster_config()))
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"  # the stand-in's default name
-    assert not node.path(f"{ZT_HOME}/devicemap").exists()
+    assert last_line(r.stdout) == "zt050e2a9f6a 10.147.17.11/24"  # zt + sha256("chpc-overlay")[:10]
+    assert _devicemap(node) == f"{NETWORK_ID}=zt050e2a9f6a\n"
 
 
 def test_join_interface_change_leaves_and_rejoins_stand_in(machine_factory, operator):
@@ -82,11 +82,11 @@ def test_join_interface_change_leaves_and_rejoins_stand_in(machine_factory, oper
         f"leave {NETWORK_ID}",
         f"join {NETWORK_ID}",
     ]
-    # Unpinning again drops our devicemap line and rejoins under ZeroTier's own name.
+    # Back to the default name: our devicemap line changes and the node rejoins under it.
     r = run_step(operator, node, _join(cluster_config()), "update")
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"
-    assert _devicemap(node) == ""
+    assert last_line(r.stdout) == "zt050e2a9f6a 10.147.17.11/24"
+    assert _devicemap(node) == f"{NETWORK_ID}=zt050e2a9f6a\n"
 
 
 def test_join_update_to_another_network_leaves_only_the_old_one_stand_in(machine_factory, operator):
@@ -132,7 +132,7 @@ DIAGNOSES = {
     ),
     "port_error": (
         {"STATUS": "PORT_ERROR"},
-        "PORT_ERROR (portError -1): zerotier-one could not create the virtual interface zte21c1930. "
+        "PORT_ERROR (portError -1): zerotier-one could not create the virtual interface zt050e2a9f6a. "
         "Check that /dev/net/tun exists",
     ),
     "wrong_address": (
@@ -224,7 +224,7 @@ def test_join_as_root_login_stand_in(machine_factory, operator):
     node = _stand_in(machine_factory, "joinroot")
     r = run_step(operator, node, _join(cluster_config()), user="root")
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"
+    assert last_line(r.stdout) == "zt050e2a9f6a 10.147.17.11/24"
 
 
 def test_leave_when_not_a_member_is_a_noop_stand_in(machine_factory, operator):
@@ -265,7 +265,7 @@ def test_listnetworks_parser_reads_changing_json_layouts_stand_in(machine_factor
     set_scenario(node, STATUS="OK", ADDRESSES="fd80::1/88 10.147.17.11/24", NAME='we{ird \\"name\\", [x]')
     r = run_step(operator, node, _join(cluster_config()))
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"
+    assert last_line(r.stdout) == "zt050e2a9f6a 10.147.17.11/24"
 
 
 def test_join_fails_when_its_state_cannot_be_recorded_stand_in(machine_factory, operator):
