@@ -2,23 +2,31 @@
 
 Every other test stops at the ZeroTier boundary (``tests/lab/fake_zerotier_cli.sh``
 replays the real formats), because zerotier-one is not packaged for the test
-hosts and CI has no internet. This test runs where ``zerotier-one`` is on PATH
-(a CI with internet can install it): three machines each run the real daemon.
-The public roots are out of reach, so the head's daemon is both the network's
-controller and a moon (a custom root, ``zerotier-idtool initmoon/genmoon``)
-that the other nodes know from ``moons.d/``; that is how they find the head,
-the controller and each other. As the program does with ZeroTier Central, the
-network and every member (authorized, static address) are made through the
-controller's local API before any node joins; then ``join``, ``firewall``,
-``hosts`` and ``verify`` run exactly as the program sends them over SSH, and
-the nodes must ping each other over the overlay. Two more tests check the
-join diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address, OFFLINE) against
-what the real daemon and controller answer, which the stand-in elsewhere
-only replays. The rules test loads the program's compiled ZeroTier rules
-(``cluster.rules``) on the controller and tags the members by role: a member
-sending from an address it was not assigned gets nothing back, a device
-reaches SSH (and ping) on the head and nothing else, and the cluster's own
-traffic passes.
+hosts and CI has no internet. This file runs where ``zerotier-one`` is on PATH
+(a CI with internet can install it): three machines each run the real daemon,
+and the public roots are out of reach, so the head's daemon is both the
+network's controller and a moon (a custom root) the other nodes orbit.
+
+The first test is ``controller: head`` and ``roots: head`` as the program does
+them: three booted machines with zerotier-one installed as a systemd service
+and nothing set up by hand; the program's own commands
+(``tests/lab/stack_run.py``: the plan's stdins, with the values Pulumi fills
+in taken from earlier steps' output by the program's parsers) run over SSH in
+the order ``cluster/overlay.py`` declares: the head signs its moon, creates
+the network on its controller, the others orbit the moon, every member is
+authorized, then ``join``, ``firewall``, ``hosts``, ``verify``, and every
+node pings every other over the overlay; everything runs a second time and
+changes nothing; destroy leaves no network on the controller and no node on
+the network.
+
+The other tests set the head up through its local API by hand (a moon in
+every ``moons.d`` before the daemons start, the network and members through
+``curl``), to meet what the program's stand-ins only replay: the join
+diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address, OFFLINE) and the
+compiled ZeroTier rules (``cluster.rules``) with the members tagged by role:
+a member sending from an address it was not assigned gets nothing back, a
+device reaches SSH (and ping) on the head and nothing else, and the
+cluster's own traffic passes.
 
 Where ``/opt/ztbin/zerotier-one`` exists (a build from source), run it as
 ``PATH=/opt/ztbin:$PATH python3 -m pytest tests/test_lab_zerotier.py``.

@@ -18,6 +18,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cluster.controller import _reported_network
@@ -93,17 +94,18 @@ class StackRun:
 
         expected = head_address + network_suffix(self.plan.spec.network.name)
         jobs: dict[str, Callable[[], Any]] = {
-            "network": lambda: self.run(head, controller.network, action, {NETWORK_ID: expected})
+            "network": partial(self.run, head, controller.network, action, {NETWORK_ID: expected})
         }
         for name, node in nodes.items():
             if node.orbit is not None:
-                jobs[name] = lambda name=name, orbit=node.orbit: self.run(name, orbit, action, {MOON: self.moon})
+                jobs[name] = partial(self.run, name, node.orbit, action, {MOON: self.moon})
         self._parallel(jobs)
         self.network_id = _reported_network(self.results[(head, "network", action)].stdout, expected)
 
         self._parallel(
             {
-                name: lambda name=name: self.run(
+                name: partial(
+                    self.run,
                     head,
                     controller.member(name),
                     action,
@@ -119,8 +121,7 @@ class StackRun:
 
     def _each(self, nodes: Mapping[str, Any], step: str, action: str, known: Mapping[str, str] | None = None) -> None:
         self._parallel(
-            {name: lambda name=name, node=node: self.run(name, _step(node, step), action, known)
-             for name, node in nodes.items()}
+            {name: partial(self.run, name, _step(node, step), action, known) for name, node in nodes.items()}
         )  # fmt: skip
 
     def destroy(self) -> None:
@@ -132,16 +133,18 @@ class StackRun:
             self._each(nodes, step, "delete")
         self._each(nodes, "join", "delete", {NETWORK_ID: self.network_id})
         jobs: dict[str, Callable[[], Any]] = {
-            f"{name}-member": lambda name=name: self.run(
-                head, controller.member(name), "delete", {NETWORK_ID: self.network_id, MEMBER: self.addresses[name]}
+            f"{name}-member": partial(
+                self.run,
+                head,
+                controller.member(name),
+                "delete",
+                {NETWORK_ID: self.network_id, MEMBER: self.addresses[name]},
             )
             for name in nodes
         }
         for name, node in nodes.items():
             if node.orbit is not None:
-                jobs[f"{name}-orbit"] = lambda name=name, orbit=node.orbit: self.run(
-                    name, orbit, "delete", {MOON: self.moon}
-                )
+                jobs[f"{name}-orbit"] = partial(self.run, name, node.orbit, "delete", {MOON: self.moon})
         self._parallel(jobs)
         self.run(head, controller.network, "delete", {NETWORK_ID: self.network_id})
         self.run(head, self.plan.moon, "delete")
