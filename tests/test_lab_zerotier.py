@@ -2,23 +2,31 @@
 
 Every other test stops at the ZeroTier boundary (``tests/lab/fake_zerotier_cli.sh``
 replays the real formats), because zerotier-one is not packaged for the test
-hosts and CI has no internet. This test runs where ``zerotier-one`` is on PATH
-(a CI with internet can install it): three machines each run the real daemon.
-The public roots are out of reach, so the head's daemon is both the network's
-controller and a moon (a custom root, ``zerotier-idtool initmoon/genmoon``)
-that the other nodes know from ``moons.d/``; that is how they find the head,
-the controller and each other. As the program does with ZeroTier Central, the
-network and every member (authorized, static address) are made through the
-controller's local API before any node joins; then ``join``, ``firewall``,
-``hosts`` and ``verify`` run exactly as the program sends them over SSH, and
-the nodes must ping each other over the overlay. Two more tests check the
-join diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address, OFFLINE) against
-what the real daemon and controller answer, which the stand-in elsewhere
-only replays. The rules test loads the program's compiled ZeroTier rules
-(``cluster.rules``) on the controller and tags the members by role: a member
-sending from an address it was not assigned gets nothing back, a device
-reaches SSH (and ping) on the head and nothing else, and the cluster's own
-traffic passes.
+hosts and CI has no internet. This file runs where ``zerotier-one`` is on PATH
+(a CI with internet can install it): three machines each run the real daemon,
+and the public roots are out of reach, so the head's daemon is both the
+network's controller and a moon (a custom root) the other nodes orbit.
+
+The first test is ``controller: head`` and ``roots: head`` as the program does
+them: three booted machines with zerotier-one installed as a systemd service
+and nothing set up by hand; the program's own commands
+(``tests/lab/stack_run.py``: the plan's stdins, with the values Pulumi fills
+in taken from earlier steps' output by the program's parsers) run over SSH in
+the order ``cluster/overlay.py`` declares: the head signs its moon, creates
+the network on its controller, the others orbit the moon, every member is
+authorized, then ``join``, ``firewall``, ``hosts``, ``verify``, and every
+node pings every other over the overlay; everything runs a second time and
+changes nothing; destroy leaves no network on the controller and no node on
+the network.
+
+The other tests set the head up through its local API by hand (a moon in
+every ``moons.d`` before the daemons start, the network and members through
+``curl``), to meet what the program's stand-ins only replay: the join
+diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address, OFFLINE) and the
+compiled ZeroTier rules (``cluster.rules``) with the members tagged by role:
+a member sending from an address it was not assigned gets nothing back, a
+device reaches SSH (and ping) on the head and nothing else, and the
+cluster's own traffic passes.
 
 Where ``/opt/ztbin/zerotier-one`` exists (a build from source), run it as
 ``PATH=/opt/ztbin:$PATH python3 -m pytest tests/test_lab_zerotier.py``.
@@ -44,6 +52,7 @@ from tests.conftest import needs_root
 from tests.lab.machine import Machine
 from tests.lab.provision import cluster_config, last_line, plan_for, run_step, step_text
 from tests.lab.ssh import Operator
+from tests.lab.stack_run import StackRun
 
 pytestmark = [
     pytest.mark.lab,
@@ -223,78 +232,179 @@ def in_parallel(machines: Mapping[str, Machine], run: Callable[[str, Machine], A
         return {name: future.result() for name, future in futures.items()}
 
 
-def test_nodes_join_a_real_overlay_and_ping_each_other(lab: dict[str, Machine], operator: Operator) -> None:
+UNIT = """[Unit]
+Description=ZeroTier One (the lab's build of 1.14.1, installed as the package installs it)
+After=network-online.target network.target
+
+[Service]
+ExecStart=/usr/sbin/zerotier-one
+Restart=always
+KillMode=process
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def service_installer(binary: Path) -> Callable[[Machine], None]:
+    """``installer`` plus the package's systemd unit, enabled: the daemon starts at boot and restarts on request."""
+    install_binary = installer(binary)
+
+    def install(machine: Machine) -> None:
+        install_binary(machine)
+        machine.write("/etc/systemd/system/zerotier-one.service", UNIT)
+        wants = machine.path("/etc/systemd/system/multi-user.target.wants")
+        wants.mkdir(parents=True, exist_ok=True)
+        (wants / "zerotier-one.service").symlink_to("/etc/systemd/system/zerotier-one.service")
+
+    return install
+
+
+def service_pid(machine: Machine) -> str:
+    """The daemon's PID as systemd knows it: a restart changes it."""
+    return inside(machine, "systemctl", "show", "-p", "MainPID", "--value", "zerotier-one").strip()
+
+
+def address_of(machine: Machine, timeout: float = 60) -> str:
+    """The node's address as its install step reports it: from ``zerotier-cli info`` once the service answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        words = machine.exec(["zerotier-cli", "info"]).stdout.split()
+        if words[:2] == ["200", "info"]:
+            return words[2]
+        time.sleep(0.5)
+    info = machine.exec(["zerotier-cli", "info"])
+    raise AssertionError(f"zerotier-one on {machine.host.name} does not answer: {info.stdout}{info.stderr}")
+
+
+def snapshot(machines: Mapping[str, Machine], run: StackRun) -> dict[str, Any]:
+    """What a second run must leave alone: the controller's network and members, every node's files and daemon."""
+    head = machines["head"]
+    state: dict[str, Any] = {
+        "network": controller_api(head, "GET", f"/controller/network/{run.network_id}"),
+        "members": {
+            name: controller_api(head, "GET", f"/controller/network/{run.network_id}/member/{address}")
+            for name, address in run.addresses.items()
+        },
+    }
+    for name, machine in machines.items():
+        moons = machine.path(f"{ZT_HOME}/moons.d")
+        state[name] = {
+            "pid": service_pid(machine),
+            "moons": {p.name: p.read_bytes() for p in sorted(moons.iterdir())},
+            "devicemap": machine.path(f"{ZT_HOME}/devicemap").read_text(),
+            "hosts": machine.path("/etc/hosts").read_text(),
+            "nft": inside(machine, "nft", "list", "ruleset"),
+            "networks": {k: (v["status"], v["assignedAddresses"]) for k, v in networks(machine).items()},
+        }
+    return state
+
+
+@pytest.fixture
+def booted_lab(zerotier_one: Path, machine_factory: Callable[..., Machine]) -> dict[str, Machine]:
+    """head, compute-01 and compute-02 booted, zerotier-one installed and running; nothing set up by hand."""
+    hook = service_installer(zerotier_one)
+    machines = {name: machine_factory(name, boot=True, before_start=hook) for name, _, _ in NODES}
+    for name, machine in machines.items():
+        address_of(machine)
+        # Offline: no route off the segment, so ZeroTier's public roots are out of reach.
+        assert "default" not in inside(machine, "ip", "-4", "route"), f"{name} has a default route"
+    return machines
+
+
+def test_the_programs_own_commands_build_run_again_and_destroy_a_cluster_with_the_head_as_controller_and_root(
+    booted_lab: dict[str, Machine], operator: Operator
+) -> None:
+    """controller: head and roots: head end to end: the program's commands in dependency order, twice, then destroy."""
+    lab = booted_lab
     head = lab["head"]
     nodes = [{"name": name, "role": role, "host": str(lab[name].host.ip), "ip": ip} for name, role, ip in NODES]
     network = {"interface": INTERFACE, "pool": {"start": "10.147.17.200", "end": "10.147.17.250"}}
-    # As with Central: the network is created first, its ID known only then; every member
-    # is authorized with the plan's address before any node joins.
-    network_id = create_network(head, plan_for(cluster_config(nodes, network=network)).spec.network)
-    assert network_id.startswith(member_id(head))
-    config = cluster_config(nodes, network={**network, "networkId": network_id}, joinTimeout=90, verifyTimeout=60)
-    for node in plan_for(config).nodes:
-        authorize(head, network_id, member_id(lab[node.name]), node.name, str(node.ip))
+    config = cluster_config(nodes, network=network, controller="head", roots="head", joinTimeout=90, verifyTimeout=60)
+    del config["network"]["networkId"]
+    addresses = {name: address_of(machine) for name, machine in lab.items()}
+    run = StackRun(plan_for(config), lab, operator, addresses)
+    run.ship()
+    run.up()
 
-    def step(name: str, step: str, action: str = "create") -> Any:
-        return run_step(operator, lab[name], step_text(config, name, step, network_id=network_id), action)
+    # The network's ID is the head's address and sha256("chpc-overlay")[:6]; the controller has it as planned.
+    assert run.network_id == addresses["head"] + "050e2a"
+    assert json.loads(inside(head, "zerotier-cli", "-j", "info"))["address"] == addresses["head"]
+    stored = controller_api(head, "GET", f"/controller/network/{run.network_id}")
+    assert (stored["name"], stored["private"], stored["v4AssignMode"]) == ("chpc-overlay", True, {"zt": True})
+    assert stored["routes"] == [{"target": "10.147.17.0/24", "via": None}]
+    assert stored["ipAssignmentPools"] == [{"ipRangeEnd": "10.147.17.250", "ipRangeStart": "10.147.17.200"}]
+    assert stored["tags"] == [{"default": 0, "id": 1}]
+    assert stored["rules"][:4] == [
+        {"etherType": 2048, "not": True, "or": False, "type": "MATCH_ETHERTYPE"},
+        {"etherType": 2054, "not": True, "or": False, "type": "MATCH_ETHERTYPE"},
+        {"mask": "1000000000000000", "not": True, "or": True, "type": "MATCH_CHARACTERISTICS"},
+        {"type": "ACTION_DROP"},
+    ]
+    roles = {"head": 1, "compute": 2}
+    for name, role, ip in NODES:
+        member = controller_api(head, "GET", f"/controller/network/{run.network_id}/member/{addresses[name]}")
+        assert (member["authorized"], member["ipAssignments"], member["noAutoAssignIps"]) == (True, [ip], True)
+        assert (member["name"], member["tags"]) == (name, [[1, roles[role]]])
+        assert run.results[(name, "member", "create")].stdout == f"{addresses[name]} authorized {ip}\n"
+        assert run.results[(name, "join", "create")].stdout.splitlines() == [f"{INTERFACE} {ip}/24"]
+        assert networks(lab[name])[run.network_id]["status"] == "OK"
+    assert run.results[("head", "network", "create")].stdout == f"{run.network_id}\n"
 
-    joined = in_parallel(lab, lambda name, _: step(name, "join"))
-    for name, _, ip in NODES:
-        result = joined[name]
-        assert result.returncode == 0, f"join on {name}:\n{result.stderr}"
-        assert result.stdout.splitlines() == [f"{INTERFACE} {ip}/24"], result.stderr
-        network = networks(lab[name])[network_id]
-        assert (network["status"], network["portDeviceName"]) == ("OK", INTERFACE)
-        assert network["assignedAddresses"] == [f"{ip}/24"]
-        assert f"inet {ip}/24" in inside(lab[name], "ip", "-o", "-4", "addr", "show", "dev", INTERFACE)
-
-    for step_name in ("firewall", "hosts"):
-        for name, result in in_parallel(lab, lambda name, _, s=step_name: step(name, s)).items():
-            assert result.returncode == 0, f"{step_name} on {name}:\n{result.stderr}"
-
-    verified = in_parallel(lab, lambda name, _: step(name, "verify"))
-    assert last_line(verified["head"].stdout) == (
-        "verify: 2/2 reachable over the overlay from this head node (compute-01 compute-02)"
-    ), verified["head"].stderr
+    # The head is the moon: its file in every moons.d, the nodes see it as their MOON and reach each other directly.
+    moon_file = f"000000{addresses['head']}.moon"
+    assert run.moon.split(" ")[0] == moon_file
+    signed = head.path(f"{ZT_HOME}/moons.d/{moon_file}").read_bytes()
+    for name, machine in lab.items():
+        assert [p.name for p in machine.path(f"{ZT_HOME}/moons.d").iterdir()] == [moon_file], name
+        assert machine.path(f"{ZT_HOME}/moons.d/{moon_file}").read_bytes() == signed
+    assert "restarting zerotier-one so it loads" in run.results[("head", "moon", "create")].stderr
     for name in ("compute-01", "compute-02"):
-        assert last_line(verified[name].stdout) == (
-            "verify: 1/1 reachable over the overlay from this compute node (head)"
-        ), verified[name].stderr
+        assert run.results[(name, "orbit", "create")].stdout == f"orbit: 000000{addresses['head']}\n"
+        assert "restarting zerotier-one so it loads" in run.results[(name, "orbit", "create")].stderr
 
-    # Every node reaches every other over the overlay (compute to compute too, which verify does
-    # not check), by address and by the hosts block's name. A first packet between two peers may
-    # wait for ZeroTier to find the path, so each ping may take a few seconds to get its answer.
+    assert last_line(run.results[("head", "verify", "create")].stdout) == (
+        "verify: 2/2 reachable over the overlay from this head node (compute-01 compute-02)"
+    )
+    for name in ("compute-01", "compute-02"):
+        assert last_line(run.results[(name, "verify", "create")].stdout) == (
+            "verify: 1/1 reachable over the overlay from this compute node (head)"
+        )
+    # Every node reaches every other (compute to compute too, which verify does not check), by address and name.
     for name, machine in lab.items():
         for other, _, ip in NODES:
             if other != name:
                 assert f"dev {INTERFACE}" in inside(machine, "ip", "route", "get", ip)
                 assert answers_ping(machine, ip), f"{name} gets no answer from {other} ({ip}) over the overlay"
                 assert answers_ping(machine, other), f"{name} gets no answer from {other} by name"
-
-    # The nodes found the head as their moon and reach each other directly on the segment.
+    # The nodes found the head as their moon, and each other directly on the segment.
     for name in ("compute-01", "compute-02"):
         seen = peers(lab[name])
-        assert seen[member_id(head)]["role"] == "MOON"
-        for other in lab.values():
-            if other is not lab[name]:
-                paths = [p["address"] for p in seen[member_id(other)]["paths"]]
-                assert f"{other.host.ip}/{ZT_PORT}" in paths
+        assert seen[addresses["head"]]["role"] == "MOON"
+        for other, machine in lab.items():
+            if other != name:
+                assert f"{machine.host.ip}/{ZT_PORT}" in [p["address"] for p in seen[addresses[other]]["paths"]]
 
-    # A second join changes nothing.
-    again = in_parallel(lab, lambda name, _: step(name, "join", "update"))
-    for name, _, ip in NODES:
-        assert again[name].returncode == 0, again[name].stderr
-        assert last_line(again[name].stdout) == f"{INTERFACE} {ip}/24"
-        assert "nothing changed" in again[name].stderr
+    # A second run of every command changes nothing: the controller's revisions, the files, the daemons.
+    before = snapshot(lab, run)
+    printed = run.moon
+    run.up("update")
+    assert run.moon == printed, "the moon is not signed again"
+    assert snapshot(lab, run) == before
+    for name in ("compute-01", "compute-02"):
+        assert "nothing changed" in run.results[(name, "orbit", "update")].stderr
+    assert "nothing changed" in run.results[("head", "moon", "update")].stderr
 
-    # Delete leaves the network: the daemon forgets it and the interface goes away.
-    left = step("compute-02", "join", "delete")
-    assert left.returncode == 0, left.stderr
-    assert left.stdout.strip() == f"leave: left {network_id}"
-    assert network_id not in networks(lab["compute-02"])
-    assert lab["compute-02"].exec(["ip", "link", "show", INTERFACE]).returncode != 0
-    assert network_id not in lab["compute-02"].path(f"{ZT_HOME}/devicemap").read_text()
+    # Destroy, dependents first: no member and no network left, every node off the network and its moon gone.
+    run.destroy()
+    assert controller_api(head, "GET", "/controller/network") == []
+    for name, machine in lab.items():
+        assert networks(machine) == {}, name
+        assert machine.exec(["ip", "link", "show", INTERFACE]).returncode != 0
+        assert list(machine.path(f"{ZT_HOME}/moons.d").iterdir()) == [], name
+        assert "chpc-overlay" not in machine.path("/etc/hosts").read_text()
     assert head.exec(["ping", "-n", "-c1", "-W2", "10.147.17.12"]).returncode != 0
+    assert run.results[("head", "network", "delete")].stdout == f"network: deleted {run.network_id}\n"
 
 
 def test_join_diagnoses_what_a_real_controller_says(lab: dict[str, Machine], operator: Operator) -> None:

@@ -12,6 +12,8 @@ with the node's own curl, and checks the answers.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import pytest
 
 from cluster.plan import Plan
 from cluster.steps import COMMANDS, StepScript
-from tests.lab.controller_stand_in import ControllerStandIn
+from tests.lab.controller_stand_in import Controller, ControllerStandIn, answer, recorded
 from tests.lab.machine import Machine
 from tests.lab.provision import cluster_config, plan_for, ship
 from tests.lab.ssh import Operator
@@ -30,6 +32,31 @@ HEAD = "a1b2c3d4e5"  # install_fake_cli's identity
 NWID = "a1b2c3d4e5050e2a"  # the head's address + sha256("chpc-overlay")[:6]
 COMPUTE = "0c0ffee001"
 TOKEN = "stand-in-token"  # install_fake_cli's authtoken.secret
+
+
+def _times(text: str) -> str:
+    """An answer with its clock readings made comparable: a time is 0 (never) or T (some moment)."""
+    return re.sub(r'"(creationTime|lastAuthorizedTime|lastDeauthorizedTime)":[1-9][0-9]*', r'"\1":"T"', text)
+
+
+def test_the_stand_in_answers_what_a_real_controller_answered() -> None:
+    """The 1.14.1 controller's recorded exchanges replayed through the stand-in: same status, same bytes."""
+    exchanges = recorded()
+    assert [e["tag"][:2] for e in exchanges] == [f"{i:02}" for i in range(1, 22)]
+    controller = Controller()
+    for e in exchanges:
+        raw = (e["request"] or "").encode()
+        code, body = answer(controller, e["method"], e["path"], e["token"] == "authtoken.secret", raw)
+        assert code == e["status"], e["tag"]
+        assert (body is None) == (e["contentType"] is None), e["tag"]
+        assert _times((body or b"").decode()) == _times(e["answer"]), e["tag"]
+    # What the scripts rely on, as the real controller answered it.
+    create = json.loads(exchanges[2]["answer"])
+    assert (create["nwid"], create["revision"], create["name"]) == ("fda7bc8dbd050e2a", 1, "chpc-overlay")
+    assert json.loads(exchanges[3]["answer"])["revision"] == 1, "the same settings again: no new revision"
+    assert json.loads(exchanges[10]["answer"])["revision"] == 2
+    assert exchanges[1]["status"] == exchanges[12]["status"] == exchanges[18]["status"] == 404
+    assert exchanges[16]["status"] == 401
 
 
 def head_plan(**settings: Any) -> Plan:

@@ -10,10 +10,11 @@ base64 through the program's stdin) runs for real, as the ``ops`` login.
 from __future__ import annotations
 
 import base64
+import json
 
 from cluster.steps import COMMANDS, StepScript
 from tests.lab.machine import Machine
-from tests.lab.moon_stand_in import IDTOOL_LOG, RESTART_LOG, calls, install_moon_tools
+from tests.lab.moon_stand_in import IDTOOL_LOG, RESTART_LOG, SAMPLES, calls, install_moon_tools
 from tests.lab.provision import cluster_config, plan_for, ship
 from tests.lab.ssh import Operator
 from tests.lab.zerotier_stand_in import ZT_HOME, install_fake_cli
@@ -54,7 +55,15 @@ def test_the_head_signs_once_and_again_only_for_a_new_endpoint(machine_factory, 
     secret_dir = head.path("/var/lib/zerotier-cluster/moon")
     assert oct(secret_dir.stat().st_mode & 0o777) == "0o700"
     assert oct((secret_dir / "moon.json").stat().st_mode & 0o777) == "0o600"
-    assert '"stableEndpoints": ["192.0.2.10/9993"]' in (secret_dir / "moon.json").read_text()
+    # roots.sh's edit of the definition, on the layout the real initmoon printed (zerotier_samples/initmoon.json).
+    definition = json.loads((secret_dir / "moon.json").read_text())
+    recorded = json.loads((SAMPLES / "initmoon.json").read_text())
+    assert definition["roots"][0]["stableEndpoints"] == ["192.0.2.10/9993"]
+    assert recorded["roots"][0]["stableEndpoints"] == []
+    assert definition["id"] == HEAD and definition["roots"][0]["identity"].startswith(f"{HEAD}:0:")
+    assert {k: v for k, v in definition.items() if k not in ("id", "roots")} == {
+        k: v for k, v in recorded.items() if k not in ("id", "roots")
+    }
     assert [c.split()[0] for c in calls(head, IDTOOL_LOG)] == ["initmoon", "genmoon"]
     assert calls(head, RESTART_LOG) == ["restart"]
 

@@ -1,18 +1,20 @@
 """A TEST STAND-IN for the network controller inside zerotier-one 1.14.1: its local JSON API only.
 
-zerotier-one cannot run here (not packaged for the test machines, no
-internet), so ``cluster/scripts/controller.sh`` is run against this server
-instead, listening on 127.0.0.1:9993 inside a test machine's network
-namespace (started from the host with :class:`ControllerStandIn`). It answers
-the requests the script makes the way ``reference/zerotier-one.md`` describes
-the real controller: ``X-ZT1-Auth`` checked against the machine's
-``authtoken.secret`` (401 otherwise), ``POST /controller/network/<nwid>``
-creates or updates exactly that ID (any prefix accepted, as the real one
-does), ``.../member/<address>`` likewise, ``GET`` 404 for what does not exist,
-``DELETE`` 200 and gone. Answers are JSON objects with sorted keys,
-``objtype``, ``id``, ``nwid`` and ``revision`` as the real API gives them.
-These answers were NOT recorded from a real daemon (none was available where
-this was written); ``tests/test_lab_zerotier.py`` is where real ones are met.
+zerotier-one is not packaged for the test machines and CI has no internet,
+so ``cluster/scripts/controller.sh`` is run against this server instead,
+listening on 127.0.0.1:9993 inside a test machine's network namespace
+(started from the host with :class:`ControllerStandIn`). It answers from
+what a real 1.14.1 controller answered to the same requests, recorded in
+``zerotier_samples/controller-api.jsonl`` (see that folder's README): the
+network and member objects are the recorded ones (every key, compact JSON
+with sorted keys) with the request's settings applied; ``revision`` starts
+at 1 and rises only when a POST changes something; a POST creates exactly
+the ID it names (any prefix, as the real one does); ``GET
+/controller/network`` lists IDs, ``.../member`` maps addresses to
+revisions; what does not exist is 404 with an empty body and no
+Content-Type; a wrong ``X-ZT1-Auth`` is 401 ``{}``; ``DELETE`` answers the
+removed object. :func:`answer` is the whole behaviour, so a test can replay
+the recorded exchanges through it (``tests/test_scripts_controller.py``).
 
 Every request is appended to a JSON-lines log (method, path, whether the
 token matched, the body) for the tests to read; the token itself is not logged.
@@ -21,6 +23,7 @@ token matched, the body) for the tests to read; the token itself is not logged.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import socket
@@ -31,13 +34,32 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-NETWORK = re.compile(r"/controller/network/([0-9a-f]{10})([0-9a-f]{6}|______)")
+SAMPLES = Path(__file__).resolve().parent / "zerotier_samples"
+NETWORK = re.compile(r"/controller/network/([0-9a-f]{16})")
 MEMBER = re.compile(r"/controller/network/([0-9a-f]{16})/member/([0-9a-f]{10})")
+MEMBERS = re.compile(r"/controller/network/([0-9a-f]{16})/member")
+#: What a POST may set (the rest is the controller's own), as the real controller takes it.
 NETWORK_KEYS = (
     "name", "private", "enableBroadcast", "multicastLimit", "routes", "ipAssignmentPools",
-    "v4AssignMode", "v6AssignMode", "rules", "tags", "capabilities",
+    "v4AssignMode", "v6AssignMode", "rules", "tags", "capabilities", "mtu", "dns",
 )  # fmt: skip
 MEMBER_KEYS = ("name", "authorized", "activeBridge", "noAutoAssignIps", "ipAssignments", "tags", "capabilities")
+
+
+def recorded() -> list[dict[str, Any]]:
+    """The exchanges recorded from a real 1.14.1 controller, in the order they were made."""
+    lines = (SAMPLES / "controller-api.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _template(tag: str) -> dict[str, Any]:
+    """The object a recorded answer holds: the shape every object of its kind takes here."""
+    found = next(e for e in recorded() if e["tag"] == tag)
+    return dict(json.loads(found["answer"]))
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
 
 
 class Controller:
@@ -46,55 +68,75 @@ class Controller:
     def __init__(self) -> None:
         self.networks: dict[str, dict[str, Any]] = {}
         self.members: dict[str, dict[str, dict[str, Any]]] = {}
+        self.network_template = _template("03-network-create")
+        self.member_template = _template("07-member-set")
 
     def network(self, method: str, nwid: str, body: dict[str, Any]) -> tuple[int, Any]:
-        if nwid.endswith("______"):
-            nwid = nwid[:10] + f"{len(self.networks) + 1:06x}"
         current = self.networks.get(nwid)
         if method == "GET":
-            return (200, current) if current else (404, {})
+            return (200, current) if current else (404, None)
         if method == "DELETE":
             if current is None:
-                return 404, {}
+                return 404, None
             self.members.pop(nwid, None)
             return 200, self.networks.pop(nwid)
         if current is None:
-            current = {
-                "id": nwid, "nwid": nwid, "objtype": "network", "revision": 0, "creationTime": int(time.time() * 1000),
-                "name": "", "private": True, "enableBroadcast": True, "multicastLimit": 32, "routes": [],
-                "ipAssignmentPools": [], "v4AssignMode": {"zt": False},
-                "v6AssignMode": {"zt": False, "6plane": False, "rfc4193": False},
-                "rules": [{"type": "ACTION_ACCEPT"}], "tags": [], "capabilities": [],
-                "mtu": 2800, "dns": {"domain": "", "servers": []}, "remoteTraceLevel": 0, "remoteTraceTarget": None,
-                "ssoEnabled": False, "authTokens": [None],
-            }  # fmt: skip
+            current = copy.deepcopy(self.network_template)
+            current.update({"id": nwid, "nwid": nwid, "creationTime": _now(), "revision": 0})
             self.networks[nwid] = current
             self.members[nwid] = {}
-        current.update({k: v for k, v in body.items() if k in NETWORK_KEYS})
-        current["revision"] += 1
+        _apply(current, body, NETWORK_KEYS)
         return 200, current
 
     def member(self, method: str, nwid: str, address: str, body: dict[str, Any]) -> tuple[int, Any]:
         if nwid not in self.networks:
-            return 404, {}
+            return 404, None
         members = self.members[nwid]
         current = members.get(address)
         if method == "GET":
-            return (200, current) if current else (404, {})
+            return (200, current) if current else (404, None)
         if method == "DELETE":
-            return (200, members.pop(address)) if current else (404, {})
+            return (200, members.pop(address)) if current else (404, None)
         if current is None:
-            current = {
-                "id": address, "address": address, "nwid": nwid, "objtype": "member", "revision": 0,
-                "authorized": False, "activeBridge": False, "noAutoAssignIps": False, "ipAssignments": [],
-                "tags": [], "capabilities": [], "name": "", "identity": "", "ssoExempt": False,
-                "creationTime": int(time.time() * 1000), "lastAuthorizedTime": 0, "lastDeauthorizedTime": 0,
-                "vMajor": -1, "vMinor": -1, "vRev": -1, "vProto": -1, "remoteTraceLevel": 0, "remoteTraceTarget": None,
-            }  # fmt: skip
+            current = copy.deepcopy(self.member_template)
+            current.update({"id": address, "address": address, "nwid": nwid, "creationTime": _now(), "revision": 0})
+            current.update({"authorized": False, "lastAuthorizedTime": 0, "lastDeauthorizedTime": 0})
+            current.update({"ipAssignments": [], "tags": [], "name": "", "noAutoAssignIps": False})
             members[address] = current
-        current.update({k: v for k, v in body.items() if k in MEMBER_KEYS})
-        current["revision"] += 1
+        was = current["authorized"]
+        _apply(current, body, MEMBER_KEYS)
+        if current["authorized"] != was:
+            current["lastAuthorizedTime" if current["authorized"] else "lastDeauthorizedTime"] = _now()
         return 200, current
+
+
+def _apply(current: dict[str, Any], body: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Sets ``body``'s settable keys; the revision rises only when something changed (or the object is new)."""
+    before = {k: current.get(k) for k in keys}
+    current.update({k: v for k, v in body.items() if k in keys})
+    if current["revision"] == 0 or before != {k: current.get(k) for k in keys}:
+        current["revision"] += 1
+
+
+def answer(controller: Controller, method: str, path: str, authorized: bool, raw: bytes) -> tuple[int, bytes | None]:
+    """One request's status and JSON body (None: an empty answer without Content-Type, as the real 404)."""
+    if not authorized:
+        return 401, b"{}"
+    body = json.loads(raw) if raw.strip() else {}
+    code: int
+    found: Any
+    if match := MEMBER.fullmatch(path):
+        code, found = controller.member(method, match[1], match[2], body)
+    elif match := MEMBERS.fullmatch(path):
+        members = controller.members.get(match[1])
+        code, found = (200, {a: m["revision"] for a, m in members.items()}) if members is not None else (404, None)
+    elif match := NETWORK.fullmatch(path):
+        code, found = controller.network(method, match[1], body)
+    elif path == "/controller/network" and method == "GET":
+        code, found = 200, sorted(controller.networks)
+    else:
+        code, found = 404, None
+    return code, None if found is None else json.dumps(found, sort_keys=True, separators=(",", ":")).encode()
 
 
 def serve(token_file: Path, log: Path, state: Path, port: int) -> None:
@@ -109,25 +151,14 @@ def serve(token_file: Path, log: Path, state: Path, port: int) -> None:
             entry = {"method": self.command, "path": self.path, "authorized": authorized, "body": raw.decode()}
             with log.open("a") as out:
                 out.write(json.dumps(entry) + "\n")
-            if not authorized:
-                code, answer = 401, {}
-            else:
-                body = json.loads(raw) if raw.strip() else {}
-                if match := MEMBER.fullmatch(self.path):
-                    code, answer = controller.member(self.command, match[1], match[2], body)
-                elif match := NETWORK.fullmatch(self.path):
-                    code, answer = controller.network(self.command, match[1] + match[2], body)
-                elif self.path == "/controller/network" and self.command == "GET":
-                    code, answer = 200, sorted(controller.networks)
-                else:
-                    code, answer = 404, {}
-            data = json.dumps(answer, indent=2, sort_keys=True).encode()
+            code, data = answer(controller, self.command, self.path, authorized, raw)
             state.write_text(json.dumps({"networks": controller.networks, "members": controller.members}))
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            if data is not None:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data or b"")))
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(data or b"")
 
         do_GET = do_POST = do_PUT = do_DELETE = _handle
 
