@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -24,9 +25,15 @@ def layouts(draw: st.DrawFn) -> tuple[NetworkSpec, list[str]]:
     if draw(st.booleans()):
         start = draw(st.integers(min_value=len(hosts) // 2, max_value=len(hosts) - 2))
         pool = Pool(hosts[start], hosts[draw(st.integers(min_value=start, max_value=len(hosts) - 1))])
-    capacity = len(hosts) - (int(pool.end) - int(pool.start) + 1 if pool else 0)
-    names = draw(st.lists(NAMES, min_size=2, max_size=max(2, capacity - 1), unique_by=str.lower))
-    return NetworkSpec(name="lab", cidr=cidr, pool=pool), names
+    network = NetworkSpec(name="lab", cidr=cidr, pool=pool)
+    names = draw(st.lists(NAMES, min_size=2, max_size=capacity(network), unique_by=str.lower))
+    return network, names
+
+
+def capacity(network: NetworkSpec) -> int:
+    """How many members fit: the usable host addresses outside the pool (counted here, not by the program)."""
+    pool = network.pool
+    return len(list(network.cidr.hosts())) - (int(pool.end) - int(pool.start) + 1 if pool else 0)
 
 
 def spec_for(network: NetworkSpec, names: list[str], pins: dict[str, IPv4Address] | None = None) -> ClusterSpec:
@@ -60,10 +67,12 @@ def test_appending_a_node_moves_nobody(layout: tuple[NetworkSpec, list[str]], ne
     network, names = layout
     assume(newcomer.lower() not in {n.lower() for n in names})
     before = ips(network, names)
-    try:
-        after = ips(network, [*names, newcomer])
-    except ConfigError:  # the network is full: refused, so nothing moved
+    if len(names) == capacity(network):  # full: one more is refused, naming the key to widen
+        with pytest.raises(ConfigError) as refused:
+            ips(network, [*names, newcomer])
+        assert refused.value.locations() == ["zerotier-cluster:nodes"]
         return
+    after = ips(network, [*names, newcomer])  # up to exactly full, every member fits
     assert {n: after[n] for n in names} == before
 
 
@@ -104,11 +113,9 @@ def test_inserting_a_node_only_moves_someone_whose_address_it_took(
     network, names = layout
     assume(newcomer.lower() not in {n.lower() for n in names})
     at = data.draw(st.integers(min_value=1, max_value=len(names)))
+    assume(len(names) < capacity(network))  # a full network refusing one more is test_appending's case
     before = ips(network, names)
-    try:
-        after = ips(network, [*names[:at], newcomer, *names[at:]])
-    except ConfigError:  # the network is full: refused, so nothing moved
-        return
+    after = ips(network, [*names[:at], newcomer, *names[at:]])
     moved = {n for n in names if after[n] != before[n]}
     if moved:
         assert after[newcomer] in before.values(), "someone moved without the newcomer taking a taken address"
@@ -118,6 +125,52 @@ def test_head_takes_the_first_address_and_pins_cannot_take_it() -> None:
     network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
     result = ips(network, ["head", "a", "b"])
     assert result["head"] == IPv4Address("10.147.17.1")
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head", "a", "b"], {"b": IPv4Address("10.147.17.1")})
+    assert [str(p) for p in refused.value.problems] == [
+        "nodes[2].ip: 10.147.17.1 is where the head (head) is placed automatically\n"
+        "    fix: choose another address, or pin the head's ip elsewhere"
+    ]
+
+
+def test_a_pinned_head_frees_the_first_address_for_others() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
+    pins = {"head": IPv4Address("10.147.17.10"), "a": IPv4Address("10.147.17.1")}
+    result = ips(network, ["head", "a"], pins)
+    assert result == {"head": IPv4Address("10.147.17.10"), "a": IPv4Address("10.147.17.1")}
+
+
+def test_head_is_the_first_usable_address_of_the_slice_below_the_pool() -> None:
+    network = NetworkSpec(
+        name="lab",
+        cidr=IPv4Network("10.147.17.0/24"),
+        slice=IPv4Network("10.147.17.0/29"),
+        pool=Pool(IPv4Address("10.147.17.1"), IPv4Address("10.147.17.2")),
+    )
+    assert ips(network, ["head"]) == {"head": IPv4Address("10.147.17.3")}
+
+
+def test_a_slice_that_is_exactly_full_is_accepted_and_one_more_is_refused() -> None:
+    # A /30 slice inside a /24: all four addresses are usable (only the /24's own ends are reserved).
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.4/30"))
+    result = ips(network, ["head", "a", "b", "c"])
+    assert sorted(result.values()) == [IPv4Address(f"10.147.17.{i}") for i in (4, 5, 6, 7)]
+    assert result["head"] == IPv4Address("10.147.17.4")
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head", "a", "b", "c", "d"])
+    assert [str(p) for p in refused.value.problems] == [
+        "zerotier-cluster:nodes: 5 nodes and devices need an address but only 4 are free in 10.147.17.4/30\n"
+        "    fix: widen network.cidr or network.slice, shrink network.pool, or pin fewer addresses"
+    ]
+
+
+def test_a_whole_slash_30_network_holds_exactly_its_two_hosts() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/30"))
+    assert ips(network, ["head", "a"]) == {"head": IPv4Address("10.147.17.1"), "a": IPv4Address("10.147.17.2")}
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head", "a", "b"])
+    assert refused.value.locations() == ["zerotier-cluster:nodes"]
+    assert "3 nodes and devices need an address but only 2 are free in 10.147.17.0/30" in str(refused.value)
 
 
 def test_allocation_is_a_pure_function_of_names_not_of_order_of_evaluation() -> None:
