@@ -183,7 +183,7 @@ class Invokes(list[tuple[str, dict[str, Any]]]):
         "assignmentPools": [{"start": "10.147.17.200", "end": "10.147.17.250"}],
     }
 
-    def call(self, _mocks: Mocks, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
         self.append((args.token, dict(args.args)))
         if args.token == "zerotier:index/getNetwork:getNetwork":
             return dict(self.NETWORK)
@@ -192,7 +192,7 @@ class Invokes(list[tuple[str, dict[str, Any]]]):
 
 def test_data_sources_tokens_arguments_and_results(monkeypatch: pytest.MonkeyPatch) -> None:
     invokes = Invokes()
-    monkeypatch.setattr(Mocks, "call", lambda mocks, args: invokes.call(mocks, args))
+    monkeypatch.setattr(Mocks, "call", lambda _mocks, args: invokes.call(args))
     seen: dict[str, Any] = {}
 
     def program() -> None:
