@@ -3,7 +3,7 @@
 zerotier-one cannot run here (no package, no internet), so everything past the
 ZeroTier boundary is played by the stand-in ``tests/lab/fake_zerotier_cli.sh``
 (tests named ``..._stand_in``): it answers ``join``/``leave``/``info``/
-``listnetworks`` in the real 1.14.1 formats for a chosen status. What the script
+``listnetworks`` from output captured from a real 1.14.1 daemon, for a chosen status. What the script
 does on its own side of that boundary (parameters, sudo, devicemap, its state,
 JSON parsing with the node's own awk, diagnoses) runs for real.
 """
@@ -67,7 +67,7 @@ def test_join_without_pinned_interface_prints_zerotiers_name_stand_in(machine_fa
     node = _stand_in(machine_factory, "join2")
     r = run_step(operator, node, _join(cluster_config()))
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"  # the stand-in's default name
+    assert last_line(r.stdout) == "ztmjfnxuvc 10.147.17.11/24"  # the name ZeroTier gives this network
     assert not node.path(f"{ZT_HOME}/devicemap").exists()
 
 
@@ -85,7 +85,7 @@ def test_join_interface_change_leaves_and_rejoins_stand_in(machine_factory, oper
     # Unpinning again drops our devicemap line and rejoins under ZeroTier's own name.
     r = run_step(operator, node, _join(cluster_config()), "update")
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"
+    assert last_line(r.stdout) == "ztmjfnxuvc 10.147.17.11/24"
     assert _devicemap(node) == ""
 
 
@@ -132,7 +132,7 @@ DIAGNOSES = {
     ),
     "port_error": (
         {"STATUS": "PORT_ERROR"},
-        "PORT_ERROR (portError -1): zerotier-one could not create the virtual interface zte21c1930. "
+        "PORT_ERROR (portError -1): zerotier-one could not create the virtual interface ztmjfnxuvc. "
         "Check that /dev/net/tun exists",
     ),
     "wrong_address": (
@@ -144,6 +144,16 @@ DIAGNOSES = {
         "the network is OK but assigns - instead of 10.147.17.11/24",
     ),
 }
+
+
+@pytest.mark.parametrize("assigned", ["10.147.17.200/24", "10.147.17.11/16", "10.147.17.110/24 fd80::11/88"])
+def test_join_refuses_ok_without_the_planned_address_stand_in(machine_factory, operator, assigned):
+    """Status OK is not enough: the planned address (with its prefix) must be among the assigned ones."""
+    node = _stand_in(machine_factory, "okelse", STATUS="OK", ADDRESSES=assigned)
+    r = run_step(operator, node, _join(cluster_config(joinTimeout=10)))
+    assert r.returncode == 1, r.stderr
+    assert r.stdout == ""
+    assert f"the network is OK but assigns {assigned} instead of 10.147.17.11/24" in r.stderr
 
 
 def test_join_timeout_diagnoses_stand_in(machine_factory, operator):
@@ -230,7 +240,7 @@ def test_join_as_root_login_stand_in(machine_factory, operator):
     node = _stand_in(machine_factory, "joinroot")
     r = run_step(operator, node, _join(cluster_config()), user="root")
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"
+    assert last_line(r.stdout) == "ztmjfnxuvc 10.147.17.11/24"
 
 
 def test_leave_when_not_a_member_is_a_noop_stand_in(machine_factory, operator):
@@ -271,7 +281,7 @@ def test_listnetworks_parser_reads_changing_json_layouts_stand_in(machine_factor
     set_scenario(node, STATUS="OK", ADDRESSES="fd80::1/88 10.147.17.11/24", NAME='we{ird \\"name\\", [x]')
     r = run_step(operator, node, _join(cluster_config()))
     assert r.returncode == 0, r.stderr
-    assert last_line(r.stdout) == "zte21c1930 10.147.17.11/24"
+    assert last_line(r.stdout) == "ztmjfnxuvc 10.147.17.11/24"
 
 
 def test_join_fails_when_its_state_cannot_be_recorded_stand_in(machine_factory, operator):
