@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
@@ -12,6 +13,8 @@ from cluster.addressing import allocate
 from cluster.errors import ConfigError
 from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec, Pool
 
+#: Examples per property; mutation runs (docs/testing.md) lower it through the environment to finish in time.
+EXAMPLES = int(os.environ.get("ZTC_HYPOTHESIS_EXAMPLES", "200"))
 NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
 
 
@@ -49,7 +52,7 @@ def ips(network: NetworkSpec, names: list[str], pins: dict[str, IPv4Address] | N
     return {n: a.ip for n, a in allocate(spec_for(network, names, pins)).items()}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts())
 def test_never_colliding_always_inside_cidr_and_outside_pool(layout: tuple[NetworkSpec, list[str]]) -> None:
     network, names = layout
@@ -61,7 +64,7 @@ def test_never_colliding_always_inside_cidr_and_outside_pool(layout: tuple[Netwo
         assert network.pool is None or ip not in network.pool
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), NAMES)
 def test_appending_a_node_moves_nobody(layout: tuple[NetworkSpec, list[str]], newcomer: str) -> None:
     network, names = layout
@@ -76,7 +79,7 @@ def test_appending_a_node_moves_nobody(layout: tuple[NetworkSpec, list[str]], ne
     assert {n: after[n] for n in names} == before
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), st.data())
 def test_removing_a_node_moves_nobody_at_its_first_choice(
     layout: tuple[NetworkSpec, list[str]], data: st.DataObject
@@ -91,7 +94,7 @@ def test_removing_a_node_moves_nobody_at_its_first_choice(
             assert after[name] == assignment.ip, f"{name} moved although it held its first choice"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), st.data())
 def test_once_displaced_members_are_pinned_removals_move_nobody(
     layout: tuple[NetworkSpec, list[str]], data: st.DataObject
@@ -105,7 +108,7 @@ def test_once_displaced_members_are_pinned_removals_move_nobody(
     assert {n: after[n] for n in names if n != gone} == {n: a.ip for n, a in before.items() if n != gone}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), NAMES, st.data())
 def test_inserting_a_node_only_moves_someone_whose_address_it_took(
     layout: tuple[NetworkSpec, list[str]], newcomer: str, data: st.DataObject
