@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cluster.addressing import allocate
 from cluster.errors import ConfigError
-from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec, Pool
+from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec, Pool, RemoteHead
 
 #: Examples per property; mutation runs (docs/testing.md) lower it through the environment to finish in time.
 EXAMPLES = int(os.environ.get("ZTC_HYPOTHESIS_EXAMPLES", "200"))
@@ -195,3 +195,146 @@ def test_devices_come_after_nodes_and_never_move_them() -> None:
     result = {n: a.ip for n, a in allocate(with_devices).items()}
     assert {n: result[n] for n in names} == nodes_only
     assert len(set(result.values())) == 31
+
+
+LAB = NetworkSpec(
+    name="lab",
+    cidr=IPv4Network("10.147.17.0/24"),
+    pool=Pool(IPv4Address("10.147.17.200"), IPv4Address("10.147.17.250")),
+)
+
+
+def problems(
+    network: NetworkSpec, names: list[str], pins: dict[str, str], remote: RemoteHead | None = None
+) -> list[str]:
+    spec = spec_for(network, names, {n: IPv4Address(ip) for n, ip in pins.items()})
+    spec = ClusterSpec(network=spec.network, nodes=spec.nodes, remote_head=remote)
+    with pytest.raises(ConfigError) as refused:
+        allocate(spec)
+    return [str(p) for p in refused.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("pin", "expected"),
+    [
+        (
+            "10.147.18.5",
+            "nodes[1].ip: 10.147.18.5 is outside network.cidr 10.147.17.0/24 (or is its network/broadcast address)\n"
+            "    fix: choose a host address inside 10.147.17.0/24, or remove ip",
+        ),
+        (
+            "10.147.17.255",
+            "nodes[1].ip: 10.147.17.255 is outside network.cidr 10.147.17.0/24 (or is its network/broadcast address)\n"
+            "    fix: choose a host address inside 10.147.17.0/24, or remove ip",
+        ),
+        (
+            "10.147.17.200",
+            "nodes[1].ip: 10.147.17.200 is inside network.pool, which ZeroTier may hand to other members\n"
+            "    fix: choose an address outside the pool, or remove ip",
+        ),
+    ],
+    ids=["outside-cidr", "broadcast", "in-pool"],
+)
+def test_every_bad_pin_is_refused_with_its_key_and_fix(pin: str, expected: str) -> None:
+    assert problems(LAB, ["head", "a"], {"a": pin}) == [expected]
+
+
+def test_a_pin_taken_twice_names_the_second_key() -> None:
+    assert problems(LAB, ["head", "a", "b"], {"a": "10.147.17.9", "b": "10.147.17.9"}) == [
+        "nodes[2].ip: 10.147.17.9 is already used by a\n    fix: give every node and device its own address"
+    ]
+
+
+def test_a_pin_outside_the_stacks_slice_is_refused() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.128/26"))
+    assert problems(network, ["head", "a"], {"a": "10.147.17.5"}) == [
+        "nodes[1].ip: 10.147.17.5 is outside this stack's slice 10.147.17.128/26\n"
+        "    fix: choose an address inside 10.147.17.128/26 (zerotier-cluster:network.slice)"
+    ]
+
+
+def test_the_remote_head_must_lie_in_the_cidr_and_apart_from_this_stacks_pins() -> None:
+    outside = RemoteHead("head", IPv4Address("10.147.18.1"))
+    assert problems(LAB, ["a"], {}, outside) == [
+        "zerotier-cluster:remoteHead.ip: 10.147.18.1 is outside network.cidr 10.147.17.0/24\n"
+        "    fix: use the owning stack's headIp output"
+    ]
+    clash = RemoteHead("head", IPv4Address("10.147.17.5"))
+    names = ["a", "b"]
+    nodes = tuple(
+        NodeSpec(
+            name=n,
+            role="compute",
+            host="h",
+            user="u",
+            ip=IPv4Address("10.147.17.5") if n == "b" else None,
+            origin=f"nodes[{i}]",
+        )
+        for i, n in enumerate(names)
+    )
+    with pytest.raises(ConfigError) as refused:
+        allocate(ClusterSpec(network=LAB, nodes=nodes, remote_head=clash))
+    assert [str(p) for p in refused.value.problems] == [
+        "zerotier-cluster:remoteHead.ip: 10.147.17.5 is also used here by b\n"
+        "    fix: keep this stack's slice apart from the owning stack's"
+    ]
+
+
+def test_a_stack_without_its_own_head_allocates_around_the_remote_one() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.0/30"))
+    nodes = tuple(
+        NodeSpec(name=n, role="compute", host="h", user="u", origin=f"nodes[{i}]") for i, n in enumerate(["a", "b"])
+    )
+    remote = RemoteHead("head", IPv4Address("10.147.17.1"))
+    result = {n: a.ip for n, a in allocate(ClusterSpec(network=network, nodes=nodes, remote_head=remote)).items()}
+    assert result == {"a": IPv4Address("10.147.17.2"), "b": IPv4Address("10.147.17.3")}  # both hash to .2 first
+
+
+GOLDEN = {
+    "head": "10.147.17.1",
+    "cn-01": "10.147.17.37",
+    "cn-02": "10.147.17.254",
+    "cn-03": "10.147.17.132",
+    "login": "10.147.17.73",
+}
+
+
+def test_addresses_follow_each_names_own_sequence() -> None:
+    """Literal addresses: the SHA-256 walk is part of the contract (changing it moves every node)."""
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
+    assert {n: str(ip) for n, ip in ips(network, ["head", "cn-01", "cn-02", "cn-03", "login"]).items()} == GOLDEN
+
+
+@pytest.mark.parametrize(
+    ("network", "nodes", "message"),
+    [
+        (
+            NetworkSpec(
+                name="lab",
+                cidr=IPv4Network("10.147.17.0/28"),
+                pool=Pool(IPv4Address("10.147.17.10"), IPv4Address("10.147.17.14")),
+            ),
+            10,
+            "10 nodes and devices need an address but only 9 are free in 10.147.17.0/28 outside the pool",
+        ),
+        (
+            NetworkSpec(
+                name="lab",
+                cidr=IPv4Network("10.147.17.0/24"),
+                slice=IPv4Network("10.147.17.0/28"),
+                pool=Pool(IPv4Address("10.147.17.200"), IPv4Address("10.147.17.250")),
+            ),
+            16,
+            "16 nodes and devices need an address but only 15 are free in 10.147.17.0/28 outside the pool",
+        ),
+    ],
+    ids=["pool-inside-the-cidr", "pool-beside-the-slice"],
+)
+def test_free_addresses_are_counted_outside_the_pool_and_the_cidrs_ends(
+    network: NetworkSpec, nodes: int, message: str
+) -> None:
+    names = ["head", *[f"n{i}" for i in range(1, nodes)]]
+    with pytest.raises(ConfigError) as refused:
+        ips(network, names)
+    assert [p.message for p in refused.value.problems] == [message]
+    assert len(ips(network, names[:-1])) == nodes - 1  # one fewer fits
