@@ -10,8 +10,8 @@ measures, each in a fresh process:
   costs for this stack.
 
 It prints both times, their ratio, resources per node and each process's peak
-memory, and checks that two evaluations of the largest config declare
-byte-identical inputs. Run it from the repository root::
+memory, and checks that two evaluations of the largest config, in two
+interpreters with different ``PYTHONHASHSEED``, declare byte-identical inputs. Run it from the repository root::
 
     python bench/bench.py                 # 10, 100, 1000 nodes, best of 3
     python bench/bench.py --sizes 10 --repeat 1   # the CI smoke run
@@ -20,7 +20,9 @@ byte-identical inputs. Run it from the repository root::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import pickle
 import resource
 import subprocess
@@ -208,23 +210,22 @@ def child_floor(record: Path) -> dict[str, Any]:
 
 
 def child_determinism(nodes: int) -> dict[str, Any]:
-    first, second = _program_run(nodes)[0], _program_run(nodes)[0]
+    """One evaluation's canonical registrations, hashed; main compares two interpreters' digests."""
+    from tests.canonical import canonical_registrations
 
-    def canon(run: Any) -> list[str]:
-        return sorted(
-            json.dumps([r.type, r.name, r.raw, sorted(r.dependencies)], sort_keys=True) for r in run.resources
-        )
-
-    return {"identical": canon(first) == canon(second), "resources": len(first.resources)}
+    run = _program_run(nodes)[0]
+    digest = hashlib.sha256(canonical_registrations(run).encode()).hexdigest()
+    return {"digest": digest, "resources": len(run.resources)}
 
 
 def _mib(size: int) -> str:
     return f"{size / 2**20:.2f} MiB"
 
 
-def run_child(*args: str) -> dict[str, Any]:
+def run_child(*args: str, hashseed: str | None = None) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONHASHSEED": hashseed} if hashseed is not None else None
     done = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=ROOT, check=False, env=env
     )
     if done.returncode != 0:
         raise SystemExit(f"benchmark child {args} failed:\n{done.stderr}")
@@ -290,9 +291,14 @@ def main() -> None:
         (n0, p0, f0), (n1, p1, f1) = rows[0], rows[-1]
         print(f"growth {n0}->{n1} nodes: program x{p1 / p0:.1f}, floor x{f1 / f0:.1f} (nodes x{n1 / n0:.0f})")
     largest = max(args.sizes)
-    same = run_child("determinism", str(largest))
-    print(f"determinism at {largest} nodes: two evaluations declare byte-identical inputs: {same['identical']}")
-    if not same["identical"]:
+    # Two interpreters with different string hashing: a set iterated anywhere would show here.
+    digests = {run_child("determinism", str(largest), hashseed=seed)["digest"] for seed in ("1", "2")}
+    identical = len(digests) == 1
+    print(
+        f"determinism at {largest} nodes: two evaluations (PYTHONHASHSEED 1 and 2) declare byte-identical inputs: "
+        f"{identical}"
+    )
+    if not identical:
         raise SystemExit(1)
 
 

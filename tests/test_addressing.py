@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cluster.addressing import allocate
 from cluster.errors import ConfigError
-from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec, Pool
+from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec, Pool, RemoteHead
 
+#: Examples per property; mutation runs (docs/testing.md) lower it through the environment to finish in time.
+EXAMPLES = int(os.environ.get("ZTC_HYPOTHESIS_EXAMPLES", "200"))
 NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
 
 
@@ -24,9 +28,15 @@ def layouts(draw: st.DrawFn) -> tuple[NetworkSpec, list[str]]:
     if draw(st.booleans()):
         start = draw(st.integers(min_value=len(hosts) // 2, max_value=len(hosts) - 2))
         pool = Pool(hosts[start], hosts[draw(st.integers(min_value=start, max_value=len(hosts) - 1))])
-    capacity = len(hosts) - (int(pool.end) - int(pool.start) + 1 if pool else 0)
-    names = draw(st.lists(NAMES, min_size=2, max_size=max(2, capacity - 1), unique_by=str.lower))
-    return NetworkSpec(name="lab", cidr=cidr, pool=pool), names
+    network = NetworkSpec(name="lab", cidr=cidr, pool=pool)
+    names = draw(st.lists(NAMES, min_size=2, max_size=capacity(network), unique_by=str.lower))
+    return network, names
+
+
+def capacity(network: NetworkSpec) -> int:
+    """How many members fit: the usable host addresses outside the pool (counted here, not by the program)."""
+    pool = network.pool
+    return len(list(network.cidr.hosts())) - (int(pool.end) - int(pool.start) + 1 if pool else 0)
 
 
 def spec_for(network: NetworkSpec, names: list[str], pins: dict[str, IPv4Address] | None = None) -> ClusterSpec:
@@ -42,7 +52,7 @@ def ips(network: NetworkSpec, names: list[str], pins: dict[str, IPv4Address] | N
     return {n: a.ip for n, a in allocate(spec_for(network, names, pins)).items()}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts())
 def test_never_colliding_always_inside_cidr_and_outside_pool(layout: tuple[NetworkSpec, list[str]]) -> None:
     network, names = layout
@@ -54,20 +64,22 @@ def test_never_colliding_always_inside_cidr_and_outside_pool(layout: tuple[Netwo
         assert network.pool is None or ip not in network.pool
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), NAMES)
 def test_appending_a_node_moves_nobody(layout: tuple[NetworkSpec, list[str]], newcomer: str) -> None:
     network, names = layout
     assume(newcomer.lower() not in {n.lower() for n in names})
     before = ips(network, names)
-    try:
-        after = ips(network, [*names, newcomer])
-    except ConfigError:  # the network is full: refused, so nothing moved
+    if len(names) == capacity(network):  # full: one more is refused, naming the key to widen
+        with pytest.raises(ConfigError) as refused:
+            ips(network, [*names, newcomer])
+        assert refused.value.locations() == ["zerotier-cluster:nodes"]
         return
+    after = ips(network, [*names, newcomer])  # up to exactly full, every member fits
     assert {n: after[n] for n in names} == before
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), st.data())
 def test_removing_a_node_moves_nobody_at_its_first_choice(
     layout: tuple[NetworkSpec, list[str]], data: st.DataObject
@@ -82,7 +94,7 @@ def test_removing_a_node_moves_nobody_at_its_first_choice(
             assert after[name] == assignment.ip, f"{name} moved although it held its first choice"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), st.data())
 def test_once_displaced_members_are_pinned_removals_move_nobody(
     layout: tuple[NetworkSpec, list[str]], data: st.DataObject
@@ -96,7 +108,7 @@ def test_once_displaced_members_are_pinned_removals_move_nobody(
     assert {n: after[n] for n in names if n != gone} == {n: a.ip for n, a in before.items() if n != gone}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(layouts(), NAMES, st.data())
 def test_inserting_a_node_only_moves_someone_whose_address_it_took(
     layout: tuple[NetworkSpec, list[str]], newcomer: str, data: st.DataObject
@@ -104,11 +116,9 @@ def test_inserting_a_node_only_moves_someone_whose_address_it_took(
     network, names = layout
     assume(newcomer.lower() not in {n.lower() for n in names})
     at = data.draw(st.integers(min_value=1, max_value=len(names)))
+    assume(len(names) < capacity(network))  # a full network refusing one more is test_appending's case
     before = ips(network, names)
-    try:
-        after = ips(network, [*names[:at], newcomer, *names[at:]])
-    except ConfigError:  # the network is full: refused, so nothing moved
-        return
+    after = ips(network, [*names[:at], newcomer, *names[at:]])
     moved = {n for n in names if after[n] != before[n]}
     if moved:
         assert after[newcomer] in before.values(), "someone moved without the newcomer taking a taken address"
@@ -118,6 +128,52 @@ def test_head_takes_the_first_address_and_pins_cannot_take_it() -> None:
     network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
     result = ips(network, ["head", "a", "b"])
     assert result["head"] == IPv4Address("10.147.17.1")
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head", "a", "b"], {"b": IPv4Address("10.147.17.1")})
+    assert [str(p) for p in refused.value.problems] == [
+        "nodes[2].ip: 10.147.17.1 is where the head (head) is placed automatically\n"
+        "    fix: choose another address, or pin the head's ip elsewhere"
+    ]
+
+
+def test_a_pinned_head_frees_the_first_address_for_others() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
+    pins = {"head": IPv4Address("10.147.17.10"), "a": IPv4Address("10.147.17.1")}
+    result = ips(network, ["head", "a"], pins)
+    assert result == {"head": IPv4Address("10.147.17.10"), "a": IPv4Address("10.147.17.1")}
+
+
+def test_head_is_the_first_usable_address_of_the_slice_below_the_pool() -> None:
+    network = NetworkSpec(
+        name="lab",
+        cidr=IPv4Network("10.147.17.0/24"),
+        slice=IPv4Network("10.147.17.0/29"),
+        pool=Pool(IPv4Address("10.147.17.1"), IPv4Address("10.147.17.2")),
+    )
+    assert ips(network, ["head"]) == {"head": IPv4Address("10.147.17.3")}
+
+
+def test_a_slice_that_is_exactly_full_is_accepted_and_one_more_is_refused() -> None:
+    # A /30 slice inside a /24: all four addresses are usable (only the /24's own ends are reserved).
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.4/30"))
+    result = ips(network, ["head", "a", "b", "c"])
+    assert sorted(result.values()) == [IPv4Address(f"10.147.17.{i}") for i in (4, 5, 6, 7)]
+    assert result["head"] == IPv4Address("10.147.17.4")
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head", "a", "b", "c", "d"])
+    assert [str(p) for p in refused.value.problems] == [
+        "zerotier-cluster:nodes: 5 nodes and devices need an address but only 4 are free in 10.147.17.4/30\n"
+        "    fix: widen network.cidr or network.slice, shrink network.pool, or pin fewer addresses"
+    ]
+
+
+def test_a_whole_slash_30_network_holds_exactly_its_two_hosts() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/30"))
+    assert ips(network, ["head", "a"]) == {"head": IPv4Address("10.147.17.1"), "a": IPv4Address("10.147.17.2")}
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head", "a", "b"])
+    assert refused.value.locations() == ["zerotier-cluster:nodes"]
+    assert "3 nodes and devices need an address but only 2 are free in 10.147.17.0/30" in str(refused.value)
 
 
 def test_allocation_is_a_pure_function_of_names_not_of_order_of_evaluation() -> None:
@@ -139,3 +195,146 @@ def test_devices_come_after_nodes_and_never_move_them() -> None:
     result = {n: a.ip for n, a in allocate(with_devices).items()}
     assert {n: result[n] for n in names} == nodes_only
     assert len(set(result.values())) == 31
+
+
+LAB = NetworkSpec(
+    name="lab",
+    cidr=IPv4Network("10.147.17.0/24"),
+    pool=Pool(IPv4Address("10.147.17.200"), IPv4Address("10.147.17.250")),
+)
+
+
+def problems(
+    network: NetworkSpec, names: list[str], pins: dict[str, str], remote: RemoteHead | None = None
+) -> list[str]:
+    spec = spec_for(network, names, {n: IPv4Address(ip) for n, ip in pins.items()})
+    spec = ClusterSpec(network=spec.network, nodes=spec.nodes, remote_head=remote)
+    with pytest.raises(ConfigError) as refused:
+        allocate(spec)
+    return [str(p) for p in refused.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("pin", "expected"),
+    [
+        (
+            "10.147.18.5",
+            "nodes[1].ip: 10.147.18.5 is outside network.cidr 10.147.17.0/24 (or is its network/broadcast address)\n"
+            "    fix: choose a host address inside 10.147.17.0/24, or remove ip",
+        ),
+        (
+            "10.147.17.255",
+            "nodes[1].ip: 10.147.17.255 is outside network.cidr 10.147.17.0/24 (or is its network/broadcast address)\n"
+            "    fix: choose a host address inside 10.147.17.0/24, or remove ip",
+        ),
+        (
+            "10.147.17.200",
+            "nodes[1].ip: 10.147.17.200 is inside network.pool, which ZeroTier may hand to other members\n"
+            "    fix: choose an address outside the pool, or remove ip",
+        ),
+    ],
+    ids=["outside-cidr", "broadcast", "in-pool"],
+)
+def test_every_bad_pin_is_refused_with_its_key_and_fix(pin: str, expected: str) -> None:
+    assert problems(LAB, ["head", "a"], {"a": pin}) == [expected]
+
+
+def test_a_pin_taken_twice_names_the_second_key() -> None:
+    assert problems(LAB, ["head", "a", "b"], {"a": "10.147.17.9", "b": "10.147.17.9"}) == [
+        "nodes[2].ip: 10.147.17.9 is already used by a\n    fix: give every node and device its own address"
+    ]
+
+
+def test_a_pin_outside_the_stacks_slice_is_refused() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.128/26"))
+    assert problems(network, ["head", "a"], {"a": "10.147.17.5"}) == [
+        "nodes[1].ip: 10.147.17.5 is outside this stack's slice 10.147.17.128/26\n"
+        "    fix: choose an address inside 10.147.17.128/26 (zerotier-cluster:network.slice)"
+    ]
+
+
+def test_the_remote_head_must_lie_in_the_cidr_and_apart_from_this_stacks_pins() -> None:
+    outside = RemoteHead("head", IPv4Address("10.147.18.1"))
+    assert problems(LAB, ["a"], {}, outside) == [
+        "zerotier-cluster:remoteHead.ip: 10.147.18.1 is outside network.cidr 10.147.17.0/24\n"
+        "    fix: use the owning stack's headIp output"
+    ]
+    clash = RemoteHead("head", IPv4Address("10.147.17.5"))
+    names = ["a", "b"]
+    nodes = tuple(
+        NodeSpec(
+            name=n,
+            role="compute",
+            host="h",
+            user="u",
+            ip=IPv4Address("10.147.17.5") if n == "b" else None,
+            origin=f"nodes[{i}]",
+        )
+        for i, n in enumerate(names)
+    )
+    with pytest.raises(ConfigError) as refused:
+        allocate(ClusterSpec(network=LAB, nodes=nodes, remote_head=clash))
+    assert [str(p) for p in refused.value.problems] == [
+        "zerotier-cluster:remoteHead.ip: 10.147.17.5 is also used here by b\n"
+        "    fix: keep this stack's slice apart from the owning stack's"
+    ]
+
+
+def test_a_stack_without_its_own_head_allocates_around_the_remote_one() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.0/30"))
+    nodes = tuple(
+        NodeSpec(name=n, role="compute", host="h", user="u", origin=f"nodes[{i}]") for i, n in enumerate(["a", "b"])
+    )
+    remote = RemoteHead("head", IPv4Address("10.147.17.1"))
+    result = {n: a.ip for n, a in allocate(ClusterSpec(network=network, nodes=nodes, remote_head=remote)).items()}
+    assert result == {"a": IPv4Address("10.147.17.2"), "b": IPv4Address("10.147.17.3")}  # both hash to .2 first
+
+
+GOLDEN = {
+    "head": "10.147.17.1",
+    "cn-01": "10.147.17.37",
+    "cn-02": "10.147.17.254",
+    "cn-03": "10.147.17.132",
+    "login": "10.147.17.73",
+}
+
+
+def test_addresses_follow_each_names_own_sequence() -> None:
+    """Literal addresses: the SHA-256 walk is part of the contract (changing it moves every node)."""
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
+    assert {n: str(ip) for n, ip in ips(network, ["head", "cn-01", "cn-02", "cn-03", "login"]).items()} == GOLDEN
+
+
+@pytest.mark.parametrize(
+    ("network", "nodes", "message"),
+    [
+        (
+            NetworkSpec(
+                name="lab",
+                cidr=IPv4Network("10.147.17.0/28"),
+                pool=Pool(IPv4Address("10.147.17.10"), IPv4Address("10.147.17.14")),
+            ),
+            10,
+            "10 nodes and devices need an address but only 9 are free in 10.147.17.0/28 outside the pool",
+        ),
+        (
+            NetworkSpec(
+                name="lab",
+                cidr=IPv4Network("10.147.17.0/24"),
+                slice=IPv4Network("10.147.17.0/28"),
+                pool=Pool(IPv4Address("10.147.17.200"), IPv4Address("10.147.17.250")),
+            ),
+            16,
+            "16 nodes and devices need an address but only 15 are free in 10.147.17.0/28 outside the pool",
+        ),
+    ],
+    ids=["pool-inside-the-cidr", "pool-beside-the-slice"],
+)
+def test_free_addresses_are_counted_outside_the_pool_and_the_cidrs_ends(
+    network: NetworkSpec, nodes: int, message: str
+) -> None:
+    names = ["head", *[f"n{i}" for i in range(1, nodes)]]
+    with pytest.raises(ConfigError) as refused:
+        ips(network, names)
+    assert [p.message for p in refused.value.problems] == [message]
+    assert len(ips(network, names[:-1])) == nodes - 1  # one fewer fits

@@ -3,7 +3,7 @@
 zerotier-one cannot run here (no package, no internet), so everything past the
 ZeroTier boundary is played by the stand-in ``tests/lab/fake_zerotier_cli.sh``
 (tests named ``..._stand_in``): it answers ``join``/``leave``/``info``/
-``listnetworks`` in the real 1.14.1 formats for a chosen status. What the script
+``listnetworks`` from output captured from a real 1.14.1 daemon, for a chosen status. What the script
 does on its own side of that boundary (parameters, sudo, devicemap, its state,
 JSON parsing with the node's own awk, diagnoses) runs for real.
 """
@@ -144,6 +144,16 @@ DIAGNOSES = {
         "the network is OK but assigns - instead of 10.147.17.11/24",
     ),
 }
+
+
+@pytest.mark.parametrize("assigned", ["10.147.17.200/24", "10.147.17.11/16", "10.147.17.110/24 fd80::11/88"])
+def test_join_refuses_ok_without_the_planned_address_stand_in(machine_factory, operator, assigned):
+    """Status OK is not enough: the planned address (with its prefix) must be among the assigned ones."""
+    node = _stand_in(machine_factory, "okelse", STATUS="OK", ADDRESSES=assigned)
+    r = run_step(operator, node, _join(cluster_config(joinTimeout=10)))
+    assert r.returncode == 1, r.stderr
+    assert r.stdout == ""
+    assert f"the network is OK but assigns {assigned} instead of 10.147.17.11/24" in r.stderr
 
 
 def test_join_timeout_diagnoses_stand_in(machine_factory, operator):

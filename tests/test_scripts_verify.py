@@ -103,6 +103,8 @@ def test_verify_without_tmp_uses_another_scratch_place_or_says_there_is_none(mac
     assert r.returncode == 1
     assert "no writable directory for scratch files on vtmp-c1" in r.stderr
     assert r.stdout == ""
+
+
 # --- path types (DIRECT / RELAY) from zerotier-cli -j peers ----------------------------------
 
 #: The network whose MACs the tests give the machines' interfaces, as ZeroTier would.

@@ -1,8 +1,11 @@
 #!/bin/sh
 # TEST STAND-IN for zerotier-cli (ZeroTier One 1.14.1). Not ZeroTier: no daemon,
-# no network. It replays what the real CLI prints, in the real formats (see
-# tests/lab/zerotier_samples/, captured from a real zerotier-one 1.14.1), for a
-# scenario the test writes into /etc/fake-zerotier/scenario (sh variables):
+# no network. It answers from output captured from a real zerotier-one 1.14.1
+# (tests/lab/zerotier_samples/, installed beside it in $SAMPLES): each network
+# object of `-j listnetworks` is a captured one for the same status, with the
+# network ID, status, interface, addresses, name and portError substituted;
+# `-j info` is the captured info with address, version and online substituted.
+# The scenario is what the test writes into /etc/fake-zerotier/scenario (sh variables):
 #   STATUS     status a joined network reaches (OK, ACCESS_DENIED, NOT_FOUND,
 #              REQUESTING_CONFIGURATION, PORT_ERROR, ...)      default OK
 #   ADDRESSES  assignedAddresses once STATUS is OK (space separated CIDRs)
@@ -17,10 +20,14 @@
 #              1.14's service/OneService.cpp; there is no captured sample yet.
 # The "service" runs while /var/lib/zerotier-one/zerotier-one.port exists.
 # Joined networks live in networks.d/<nwid>.conf (join time, interface name from
-# devicemap at join time, as the real service names the tap when it creates it).
+# devicemap at join time, else ZeroTier's own name for the network ID, as the
+# real service names the tap when it creates it).
 # Every call is appended to /var/log/fake-zerotier-cli.log.
+# FAKE_ZT_ROOT (default empty) prefixes every path, so a test can run it without a machine.
 set -eu
-HOME_DIR=/var/lib/zerotier-one
+ROOT=${FAKE_ZT_ROOT:-}
+HOME_DIR=$ROOT/var/lib/zerotier-one
+SAMPLES=$ROOT/usr/share/zerotier-stand-in
 STATUS=OK
 ADDRESSES=
 ONLINE=ONLINE
@@ -30,8 +37,8 @@ NAME=
 PEERS=
 VERSION=1.14.1
 # shellcheck disable=SC1091
-[ -f /etc/fake-zerotier/scenario ] && . /etc/fake-zerotier/scenario
-echo "$*" >>/var/log/fake-zerotier-cli.log 2>/dev/null || true
+[ -f "$ROOT/etc/fake-zerotier/scenario" ] && . "$ROOT/etc/fake-zerotier/scenario"
+echo "$*" >>"$ROOT/var/log/fake-zerotier-cli.log" 2>/dev/null || true
 
 if [ ! -r "$HOME_DIR/authtoken.secret" ]; then
     echo "zerotier-cli: authtoken.secret not found or readable in $HOME_DIR (try again as root)"
@@ -74,23 +81,61 @@ network_state() {
     esac
 }
 
+# ZeroTier's interface name for network $1 (osdep/LinuxEthernetTap.cpp): "zt" and 8
+# base32 digits of the low 40 bits of nwid ^ (nwid >> 24).
+zt_ifname() {
+    _v=$(( 0x$(printf '%s' "$1" | cut -c 7-16) ^ 0x$(printf '%s' "$1" | cut -c 1-10) ))
+    _name=zt
+    for _shift in 35 30 25 20 15 10 5 0; do
+        _i=$(( ((_v >> _shift) & 31) + 1 ))
+        _name=$_name$(printf '%s' abcdefghijklmnopqrstuvwxyz234567 | cut -c "$_i")
+    done
+    printf '%s\n' "$_name"
+}
+
+# The captured network object (pretty-printed as zerotier-cli prints it) for status $1.
+template() {
+    case $1 in
+        OK) file=listnetworks-ok.json index=1 ;;
+        ACCESS_DENIED) file=listnetworks-denied-notfound.json index=1 ;;
+        NOT_FOUND) file=listnetworks-denied-notfound.json index=2 ;;
+        *) file=listnetworks-ok.json index=3 ;; # REQUESTING_CONFIGURATION
+    esac
+    awk -v want="$index" '
+        /^ \{$/ { n++ }
+        n == want && !done { sub(/^ \},$/, " }"); print }
+        n == want && /^ \}/ { done = 1 }
+    ' "$SAMPLES/$file"
+}
+
 network_json() {
     network_state "$1"
-    printf ' {\n  "allowDNS": false,\n  "allowDefault": false,\n  "allowGlobal": false,\n  "allowManaged": true,\n'
-    if [ -z "$addrs" ]; then
-        printf '  "assignedAddresses": [],\n'
-    else
-        printf '  "assignedAddresses": [\n'
-        # shellcheck disable=SC2086  # one address per line
-        printf '%s\n' $addrs | sed 's/.*/   "&"/; $!s/$/,/'
-        printf '  ],\n'
-    fi
-    printf '  "bridge": false,\n  "broadcastEnabled": %s,\n  "dhcp": false,\n' "$([ "$st" = OK ] && echo true || echo false)"
-    printf '  "dns": {\n   "domain": "",\n   "servers": []\n  },\n'
-    printf '  "id": "%s",\n  "mac": "be:05:5f:0a:20:ba",\n  "mtu": 2800,\n  "multicastSubscriptions": [],\n' "$1"
-    printf '  "name": "%s",\n  "netconfRevision": %s,\n  "nwid": "%s",\n' "$name" "$([ "$st" = OK ] && echo 1 || echo 0)" "$1"
-    printf '  "portDeviceName": "%s",\n  "portError": %s,\n  "routes": [],\n' "$dev" "$perr"
-    printf '  "status": "%s",\n  "type": "PRIVATE"\n }' "$st"
+    rev=0
+    [ "$st" = OK ] && rev=1
+    template "$st" | id=$1 st=$st dev=$dev addrs=$addrs name=$name perr=$perr rev=$rev awk '
+        function field(k, v) { print "  \"" k "\": " v "," }
+        function str(v) { return "\"" v "\"" }
+        skip { if ($0 ~ /^  \],?$/) skip = 0; next }
+        /^  "assignedAddresses": / {
+            n = split(ENVIRON["addrs"], a, " ")
+            if (n == 0) print "  \"assignedAddresses\": [],"
+            else {
+                print "  \"assignedAddresses\": ["
+                for (i = 1; i <= n; i++) printf "   \"%s\"%s\n", a[i], (i < n ? "," : "")
+                print "  ],"
+            }
+            if ($0 ~ /\[$/) skip = 1
+            next
+        }
+        /^  "id": / { field("id", str(ENVIRON["id"])); next }
+        /^  "nwid": / { field("nwid", str(ENVIRON["id"])); next }
+        /^  "name": / { field("name", str(ENVIRON["name"])); next }
+        /^  "status": / { field("status", str(ENVIRON["st"])); next }
+        /^  "portDeviceName": / { field("portDeviceName", str(ENVIRON["dev"])); next }
+        /^  "portError": / { field("portError", ENVIRON["perr"]); next }
+        /^  "netconfRevision": / { field("netconfRevision", ENVIRON["rev"]); next }
+        { print }
+    '
 }
 
 # One peer of `-j peers`: $1 address, $2 role, $3 latency, $4 link.
@@ -123,8 +168,14 @@ case ${1:-} in
         if [ $json = 1 ]; then
             online=false
             [ "$ONLINE" = OFFLINE ] || online=true
-            printf '{\n "address": "%s",\n "clock": %s000,\n "config": {\n  "settings": {\n   "primaryPort": 9993\n  }\n },\n "online": %s,\n "tcpFallbackActive": false,\n "version": "%s"\n}\n' \
-                "$address" "$(date +%s)" "$online" "$VERSION"
+            address=$address online=$online version=$VERSION clock="$(date +%s)000" awk '
+                /^ "address": / { print " \"address\": \"" ENVIRON["address"] "\","; next }
+                /^ "clock": / { print " \"clock\": " ENVIRON["clock"] ","; next }
+                /^ "online": / { print " \"online\": " ENVIRON["online"] ","; next }
+                /^ "publicIdentity": / { sub(/"[0-9a-f]+:/, "\"" ENVIRON["address"] ":") }
+                /^ "version": / { print " \"version\": \"" ENVIRON["version"] "\","; next }
+                { print }
+            ' "$SAMPLES/info-offline.json"
         else
             echo "200 info $address $VERSION $ONLINE"
         fi
@@ -134,7 +185,7 @@ case ${1:-} in
         mkdir -p "$HOME_DIR/networks.d"
         if [ ! -f "$HOME_DIR/networks.d/$2.conf" ]; then
             dev=$(sed -n "s/^$2=//p" "$HOME_DIR/devicemap" 2>/dev/null | head -n 1)
-            [ -n "$dev" ] || dev=zt$(printf '%s' "$2" | cut -c 7-14)
+            [ -n "$dev" ] || dev=$(zt_ifname "$2")
             printf 'joined=%s\ndev=%s\n' "$(date +%s)" "$dev" >"$HOME_DIR/networks.d/$2.conf"
         fi
         if [ $json = 1 ]; then network_json "$2" | tr -d '\n '; else echo "200 join OK"; fi
@@ -164,7 +215,8 @@ case ${1:-} in
             for nwid in $(networks); do
                 network_state "$nwid"
                 shown=$(printf '%s' "$addrs" | tr ' ' ',')
-                echo "200 listnetworks $nwid $name be:05:5f:0a:20:ba $st PRIVATE $dev ${shown:--}"
+                mac=$(template "$st" | sed -n 's/^  "mac": "\(.*\)",$/\1/p')
+                echo "200 listnetworks $nwid $name $mac $st PRIVATE $dev ${shown:--}"
             done
         fi
         ;;

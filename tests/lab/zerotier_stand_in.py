@@ -3,8 +3,9 @@
 There is no ZeroTier package in any registry CI can reach, and no internet, so:
 
 * :func:`install_fake_cli` puts ``fake_zerotier_cli.sh`` (a scripted
-  ``zerotier-cli`` replaying real 1.14.1 output formats for a chosen status)
-  and the files of a running service into a machine;
+  ``zerotier-cli`` answering from output captured from a real 1.14.1 daemon,
+  ``zerotier_samples/``, for a chosen status) with those samples and the
+  files of a running service into a machine;
 * :func:`build_repo` builds ``zerotier-one`` .deb packages with ``dpkg-deb``
   (a shell "daemon" that makes an identity, the stand-in CLI and a systemd
   unit) and an apt repository of them, so install.sh runs real apt, dpkg and
@@ -30,6 +31,8 @@ from .netns import sh
 LAB = Path(__file__).resolve().parent
 FAKE_CLI = LAB / "fake_zerotier_cli.sh"
 SAMPLES = LAB / "zerotier_samples"
+#: Where the stand-in CLI reads the captured samples it answers from.
+SAMPLES_ON_MACHINE = "/usr/share/zerotier-stand-in"
 ZT_HOME = "/var/lib/zerotier-one"
 CLI_LOG = "/var/log/fake-zerotier-cli.log"
 
@@ -99,6 +102,8 @@ def install_fake_cli(
 ) -> None:
     """Gives ``machine`` the stand-in ``zerotier-cli`` and the files of a running service."""
     machine.write("/usr/sbin/zerotier-cli", FAKE_CLI.read_text(), mode=0o755)
+    for sample in SAMPLES.iterdir():
+        machine.write(f"{SAMPLES_ON_MACHINE}/{sample.name}", sample.read_text())
     machine.write(f"{ZT_HOME}/identity.public", f"{address}:0:{'ab' * 32}\n")
     machine.write(f"{ZT_HOME}/identity.secret", f"{address}:0:{'ab' * 32}:{'cd' * 32}\n", mode=0o600)
     machine.write(f"{ZT_HOME}/authtoken.secret", "stand-in-token\n", mode=0o600)
@@ -142,6 +147,7 @@ def build_deb(workdir: Path, version: str) -> Path:
         "usr/sbin/zerotier-one": FAKE_DAEMON.replace("{version}", version),
         "usr/sbin/zerotier-cli": FAKE_CLI.read_text().replace("VERSION=1.14.1", f"VERSION={version}"),
         "lib/systemd/system/zerotier-one.service": UNIT,
+        **{f"{SAMPLES_ON_MACHINE[1:]}/{p.name}": p.read_text() for p in SAMPLES.iterdir()},
     }
     for rel, text in files.items():
         path = root / rel

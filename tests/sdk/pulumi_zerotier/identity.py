@@ -11,10 +11,21 @@ __all__ = ['IdentityArgs', 'Identity']
 
 @pulumi.input_type
 class IdentityArgs:
-    def __init__(__self__):
-        pass
+    def __init__(__self__, *, identity_id: Optional[pulumi.Input[str]] = None):
+        if identity_id is not None:
+            pulumi.set(__self__, "identity_id", identity_id)
+
+    @property
+    @pulumi.getter(name="identityId")
+    def identity_id(self) -> Optional[pulumi.Input[str]]:
+        return pulumi.get(self, "identity_id")
+
+    @identity_id.setter
+    def identity_id(self, value: Optional[pulumi.Input[str]]):
+        pulumi.set(self, "identity_id", value)
 
 
+@pulumi.type_token("zerotier:index/identity:Identity")
 class Identity(pulumi.CustomResource):
     def __init__(__self__, resource_name: str, *args, **kwargs):
         resource_args, opts = _utilities.get_resource_args_opts(IdentityArgs, pulumi.ResourceOptions, *args, **kwargs)
@@ -23,7 +34,7 @@ class Identity(pulumi.CustomResource):
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
-    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, __props__=None):
+    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, identity_id: Optional[pulumi.Input[str]] = None, __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
             raise TypeError('Expected resource options to be a ResourceOptions instance')
@@ -32,7 +43,7 @@ class Identity(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = IdentityArgs.__new__(IdentityArgs)
 
-            __props__.__dict__["identity_id"] = None
+            __props__.__dict__["identity_id"] = identity_id
             __props__.__dict__["private_key"] = None
             __props__.__dict__["public_key"] = None
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=['privateKey'])

@@ -11,7 +11,7 @@ __all__ = ['MemberArgs', 'Member']
 
 @pulumi.input_type
 class MemberArgs:
-    def __init__(__self__, *, member_id: pulumi.Input[str], network_id: pulumi.Input[str], allow_ethernet_bridging: Optional[pulumi.Input[bool]] = None, authorized: Optional[pulumi.Input[bool]] = None, capabilities: Optional[pulumi.Input[Sequence[pulumi.Input[int]]]] = None, description: Optional[pulumi.Input[str]] = None, hidden: Optional[pulumi.Input[bool]] = None, ip_assignments: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None, name: Optional[pulumi.Input[str]] = None, no_auto_assign_ips: Optional[pulumi.Input[bool]] = None, tags: Optional[pulumi.Input[Sequence[pulumi.Input[Sequence[pulumi.Input[int]]]]]] = None):
+    def __init__(__self__, *, member_id: pulumi.Input[str], network_id: pulumi.Input[str], allow_ethernet_bridging: Optional[pulumi.Input[bool]] = None, authorized: Optional[pulumi.Input[bool]] = None, capabilities: Optional[pulumi.Input[Sequence[pulumi.Input[int]]]] = None, description: Optional[pulumi.Input[str]] = None, hidden: Optional[pulumi.Input[bool]] = None, ip_assignments: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None, name: Optional[pulumi.Input[str]] = None, no_auto_assign_ips: Optional[pulumi.Input[bool]] = None, sso_exempt: Optional[pulumi.Input[bool]] = None, tags: Optional[pulumi.Input[Sequence[pulumi.Input[Sequence[pulumi.Input[int]]]]]] = None):
         if allow_ethernet_bridging is not None:
             pulumi.set(__self__, "allow_ethernet_bridging", allow_ethernet_bridging)
         if authorized is not None:
@@ -30,6 +30,8 @@ class MemberArgs:
         pulumi.set(__self__, "network_id", network_id)
         if no_auto_assign_ips is not None:
             pulumi.set(__self__, "no_auto_assign_ips", no_auto_assign_ips)
+        if sso_exempt is not None:
+            pulumi.set(__self__, "sso_exempt", sso_exempt)
         if tags is not None:
             pulumi.set(__self__, "tags", tags)
 
@@ -132,7 +134,17 @@ class MemberArgs:
     def tags(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[Sequence[pulumi.Input[int]]]]]]):
         pulumi.set(self, "tags", value)
 
+    @property
+    @pulumi.getter(name="ssoExempt")
+    def sso_exempt(self) -> Optional[pulumi.Input[bool]]:
+        return pulumi.get(self, "sso_exempt")
 
+    @sso_exempt.setter
+    def sso_exempt(self, value: Optional[pulumi.Input[bool]]):
+        pulumi.set(self, "sso_exempt", value)
+
+
+@pulumi.type_token("zerotier:index/member:Member")
 class Member(pulumi.CustomResource):
     def __init__(__self__, resource_name: str, *args, **kwargs):
         resource_args, opts = _utilities.get_resource_args_opts(MemberArgs, pulumi.ResourceOptions, *args, **kwargs)
@@ -141,7 +153,7 @@ class Member(pulumi.CustomResource):
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
-    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, allow_ethernet_bridging: Optional[pulumi.Input[bool]] = None, authorized: Optional[pulumi.Input[bool]] = None, capabilities: Optional[pulumi.Input[Sequence[pulumi.Input[int]]]] = None, description: Optional[pulumi.Input[str]] = None, hidden: Optional[pulumi.Input[bool]] = None, ip_assignments: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None, member_id: Optional[pulumi.Input[str]] = None, name: Optional[pulumi.Input[str]] = None, network_id: Optional[pulumi.Input[str]] = None, no_auto_assign_ips: Optional[pulumi.Input[bool]] = None, tags: Optional[pulumi.Input[Sequence[pulumi.Input[Sequence[pulumi.Input[int]]]]]] = None, __props__=None):
+    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, allow_ethernet_bridging: Optional[pulumi.Input[bool]] = None, authorized: Optional[pulumi.Input[bool]] = None, capabilities: Optional[pulumi.Input[Sequence[pulumi.Input[int]]]] = None, description: Optional[pulumi.Input[str]] = None, hidden: Optional[pulumi.Input[bool]] = None, ip_assignments: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None, member_id: Optional[pulumi.Input[str]] = None, name: Optional[pulumi.Input[str]] = None, network_id: Optional[pulumi.Input[str]] = None, no_auto_assign_ips: Optional[pulumi.Input[bool]] = None, sso_exempt: Optional[pulumi.Input[bool]] = None, tags: Optional[pulumi.Input[Sequence[pulumi.Input[Sequence[pulumi.Input[int]]]]]] = None, __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
             raise TypeError('Expected resource options to be a ResourceOptions instance')
@@ -164,6 +176,7 @@ class Member(pulumi.CustomResource):
                 raise TypeError("Missing required property 'network_id'")
             __props__.__dict__["network_id"] = network_id
             __props__.__dict__["no_auto_assign_ips"] = no_auto_assign_ips
+            __props__.__dict__["sso_exempt"] = sso_exempt
             __props__.__dict__["tags"] = tags
             __props__.__dict__["ipv4_assignments"] = None
             __props__.__dict__["ipv6_assignments"] = None
@@ -250,3 +263,8 @@ class Member(pulumi.CustomResource):
     @pulumi.getter
     def tags(self) -> pulumi.Output[Sequence[Sequence[int]]]:
         return pulumi.get(self, "tags")
+
+    @property
+    @pulumi.getter(name="ssoExempt")
+    def sso_exempt(self) -> pulumi.Output[bool]:
+        return pulumi.get(self, "sso_exempt")

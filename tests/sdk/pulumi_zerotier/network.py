@@ -11,7 +11,7 @@ __all__ = ['NetworkArgs', 'Network']
 
 @pulumi.input_type
 class NetworkArgs:
-    def __init__(__self__, *, assign_ipv4s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv4Args']]]] = None, assign_ipv6s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv6Args']]]] = None, assignment_pools: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignmentPoolArgs']]]] = None, description: Optional[pulumi.Input[str]] = None, dns: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkDnArgs']]]] = None, enable_broadcast: Optional[pulumi.Input[bool]] = None, flow_rules: Optional[pulumi.Input[str]] = None, multicast_limit: Optional[pulumi.Input[int]] = None, name: Optional[pulumi.Input[str]] = None, network_id: Optional[pulumi.Input[str]] = None, private: Optional[pulumi.Input[bool]] = None, routes: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkRouteArgs']]]] = None):
+    def __init__(__self__, *, assign_ipv4s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv4Args']]]] = None, assign_ipv6s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv6Args']]]] = None, assignment_pools: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignmentPoolArgs']]]] = None, description: Optional[pulumi.Input[str]] = None, dns: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkDnArgs']]]] = None, enable_broadcast: Optional[pulumi.Input[bool]] = None, flow_rules: Optional[pulumi.Input[str]] = None, multicast_limit: Optional[pulumi.Input[float]] = None, name: Optional[pulumi.Input[str]] = None, network_id: Optional[pulumi.Input[str]] = None, private: Optional[pulumi.Input[bool]] = None, routes: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkRouteArgs']]]] = None):
         if assign_ipv4s is not None:
             pulumi.set(__self__, "assign_ipv4s", assign_ipv4s)
         if assign_ipv6s is not None:
@@ -102,11 +102,11 @@ class NetworkArgs:
 
     @property
     @pulumi.getter(name="multicastLimit")
-    def multicast_limit(self) -> Optional[pulumi.Input[int]]:
+    def multicast_limit(self) -> Optional[pulumi.Input[float]]:
         return pulumi.get(self, "multicast_limit")
 
     @multicast_limit.setter
-    def multicast_limit(self, value: Optional[pulumi.Input[int]]):
+    def multicast_limit(self, value: Optional[pulumi.Input[float]]):
         pulumi.set(self, "multicast_limit", value)
 
     @property
@@ -146,6 +146,7 @@ class NetworkArgs:
         pulumi.set(self, "routes", value)
 
 
+@pulumi.type_token("zerotier:index/network:Network")
 class Network(pulumi.CustomResource):
     def __init__(__self__, resource_name: str, *args, **kwargs):
         resource_args, opts = _utilities.get_resource_args_opts(NetworkArgs, pulumi.ResourceOptions, *args, **kwargs)
@@ -154,7 +155,7 @@ class Network(pulumi.CustomResource):
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
-    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, assign_ipv4s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv4Args']]]] = None, assign_ipv6s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv6Args']]]] = None, assignment_pools: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignmentPoolArgs']]]] = None, description: Optional[pulumi.Input[str]] = None, dns: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkDnArgs']]]] = None, enable_broadcast: Optional[pulumi.Input[bool]] = None, flow_rules: Optional[pulumi.Input[str]] = None, multicast_limit: Optional[pulumi.Input[int]] = None, name: Optional[pulumi.Input[str]] = None, network_id: Optional[pulumi.Input[str]] = None, private: Optional[pulumi.Input[bool]] = None, routes: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkRouteArgs']]]] = None, __props__=None):
+    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, assign_ipv4s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv4Args']]]] = None, assign_ipv6s: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignIpv6Args']]]] = None, assignment_pools: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkAssignmentPoolArgs']]]] = None, description: Optional[pulumi.Input[str]] = None, dns: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkDnArgs']]]] = None, enable_broadcast: Optional[pulumi.Input[bool]] = None, flow_rules: Optional[pulumi.Input[str]] = None, multicast_limit: Optional[pulumi.Input[float]] = None, name: Optional[pulumi.Input[str]] = None, network_id: Optional[pulumi.Input[str]] = None, private: Optional[pulumi.Input[bool]] = None, routes: Optional[pulumi.Input[Sequence[pulumi.Input['NetworkRouteArgs']]]] = None, __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
             raise TypeError('Expected resource options to be a ResourceOptions instance')
@@ -200,7 +201,7 @@ class Network(pulumi.CustomResource):
 
     @property
     @pulumi.getter(name="creationTime")
-    def creation_time(self) -> pulumi.Output[int]:
+    def creation_time(self) -> pulumi.Output[float]:
         return pulumi.get(self, "creation_time")
 
     @property
@@ -225,7 +226,7 @@ class Network(pulumi.CustomResource):
 
     @property
     @pulumi.getter(name="multicastLimit")
-    def multicast_limit(self) -> pulumi.Output[int]:
+    def multicast_limit(self) -> pulumi.Output[float]:
         return pulumi.get(self, "multicast_limit")
 
     @property

@@ -11,9 +11,11 @@ __all__ = ['TokenArgs', 'Token']
 
 @pulumi.input_type
 class TokenArgs:
-    def __init__(__self__, *, name: Optional[pulumi.Input[str]] = None):
+    def __init__(__self__, *, name: Optional[pulumi.Input[str]] = None, token_id: Optional[pulumi.Input[str]] = None):
         if name is not None:
             pulumi.set(__self__, "name", name)
+        if token_id is not None:
+            pulumi.set(__self__, "token_id", token_id)
 
     @property
     @pulumi.getter
@@ -24,7 +26,17 @@ class TokenArgs:
     def name(self, value: Optional[pulumi.Input[str]]):
         pulumi.set(self, "name", value)
 
+    @property
+    @pulumi.getter(name="tokenId")
+    def token_id(self) -> Optional[pulumi.Input[str]]:
+        return pulumi.get(self, "token_id")
 
+    @token_id.setter
+    def token_id(self, value: Optional[pulumi.Input[str]]):
+        pulumi.set(self, "token_id", value)
+
+
+@pulumi.type_token("zerotier:index/token:Token")
 class Token(pulumi.CustomResource):
     def __init__(__self__, resource_name: str, *args, **kwargs):
         resource_args, opts = _utilities.get_resource_args_opts(TokenArgs, pulumi.ResourceOptions, *args, **kwargs)
@@ -33,7 +45,7 @@ class Token(pulumi.CustomResource):
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
-    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, name: Optional[pulumi.Input[str]] = None, __props__=None):
+    def _internal_init(__self__, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None, name: Optional[pulumi.Input[str]] = None, token_id: Optional[pulumi.Input[str]] = None, __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
             raise TypeError('Expected resource options to be a ResourceOptions instance')
@@ -43,6 +55,7 @@ class Token(pulumi.CustomResource):
             __props__ = TokenArgs.__new__(TokenArgs)
 
             __props__.__dict__["name"] = name
+            __props__.__dict__["token_id"] = token_id
             __props__.__dict__["token"] = None
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=['token'])
         opts = pulumi.ResourceOptions.merge(opts, secret_opts)
@@ -62,3 +75,8 @@ class Token(pulumi.CustomResource):
     @pulumi.getter
     def token(self) -> pulumi.Output[str]:
         return pulumi.get(self, "token")
+
+    @property
+    @pulumi.getter(name="tokenId")
+    def token_id(self) -> pulumi.Output[str]:
+        return pulumi.get(self, "token_id")
