@@ -57,7 +57,9 @@ def read_networks(awk: str, text: str) -> list[str]:
 
 
 def test_every_sample_has_expected_rows() -> None:
-    assert sorted(p.name for p in SAMPLES.glob("*.json")) == sorted(ROWS)
+    assert sorted(p.name for p in SAMPLES.glob("*.json") if p.name.startswith(("info-", "listnetworks-"))) == sorted(
+        ROWS
+    )
 
 
 @pytest.mark.parametrize("awk", AWKS)

@@ -93,6 +93,11 @@ fi
 """
 
 
+def cli_samples() -> list[Path]:
+    """The samples the stand-in zerotier-cli answers from (the folder also holds controller and moon recordings)."""
+    return sorted(p for p in SAMPLES.iterdir() if p.name.startswith(("info-", "listnetworks-")))
+
+
 def install_fake_cli(
     machine: Machine,
     *,
@@ -102,7 +107,7 @@ def install_fake_cli(
 ) -> None:
     """Gives ``machine`` the stand-in ``zerotier-cli`` and the files of a running service."""
     machine.write("/usr/sbin/zerotier-cli", FAKE_CLI.read_text(), mode=0o755)
-    for sample in SAMPLES.iterdir():
+    for sample in cli_samples():
         machine.write(f"{SAMPLES_ON_MACHINE}/{sample.name}", sample.read_text())
     machine.write(f"{ZT_HOME}/identity.public", f"{address}:0:{'ab' * 32}\n")
     machine.write(f"{ZT_HOME}/identity.secret", f"{address}:0:{'ab' * 32}:{'cd' * 32}\n", mode=0o600)
@@ -147,7 +152,7 @@ def build_deb(workdir: Path, version: str) -> Path:
         "usr/sbin/zerotier-one": FAKE_DAEMON.replace("{version}", version),
         "usr/sbin/zerotier-cli": FAKE_CLI.read_text().replace("VERSION=1.14.1", f"VERSION={version}"),
         "lib/systemd/system/zerotier-one.service": UNIT,
-        **{f"{SAMPLES_ON_MACHINE[1:]}/{p.name}": p.read_text() for p in SAMPLES.iterdir()},
+        **{f"{SAMPLES_ON_MACHINE[1:]}/{p.name}": p.read_text() for p in cli_samples()},
     }
     for rel, text in files.items():
         path = root / rel
