@@ -14,6 +14,7 @@ is the ZeroTier boundary: nothing here networks.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sys
 import time
@@ -134,7 +135,10 @@ def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop_
         "active",
         "enabled",
     ]
-    assert not node.path("/var/lib/zerotier-cluster").exists()  # the downloads went with the scratch dir
+    # The downloads went with the scratch dir; what stays is the program that ran, for its delete.
+    assert sorted(p.name for p in node.path("/var/lib/zerotier-cluster").iterdir()) == ["objects"]
+    program = re.search(r"^ZTC_PROGRAM=([0-9a-f]{64})$", stdin, re.M).group(1)  # type: ignore[union-attr]
+    assert [p.name for p in node.path("/var/lib/zerotier-cluster/objects").iterdir()] == [program]
 
     # Second run: nothing to do, nothing changes, same address.
     before = _snapshot(node)
