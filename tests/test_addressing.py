@@ -338,3 +338,14 @@ def test_free_addresses_are_counted_outside_the_pool_and_the_cidrs_ends(
         ips(network, names)
     assert [p.message for p in refused.value.problems] == [message]
     assert len(ips(network, names[:-1])) == nodes - 1  # one fewer fits
+
+
+def test_a_displaced_node_takes_the_next_address_of_its_own_walk_and_says_who_holds_its_first() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
+    result = allocate(spec_for(network, ["head", *[f"cn-{i:02d}" for i in range(1, 26)]]))
+    displaced = {n: (str(a.ip), str(a.first_choice), a.displaced_by) for n, a in result.items() if a.displaced_by}
+    assert displaced == {
+        "cn-18": ("10.147.17.75", "10.147.17.176", "cn-04"),
+        "cn-23": ("10.147.17.92", "10.147.17.122", "cn-13"),
+        "cn-25": ("10.147.17.35", "10.147.17.42", "cn-09"),
+    }
