@@ -193,6 +193,7 @@ def test_comments_never_carry_a_double_quote() -> None:
 PORTS: dict[str, Any] = {
     "clusterPorts": [
         "tcp/6817-6819",
+        {"port": "udp/4000", "from": ["10.147.17.96/27"]},
         {"port": "udp/4000", "from": ["10.147.17.64/27"]},
         "udp/60001",
         "tcp/6820",
@@ -213,6 +214,7 @@ MEMBERS_FIRST = [
     'iifname "zt*" ip saddr @{m} ip saddr {{ 10.147.17.0/28, 10.147.17.32/28 }} tcp dport 5000 accept'
     ' comment "firewall.clusterPorts"',
     'iifname "zt*" ip saddr @{m} ip saddr 10.147.17.64/27 udp dport 4000 accept comment "firewall.clusterPorts"',
+    'iifname "zt*" ip saddr @{m} ip saddr 10.147.17.96/27 udp dport 4000 accept comment "firewall.clusterPorts"',
     'tcp dport 443 accept comment "firewall.openings.head"',
     'ip saddr 198.51.100.7 tcp dport 8443-8444 accept comment "firewall.openings.head"',
 ]
@@ -231,7 +233,7 @@ def test_cluster_ports_and_openings_with_and_without_sources_enforce_inet() -> N
         'ip6 saddr fd77::2 tcp dport 8443-8444 accept comment "firewall.openings.head"',
         'ip6 saddr fd77::/64 udp dport 7000 accept comment "firewall.openings.head"',
     ]
-    assert port_rules(fw.ruleset(nodes["c1"])) == [r.format(m="members") for r in MEMBERS_FIRST[:5]]
+    assert port_rules(fw.ruleset(nodes["c1"])) == [r.format(m="members") for r in MEMBERS_FIRST[:6]]
 
 
 def test_an_ip_table_gets_no_ipv6_sourced_openings() -> None:
