@@ -322,7 +322,7 @@ def test_addresses_follow_each_names_own_sequence() -> None:
                 name="lab",
                 cidr=IPv4Network("10.147.17.0/24"),
                 slice=IPv4Network("10.147.17.0/28"),
-                pool=Pool(IPv4Address("10.147.17.200"), IPv4Address("10.147.17.250")),
+                pool=Pool(IPv4Address("10.147.17.16"), IPv4Address("10.147.17.250")),
             ),
             16,
             "16 nodes and devices need an address but only 15 are free in 10.147.17.0/28 outside the pool",
@@ -394,3 +394,25 @@ def test_pinned_addresses_count_against_a_full_slice() -> None:
     assert [p.message for p in refused.value.problems] == [
         "4 nodes and devices need an address but only 3 are free in 10.147.17.4/30"
     ]
+
+
+def test_a_slice_of_only_the_network_address_has_no_room_even_for_the_head() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.0/32"))
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head"])
+    assert [p.message for p in refused.value.problems] == [
+        "1 nodes and devices need an address but only 0 are free in 10.147.17.0/32"
+    ]
+
+
+def test_a_single_address_slice_next_to_the_broadcast_address_holds_one_node() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.254/32"))
+    assert ips(network, ["head"]) == {"head": IPv4Address("10.147.17.254")}
+
+
+def test_a_node_whose_first_choice_is_the_heads_address_names_the_head() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.4/30"))
+    # "x" walks the /30 as offsets 0, 1, 2, 3; the head sits at offset 0.
+    assert allocate(spec_for(network, ["head", "x"]))["x"] == Assignment(
+        "x", IPv4Address("10.147.17.5"), "auto", "head", IPv4Address("10.147.17.4")
+    )
