@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cluster.addressing import allocate
+from cluster.addressing import Assignment, allocate
 from cluster.errors import ConfigError
 from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec, Pool, RemoteHead
 
@@ -322,7 +322,7 @@ def test_addresses_follow_each_names_own_sequence() -> None:
                 name="lab",
                 cidr=IPv4Network("10.147.17.0/24"),
                 slice=IPv4Network("10.147.17.0/28"),
-                pool=Pool(IPv4Address("10.147.17.200"), IPv4Address("10.147.17.250")),
+                pool=Pool(IPv4Address("10.147.17.16"), IPv4Address("10.147.17.250")),
             ),
             16,
             "16 nodes and devices need an address but only 15 are free in 10.147.17.0/28 outside the pool",
@@ -338,3 +338,81 @@ def test_free_addresses_are_counted_outside_the_pool_and_the_cidrs_ends(
         ips(network, names)
     assert [p.message for p in refused.value.problems] == [message]
     assert len(ips(network, names[:-1])) == nodes - 1  # one fewer fits
+
+
+def test_a_displaced_node_takes_the_next_address_of_its_own_walk_and_says_who_holds_its_first() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"))
+    result = allocate(spec_for(network, ["head", *[f"cn-{i:02d}" for i in range(1, 26)]]))
+    displaced = {n: (str(a.ip), str(a.first_choice), a.displaced_by) for n, a in result.items() if a.displaced_by}
+    assert displaced == {
+        "cn-18": ("10.147.17.75", "10.147.17.176", "cn-04"),
+        "cn-23": ("10.147.17.92", "10.147.17.122", "cn-13"),
+        "cn-25": ("10.147.17.35", "10.147.17.42", "cn-09"),
+    }
+
+
+def test_each_assignment_says_how_it_was_made() -> None:
+    """render's address table and the program's pin warnings read these fields."""
+    result = allocate(spec_for(LAB, ["head", "a", "b"], {"a": IPv4Address("10.147.17.9")}))
+    assert result == {
+        "head": Assignment("head", IPv4Address("10.147.17.1"), "head"),
+        "a": Assignment("a", IPv4Address("10.147.17.9"), "pinned"),
+        "b": Assignment("b", IPv4Address("10.147.17.74"), "auto", None, IPv4Address("10.147.17.74")),
+    }
+
+
+def test_nodes_walk_around_a_remote_head_inside_their_slice() -> None:
+    network = NetworkSpec(
+        name="lab",
+        cidr=IPv4Network("10.147.17.0/24"),
+        slice=IPv4Network("10.147.17.4/30"),
+        pool=Pool(IPv4Address("10.147.17.200"), IPv4Address("10.147.17.250")),
+    )
+    nodes = tuple(
+        NodeSpec(name=n, role="compute", host="h", user="u", origin=f"nodes[{i}]") for i, n in enumerate(["a", "b"])
+    )
+    remote = RemoteHead("head", IPv4Address("10.147.17.6"))
+    result = allocate(ClusterSpec(network=network, nodes=nodes, remote_head=remote))
+    # Both names walk the /30 as offsets 2, 3, 0, 1: .6 is the remote head's.
+    assert result == {
+        "a": Assignment("a", IPv4Address("10.147.17.7"), "auto", "head", IPv4Address("10.147.17.6")),
+        "b": Assignment("b", IPv4Address("10.147.17.4"), "auto", "head", IPv4Address("10.147.17.6")),
+    }
+
+
+def test_pinned_addresses_count_against_a_full_slice() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.4/30"))
+    pins = {"a": IPv4Address("10.147.17.5")}
+    assert {n: str(ip) for n, ip in ips(network, ["head", "a", "b", "c"], pins).items()} == {
+        "head": "10.147.17.4",
+        "a": "10.147.17.5",
+        "b": "10.147.17.6",
+        "c": "10.147.17.7",
+    }
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head", "a", "b", "c", "d"], pins)
+    assert [p.message for p in refused.value.problems] == [
+        "4 nodes and devices need an address but only 3 are free in 10.147.17.4/30"
+    ]
+
+
+def test_a_slice_of_only_the_network_address_has_no_room_even_for_the_head() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.0/32"))
+    with pytest.raises(ConfigError) as refused:
+        ips(network, ["head"])
+    assert [p.message for p in refused.value.problems] == [
+        "1 nodes and devices need an address but only 0 are free in 10.147.17.0/32"
+    ]
+
+
+def test_a_single_address_slice_next_to_the_broadcast_address_holds_one_node() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.254/32"))
+    assert ips(network, ["head"]) == {"head": IPv4Address("10.147.17.254")}
+
+
+def test_a_node_whose_first_choice_is_the_heads_address_names_the_head() -> None:
+    network = NetworkSpec(name="lab", cidr=IPv4Network("10.147.17.0/24"), slice=IPv4Network("10.147.17.4/30"))
+    # "x" walks the /30 as offsets 0, 1, 2, 3; the head sits at offset 0.
+    assert allocate(spec_for(network, ["head", "x"]))["x"] == Assignment(
+        "x", IPv4Address("10.147.17.5"), "auto", "head", IPv4Address("10.147.17.4")
+    )

@@ -188,3 +188,67 @@ def test_integrate_families(family: str, table_line: str, ssh_rules: list[str]) 
 
 def test_comments_never_carry_a_double_quote() -> None:
     assert _quote('say "hi"') == "\"say 'hi'\""
+
+
+PORTS: dict[str, Any] = {
+    "clusterPorts": [
+        "tcp/6817-6819",
+        {"port": "udp/4000", "from": ["10.147.17.96/27"]},
+        {"port": "udp/4000", "from": ["10.147.17.64/27"]},
+        "udp/60001",
+        "tcp/6820",
+        {"port": "tcp/5000", "from": ["10.147.17.32/28", "10.147.17.0/28"]},
+    ],
+    "openings": {
+        "head": [
+            {"port": "udp/7000", "from": ["fd77::/64"]},
+            "tcp/443",
+            {"port": "tcp/8443-8444", "from": ["fd77::2", "198.51.100.7"]},
+        ]
+    },
+}
+MEMBERS_FIRST = [
+    'iifname "zt*" ip saddr @{m} tcp dport 22 accept comment "SSH over the overlay"',
+    'iifname "zt*" ip saddr @{m} tcp dport 6817-6820 accept comment "firewall.clusterPorts"',
+    'iifname "zt*" ip saddr @{m} udp dport 60001 accept comment "firewall.clusterPorts"',
+    'iifname "zt*" ip saddr @{m} ip saddr {{ 10.147.17.0/28, 10.147.17.32/28 }} tcp dport 5000 accept'
+    ' comment "firewall.clusterPorts"',
+    'iifname "zt*" ip saddr @{m} ip saddr 10.147.17.64/27 udp dport 4000 accept comment "firewall.clusterPorts"',
+    'iifname "zt*" ip saddr @{m} ip saddr 10.147.17.96/27 udp dport 4000 accept comment "firewall.clusterPorts"',
+    'tcp dport 443 accept comment "firewall.openings.head"',
+    'ip saddr 198.51.100.7 tcp dport 8443-8444 accept comment "firewall.openings.head"',
+]
+
+
+def port_rules(ruleset: str) -> list[str]:
+    """The chain's rules from the SSH-over-the-overlay rule on (the port openings)."""
+    rules = [line.strip() for line in ruleset.splitlines() if line.startswith("\t\t") and " dport " in line]
+    return rules[next(i for i, r in enumerate(rules) if "SSH over the overlay" in r) :]
+
+
+def test_cluster_ports_and_openings_with_and_without_sources_enforce_inet() -> None:
+    fw, nodes = firewall({**CONFIG, "ssh": {"user": "ops"}, "devices": [], "firewall": PORTS})
+    assert port_rules(fw.ruleset(nodes["head"])) == [
+        *(r.format(m="members") for r in MEMBERS_FIRST),
+        'ip6 saddr fd77::2 tcp dport 8443-8444 accept comment "firewall.openings.head"',
+        'ip6 saddr fd77::/64 udp dport 7000 accept comment "firewall.openings.head"',
+    ]
+    assert port_rules(fw.ruleset(nodes["c1"])) == [r.format(m="members") for r in MEMBERS_FIRST[:6]]
+
+
+def test_an_ip_table_gets_no_ipv6_sourced_openings() -> None:
+    integrate = {"mode": "integrate", "integrate": {"family": "ip", "table": "filter", "chain": "in"}}
+    fw, nodes = firewall({**CONFIG, "ssh": {"user": "ops"}, "devices": [], "firewall": {**PORTS, **integrate}})
+    assert port_rules(fw.ruleset(nodes["head"])) == [r.format(m="zerotier_cluster_members") for r in MEMBERS_FIRST]
+
+
+def test_long_sets_wrap_four_elements_a_line() -> None:
+    devices = [{"name": f"d{i}", "address": f"{i:010x}", "ip": f"10.147.17.{100 + 2 * i}"} for i in range(9)]
+    fw, nodes = firewall({**CONFIG, "ssh": {"user": "ops"}, "devices": devices, "firewall": {}})
+    assert (
+        "\t\telements = {\n"
+        "\t\t\t10.147.17.100, 10.147.17.102, 10.147.17.104, 10.147.17.106,\n"
+        "\t\t\t10.147.17.108, 10.147.17.110, 10.147.17.112, 10.147.17.114,\n"
+        "\t\t\t10.147.17.116\n"
+        "\t\t}\n"
+    ) in fw.ruleset(nodes["head"])
