@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -293,8 +294,7 @@ def connection_text(check: Callable[[str], str | None], fix: str, *, outputs: bo
 
 
 def _is_output(value: Any) -> bool:
-    try:
-        import pulumi
-    except ImportError:  # pragma: no cover - pulumi is a hard dependency
-        return False
-    return isinstance(value, pulumi.Output)
+    """A Pulumi Output (a host from another resource). The core never imports pulumi: no Output can
+    exist unless the program already did."""
+    pulumi = sys.modules.get("pulumi")
+    return pulumi is not None and isinstance(value, pulumi.Output)
