@@ -43,11 +43,15 @@ ROWS = {
 AWKS = [a for a in ("mawk", "gawk", "original-awk", "busybox") if shutil.which(a)] or ["awk"]
 
 
-def networks_awk() -> str:
-    """join.sh's JSON reader, exactly as the script defines it."""
-    found = re.search(r"^zt_networks_awk='(.*?)'$", JOIN.read_text(), re.S | re.M)
-    assert found is not None, "zt_networks_awk not found in join.sh"
+def _awk_program(path: Path, name: str) -> str:
+    found = re.search(rf"^{name}='(.*?)'$", path.read_text(), re.S | re.M)
+    assert found is not None, f"{name} not found in {path.name}"
     return found.group(1)
+
+
+def networks_awk() -> str:
+    """join.sh's JSON reader, exactly as the step composes it: its callbacks, then lib.sh's walker."""
+    return _awk_program(JOIN, "zt_networks_awk") + _awk_program(JOIN.parent / "lib.sh", "ZTC_JSON_AWK")
 
 
 def read_networks(awk: str, text: str) -> list[str]:

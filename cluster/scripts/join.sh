@@ -63,46 +63,18 @@ function value(v) {
         addrs = addrs (addrs == "" ? "" : " ") v
     }
 }
-{ text = text $0 "\n" }
-END {
-    n = length(text)
-    for (i = 1; i <= n; i++) {
-        c = substr(text, i, 1)
-        if (c == "\"") {
-            s = ""
-            for (j = i + 1; j <= n; j++) {
-                d = substr(text, j, 1)
-                if (d == "\\") { s = s substr(text, j, 2); j++; continue }
-                if (d == "\"") break
-                s = s d
-            }
-            i = j
-            if (kind[depth] == "o" && wantkey) { key[depth] = s; wantkey = 0 }
-            else value(s)
-        } else if (c == "{") {
-            kind[++depth] = "o"; key[depth] = ""; wantkey = 1
-            if (depth == 2 && kind[1] == "a") { id = ""; status = ""; dev = ""; addrs = ""; perr = "" }
-        } else if (c == "[") {
-            kind[++depth] = "a"
-        } else if (c == "}") {
-            if (depth == 2 && kind[1] == "a" && id != "")
-                printf "%s\t%s\t%s\t%s\t%s\n", id, (status == "" ? "-" : status), (dev == "" ? "-" : dev), (addrs == "" ? "-" : addrs), (perr == "" ? "-" : perr)
-            depth--
-        } else if (c == "]") {
-            depth--
-        } else if (c == ",") {
-            if (kind[depth] == "o") wantkey = 1
-        } else if (c ~ /[-0-9a-z]/) {
-            for (j = i; j <= n && substr(text, j, 1) ~ /[-+.0-9a-zA-Z]/; j++) ;
-            value(substr(text, i, j - i))
-            i = j - 1
-        }
-    }
-}'
+function opened(c) {
+    if (c == "{" && depth == 2 && kind[1] == "a") { id = ""; status = ""; dev = ""; addrs = ""; perr = "" }
+}
+function closed(c) {
+    if (c == "}" && depth == 2 && kind[1] == "a" && id != "")
+        printf "%s\t%s\t%s\t%s\t%s\n", id, (status == "" ? "-" : status), (dev == "" ? "-" : dev), (addrs == "" ? "-" : addrs), (perr == "" ? "-" : perr)
+}
+'
 
 zt_networks() {
     _json=$(zt_cli -j listnetworks 2>&1) || ztc_die "zerotier-cli -j listnetworks failed: $_json"
-    printf '%s\n' "$_json" | awk "$zt_networks_awk"
+    printf '%s\n' "$_json" | awk "$zt_networks_awk$ZTC_JSON_AWK"
 }
 
 # The zt_networks line of network $1, or nothing.

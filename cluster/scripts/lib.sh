@@ -19,6 +19,49 @@ ZTC_UID=$(id -u)
 # A dotted-quad IPv4 address, for ztc_check.
 ZTC_IPV4_RE='((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 
+# A JSON reader for awk (no python or jq on a minimal node): reads all input,
+# then walks it, calling the step's own awk functions value(v) for every
+# scalar, opened(c) after entering and closed(c) before leaving an object "{"
+# or a list "[". They see depth, kind[d] ("o" object, "a" list) and key[d],
+# the current key at each depth; so key order, spacing and nesting do not
+# matter. Use: awk "$my_callbacks$ZTC_JSON_AWK".
+# shellcheck disable=SC2016  # an awk program, not shell
+ZTC_JSON_AWK='
+{ text = text $0 "\n" }
+END {
+    n = length(text)
+    for (i = 1; i <= n; i++) {
+        c = substr(text, i, 1)
+        if (c == "\"") {
+            s = ""
+            for (j = i + 1; j <= n; j++) {
+                d = substr(text, j, 1)
+                if (d == "\\") { s = s substr(text, j, 2); j++; continue }
+                if (d == "\"") break
+                s = s d
+            }
+            i = j
+            if (kind[depth] == "o" && wantkey) { key[depth] = s; wantkey = 0 }
+            else value(s)
+        } else if (c == "{") {
+            kind[++depth] = "o"; key[depth] = ""; wantkey = 1
+            opened(c)
+        } else if (c == "[") {
+            kind[++depth] = "a"
+            opened(c)
+        } else if (c == "}" || c == "]") {
+            closed(c)
+            depth--
+        } else if (c == ",") {
+            if (kind[depth] == "o") wantkey = 1
+        } else if (c ~ /[-0-9a-z]/) {
+            for (j = i; j <= n && substr(text, j, 1) ~ /[-+.0-9a-zA-Z]/; j++) ;
+            value(substr(text, i, j - i))
+            i = j - 1
+        }
+    }
+}'
+
 # Progress and diagnoses go to stderr; stdout carries only a step's result.
 # One message is cut after ZTC_LOG_MAX bytes: Pulumi stores a command's output
 # in the stack state, so however chatty a tool quoted in it (nft, zerotier-cli),

@@ -30,8 +30,7 @@ verify_check_params() {
 
 # One line per peer of `zerotier-cli -j peers`, tab separated:
 #   <address> <latency ms, -1 unknown> <tunneled> <active unexpired paths>
-# Follows JSON structure like join's listnetworks reader, so key order and
-# nested objects do not matter.
+# Callbacks for lib.sh's JSON reader.
 # shellcheck disable=SC2016  # an awk program, not shell
 verify_peers_awk='
 function value(v) {
@@ -44,43 +43,16 @@ function value(v) {
         else if (key[4] == "expired") expired = v
     }
 }
-{ text = text $0 "\n" }
-END {
-    n = length(text)
-    for (i = 1; i <= n; i++) {
-        c = substr(text, i, 1)
-        if (c == "\"") {
-            s = ""
-            for (j = i + 1; j <= n; j++) {
-                d = substr(text, j, 1)
-                if (d == "\\") { s = s substr(text, j, 2); j++; continue }
-                if (d == "\"") break
-                s = s d
-            }
-            i = j
-            if (kind[depth] == "o" && wantkey) { key[depth] = s; wantkey = 0 }
-            else value(s)
-        } else if (c == "{") {
-            kind[++depth] = "o"; key[depth] = ""; wantkey = 1
-            if (depth == 2 && kind[1] == "a") { addr = ""; lat = -1; tun = "false"; direct = 0 }
-            if (depth == 4) { active = ""; expired = "" }
-        } else if (c == "[") {
-            kind[++depth] = "a"
-        } else if (c == "}") {
-            if (depth == 4 && key[2] == "paths" && active == "true" && expired != "true") direct++
-            if (depth == 2 && kind[1] == "a" && addr != "") printf "%s\t%s\t%s\t%d\n", addr, lat, tun, direct
-            depth--
-        } else if (c == "]") {
-            depth--
-        } else if (c == ",") {
-            if (kind[depth] == "o") wantkey = 1
-        } else if (c ~ /[-0-9a-z]/) {
-            for (j = i; j <= n && substr(text, j, 1) ~ /[-+.0-9a-zA-Z]/; j++) ;
-            value(substr(text, i, j - i))
-            i = j - 1
-        }
-    }
-}'
+function opened(c) {
+    if (c == "{" && depth == 2 && kind[1] == "a") { addr = ""; lat = -1; tun = "false"; direct = 0 }
+    if (c == "{" && depth == 4) { active = ""; expired = "" }
+}
+function closed(c) {
+    if (c != "}") return
+    if (depth == 4 && key[2] == "paths" && active == "true" && expired != "true") direct++
+    if (depth == 2 && kind[1] == "a" && addr != "") printf "%s\t%s\t%s\t%d\n", addr, lat, tun, direct
+}
+'
 
 # Why path types cannot be read here, or nothing when they can.
 verify_paths_unknowable() {
@@ -96,7 +68,7 @@ verify_paths_unknowable() {
 # those bytes, so target = its MAC ^ our MAC ^ our address (low 40 bits).
 verify_paths() {
     _me=$(ztc_root zerotier-cli info 2>/dev/null | awk '$1 == "200" && $2 == "info" { print $3 }')
-    ztc_root zerotier-cli -j peers 2>/dev/null | awk "$verify_peers_awk" >"$ZTC_TMP/peers"
+    ztc_root zerotier-cli -j peers 2>/dev/null | awk "$verify_peers_awk$ZTC_JSON_AWK" >"$ZTC_TMP/peers"
     : >"$ZTC_TMP/paths"
     while read -r _name _ip; do
         _neigh=$(ip neigh show to "$_ip" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) { if ($i == "dev") d = $(i + 1); if ($i == "lladdr") m = $(i + 1) } } END { print d, m }')
