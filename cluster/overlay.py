@@ -22,6 +22,7 @@ is deauthorized through the controller alone.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from .spec import ClusterSpec
 from .steps import COMMANDS, REMOTE_BUNDLE, StepScript
 
 TYPE = "zerotier-cluster:index:Overlay"
+#: Where bundles are written instead (tests and CI point it outside the repository).
+BUNDLE_DIR_ENV = "ZEROTIER_CLUSTER_BUNDLE_DIR"
 ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")
 SIGNED_MOON = re.compile(r"000000[0-9a-f]{10}\.moon [A-Za-z0-9+/]+=*")
 #: Every input of a Command and of a CopyToRemote: what an evicted node's resources ignore.
@@ -109,19 +112,22 @@ class Overlay(pulumi.ComponentResource):
         central_token: pulumi.Input[str] | None = None,
         ssh_private_key: pulumi.Input[str] | None = None,
         network_id: pulumi.Input[str] | None = None,
-        bundle_dir: Path = Path(".zerotier-cluster/bundles"),
+        bundle_dir: Path | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``network_id`` supplies the ID of a network another stack owns (``network.fromStack``).
 
         ``central_token`` is needed with ``controller: central`` only.
-        ``bundle_dir`` is where the stack's bundle is written for ``CopyToRemote``;
-        relative to the project directory by default, so every operator's
-        state names the same path.
+        ``bundle_dir`` is where the stack's bundle is written for ``CopyToRemote``:
+        by default ``$ZEROTIER_CLUSTER_BUNDLE_DIR``, else ``.zerotier-cluster/bundles``
+        in the project directory (relative, so every operator's state names the
+        same path).
         """
         super().__init__(TYPE, name, None, opts)
         self.name = name
         self.plan: Plan = build_plan(spec)
+        if bundle_dir is None:
+            bundle_dir = Path(os.environ.get(BUNDLE_DIR_ENV) or ".zerotier-cluster/bundles")
         self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
         conns = {n.name: connection(n.spec, ssh_private_key) for n in self.plan.nodes}
         installs = {n.name: self._install(n, conns[n.name]) for n in self.plan.nodes}

@@ -23,8 +23,6 @@ from .spec import ClusterSpec
 
 TOKEN_KEY = "zerotier:zerotierCentralToken"
 TOKEN_ENV = "ZEROTIER_CENTRAL_TOKEN"
-#: Where the stack's bundle is written for CopyToRemote (default: .zerotier-cluster/bundles in the project).
-BUNDLE_DIR_ENV = "ZEROTIER_CLUSTER_BUNDLE_DIR"
 
 
 def _decode(value: str) -> Any:
@@ -190,7 +188,6 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
         central_token=token,
         ssh_private_key=key,
         network_id=owning_stack_network(spec),
-        bundle_dir=Path(os.environ.get(BUNDLE_DIR_ENV) or project / ".zerotier-cluster" / "bundles"),
     )
     for assignment in overlay.plan.displaced():
         pulumi.log.warn(
