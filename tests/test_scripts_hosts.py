@@ -129,3 +129,23 @@ def test_hosts_sudo_requiretty_is_diagnosed_with_its_fix(machine_factory, operat
     assert "password" not in r.stderr
     assert r.stdout == ""
     assert _hosts(node) == OTHER
+
+
+def test_renaming_the_network_leaves_no_stale_block(machine_factory, operator):
+    node = machine_factory("hosts8")
+    node.write("/etc/hosts", OTHER)
+    old = cluster_config()
+    renamed = cluster_config(network={"name": "hpc-renamed"})
+    assert run_step(operator, node, step_text(old, "compute-01", "hosts")).returncode == 0
+    assert "# BEGIN zerotier-cluster chpc-overlay " in _hosts(node)
+
+    r = run_step(operator, node, step_text(renamed, "compute-01", "hosts"), "update")
+    assert r.returncode == 0, r.stderr
+    assert "renamed from chpc-overlay" in r.stderr
+    assert _hosts(node) == OTHER + plan_for(renamed).hosts_block
+    assert node.path("/var/lib/zerotier-cluster/hosts").read_text() == "tag=hpc-renamed\n"
+
+    r = run_step(operator, node, step_text(renamed, "compute-01", "hosts"), "delete")
+    assert r.returncode == 0, r.stderr
+    assert _hosts(node) == OTHER
+    assert not node.path("/var/lib/zerotier-cluster/hosts").exists()

@@ -5,7 +5,9 @@
 # ZTC_HOSTS_BLOCK (the whole block, BEGIN and END marker lines included).
 # create/update: put the block in place of the block with the same markers
 # (or append it), every other line untouched; no write when nothing changes.
-# delete: remove exactly that block.
+# The network name it wrote is recorded in /var/lib/zerotier-cluster/hosts, so
+# after the network is renamed the block under the old name goes too.
+# delete: remove exactly that block (and a recorded older one).
 # /etc/hosts is replaced atomically (through a symlink, if it is one), or
 # rewritten in place where it is a bind mount (containers), see ztc_sync_file;
 # a full or read-only filesystem fails the step and leaves it as it was.
@@ -15,9 +17,11 @@
 
 ZTC_STEP=hosts
 ZTC_HOSTS_FILE=/etc/hosts
+HOSTS_STATE=$ZTC_STATE_DIR/hosts
+HOSTS_TAG_RE='[A-Za-z0-9][A-Za-z0-9_.-]*'
 
 hosts_check_params() {
-    ztc_check "ZTC_HOSTS_TAG (network name)" "$ZTC_HOSTS_TAG" '[A-Za-z0-9][A-Za-z0-9_.-]*'
+    ztc_check "ZTC_HOSTS_TAG (network name)" "$ZTC_HOSTS_TAG" "$HOSTS_TAG_RE"
     HOSTS_BEGIN="# BEGIN zerotier-cluster $ZTC_HOSTS_TAG"
     HOSTS_END="# END zerotier-cluster $ZTC_HOSTS_TAG"
     _first=$(printf '%s\n' "$ZTC_HOSTS_BLOCK" | sed -n '1p')
@@ -29,26 +33,41 @@ hosts_check_params() {
     [ "$_last" = "$HOSTS_END" ] || ztc_die "ZTC_HOSTS_BLOCK must end with the line '$HOSTS_END', got '$_last'"
 }
 
+# The markers of a block written under another network name (before a rename),
+# from the state file; empty when there is none.
+hosts_previous() {
+    OLD_BEGIN=
+    OLD_END=
+    ztc_root test -f "$HOSTS_STATE" || return 0
+    _old=$(ztc_root sed -n 's/^tag=//p' "$HOSTS_STATE") || ztc_die "could not read $HOSTS_STATE"
+    [ -n "$_old" ] && [ "$_old" != "$ZTC_HOSTS_TAG" ] || return 0
+    ztc_check "the network name recorded in $HOSTS_STATE" "$_old" "$HOSTS_TAG_RE"
+    OLD_BEGIN="# BEGIN zerotier-cluster $_old"
+    OLD_END="# END zerotier-cluster $_old"
+    ztc_log "the network was renamed from $_old: its block goes too"
+}
+
 # Prints /etc/hosts with the managed block replaced by the file $1 (or dropped
-# when $1 is empty). A block missing from the file is appended. Exits 3 when a
+# when $1 is empty), and a block under the previous name (OLD_BEGIN) dropped. A block missing from the file is appended. Exits 3 when a
 # BEGIN marker has no END marker: the file is then left for a person to fix;
 # any other failure (reading the file, writing the output) exits 1 or 2.
 # awk reads the file itself, so a failed read cannot pass as an empty file.
 # shellcheck disable=SC2016  # an awk program
 hosts_render() {
-    ztc_root env HB="$HOSTS_BEGIN" HE="$HOSTS_END" awk -v blockfile="$1" '
+    ztc_root env HB="$HOSTS_BEGIN" HE="$HOSTS_END" OB="$OLD_BEGIN" OE="$OLD_END" awk -v blockfile="$1" '
         function put_block(  line) {
             if (blockfile == "" || done) return
             while ((getline line < blockfile) > 0) print line
             close(blockfile)
             done = 1
         }
-        BEGIN { b = ENVIRON["HB"]; e = ENVIRON["HE"] }
+        BEGIN { b = ENVIRON["HB"]; e = ENVIRON["HE"]; ob = ENVIRON["OB"]; oe = ENVIRON["OE"] }
         inside {
-            if ($0 == e) inside = 0
+            if ($0 == end) inside = 0
             next
         }
-        $0 == b || index($0, b " ") == 1 { inside = 1; put_block(); next }
+        $0 == b || index($0, b " ") == 1 { inside = 1; end = e; put_block(); next }
+        ob != "" && ($0 == ob || index($0, ob " ") == 1) { inside = 1; end = oe; next }
         { print }
         END {
             if (inside) exit 3
@@ -71,6 +90,12 @@ hosts_apply() {
     ztc_sync_file "$ZTC_HOSTS_FILE" 644 "$ZTC_TMP/hosts"
 }
 
+# Records the network name the block is written under (see hosts_previous).
+hosts_record() {
+    printf 'tag=%s\n' "$ZTC_HOSTS_TAG" >"$ZTC_TMP/state" || ztc_scratch_failed "$ZTC_TMP/state"
+    ztc_sync_file "$HOSTS_STATE" 644 "$ZTC_TMP/state" || :
+}
+
 step_create() {
     hosts_check_params
     ztc_require_root
@@ -78,7 +103,11 @@ step_create() {
     printf '%s\n' "$ZTC_HOSTS_BLOCK" | sed '/^$/d' >"$ZTC_TMP/block" || ztc_scratch_failed "$ZTC_TMP/block"
     _block=$ZTC_TMP/block
     _count=$(($(grep -c . "$_block") - 2))
-    if hosts_apply "$_block"; then
+    hosts_previous
+    _written=0
+    hosts_apply "$_block" || _written=1
+    hosts_record
+    if [ "$_written" -eq 0 ]; then
         ztc_log "wrote the $ZTC_HOSTS_TAG block ($_count names) into $ZTC_HOSTS_FILE"
         echo "hosts: $ZTC_HOSTS_FILE updated ($_count names)"
     else
@@ -94,7 +123,11 @@ step_update() {
 step_delete() {
     hosts_check_params
     ztc_require_root
-    if hosts_apply ""; then
+    hosts_previous
+    _removed=0
+    hosts_apply "" || _removed=1
+    ztc_root rm -f "$HOSTS_STATE" || ztc_die "could not remove $HOSTS_STATE"
+    if [ "$_removed" -eq 0 ]; then
         ztc_log "removed the $ZTC_HOSTS_TAG block from $ZTC_HOSTS_FILE"
         echo "hosts: block removed from $ZTC_HOSTS_FILE"
     else
