@@ -76,7 +76,7 @@ moon_create() {
         ztc_root test -s "$MOON_DIR/$_file" || ztc_die "zerotier-idtool genmoon wrote no $MOON_DIR/$_file"
     fi
     ztc_root cat "$MOON_DIR/$_file" >"$ZTC_TMP/moon"
-    if ztc_sync_file "$ZT_HOME/moons.d/$_file" 644 <"$ZTC_TMP/moon"; then
+    if ztc_sync_file "$ZT_HOME/moons.d/$_file" 644 "$ZTC_TMP/moon"; then
         roots_restart "$ZT_HOME/moons.d/$_file"
     else
         ztc_log "moon $_id at $ZTC_ROOT_ENDPOINT is in place; nothing changed"
@@ -106,8 +106,8 @@ orbit_create() {
         _changed=1
     fi
     printf 'moon=%s\n' "$_file" >"$ZTC_TMP/state"
-    ztc_sync_file "$ORBIT_STATE" 644 <"$ZTC_TMP/state" || :
-    if ztc_sync_file "$ZT_HOME/moons.d/$_file" 644 <"$ZTC_TMP/moon"; then
+    ztc_sync_file "$ORBIT_STATE" 644 "$ZTC_TMP/state" || :
+    if ztc_sync_file "$ZT_HOME/moons.d/$_file" 644 "$ZTC_TMP/moon"; then
         _changed=1
     fi
     if [ "$_changed" = 1 ]; then
