@@ -93,13 +93,15 @@ def run_step(
     user: str = "ops",
     timeout: float = 300,
     network_id: str = NETWORK_ID,
+    send_bundle: bool = True,
     **ssh: Any,
 ) -> subprocess.CompletedProcess[str]:
     """One step as the program runs it: the bundle copied first, then ``/bin/sh -s -- <action>`` with the stdin.
 
     ``step`` is a :class:`StepScript` or a stdin :func:`step_text` composed
     (possibly edited); a stdin naming a program this process never composed
-    is sent without a bundle (what a node sees when its bundle is missing).
+    is sent without a bundle (what a node sees when its bundle is missing);
+    ``send_bundle=False`` relies on what an earlier run left on the node.
     """
     if isinstance(step, StepScript):
         programs = [step.program]
@@ -108,7 +110,7 @@ def run_step(
         found = re.search(r"^ZTC_PROGRAM=([0-9a-f]{64})$", step, re.M)
         programs = [_PROGRAMS[found.group(1)]] if found and found.group(1) in _PROGRAMS else []
         stdin = step
-    if programs:
+    if programs and send_bundle:
         ship(operator, machine, programs, user=user, **ssh)
     return operator.run(str(machine.host.ip), user, COMMANDS[action], stdin=stdin, timeout=timeout, **ssh)  # type: ignore[index]
 
