@@ -19,14 +19,18 @@ node pings every other over the overlay; everything runs a second time and
 changes nothing; destroy leaves no network on the controller and no node on
 the network.
 
-The other tests set the head up through its local API by hand (a moon in
-every ``moons.d`` before the daemons start, the network and members through
-``curl``), to meet what the program's stand-ins only replay: the join
-diagnoses (ACCESS_DENIED, NOT_FOUND, a wrong address, OFFLINE) and the
-compiled ZeroTier rules (``cluster.rules``) with the members tagged by role:
-a member sending from an address it was not assigned gets nothing back, a
-device reaches SSH (and ping) on the head and nothing else, and the
-cluster's own traffic passes.
+The other tests build the same way, with the same commands, and keep only
+what they need to meet what the program's stand-ins only replay. The join
+diagnoses: a member step not run (ACCESS_DENIED), the member step of a stack
+that gives the node another address (a wrong address), a network ID the
+program never created on the head (NOT_FOUND), and a node whose UDP 9993 is
+blocked upstream (OFFLINE). The compiled ZeroTier rules (``cluster.rules``)
+the network step puts on the controller, with the members tagged by role and
+no firewall step run: a member sending from an address it was not assigned
+gets nothing back, a device (an operator's laptop joining with
+``zerotier-cli``) reaches SSH (and ping) on the head and nothing else, and
+the cluster's own traffic passes. No test calls the controller's API or
+``zerotier-idtool`` by hand; they only read the controller's state back.
 
 Where ``/opt/ztbin/zerotier-one`` exists (a build from source), run it as
 ``PATH=/opt/ztbin:$PATH python3 -m pytest tests/test_lab_zerotier.py``.
@@ -36,21 +40,22 @@ Without ``zerotier-one`` on PATH it skips, in CI too (where other skips fail).
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
+import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cluster.rules import RulesSpec, member_tags, network_rules
-from cluster.spec import NetworkSpec
+from cluster.plan import NETWORK_ID, Plan
 from tests.conftest import needs_root
 from tests.lab.machine import Machine
-from tests.lab.provision import cluster_config, last_line, plan_for, run_step, step_text
+from tests.lab.provision import cluster_config, plan_for
 from tests.lab.ssh import Operator
 from tests.lab.stack_run import StackRun
 
@@ -102,29 +107,6 @@ def inside(machine: Machine, *argv: str, timeout: float = 60) -> str:
     return result.stdout
 
 
-def start_daemon(machine: Machine, timeout: float = 30) -> None:
-    """Starts ``zerotier-one -d`` in the machine and waits until ``zerotier-cli info`` answers."""
-    inside(machine, "sh", "-c", "zerotier-one -d >/var/log/zerotier-one.log 2>&1 </dev/null")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if machine.exec(["zerotier-cli", "info"]).stdout.startswith("200 info "):
-            return
-        time.sleep(0.5)
-    log = machine.path("/var/log/zerotier-one.log").read_text()
-    raise AssertionError(f"zerotier-one on {machine.host.name} did not answer within {timeout}s; its log:\n{log}")
-
-
-def stop_daemon(machine: Machine) -> None:
-    """Stops the daemon this test started, by the PID it wrote."""
-    if machine.leader() is not None:
-        machine.exec(["sh", "-c", f'[ -s {ZT_HOME}/zerotier-one.pid ] && kill "$(cat {ZT_HOME}/zerotier-one.pid)"'])
-
-
-def member_id(machine: Machine) -> str:
-    """The node's ZeroTier address: the first field of its public identity."""
-    return machine.path(f"{ZT_HOME}/identity.public").read_text().split(":")[0]
-
-
 def answers_ping(machine: Machine, target: str, timeout: float = 30) -> bool:
     """Whether ``target`` answers a ping from the machine within ``timeout`` seconds (one try a second)."""
     deadline = time.monotonic() + timeout
@@ -145,91 +127,19 @@ def networks(machine: Machine) -> dict[str, dict[str, Any]]:
     return {n["nwid"]: n for n in json.loads(inside(machine, "zerotier-cli", "-j", "listnetworks"))}
 
 
-def make_moon(root: Machine, orbiters: Sequence[Machine]) -> str:
-    """Makes ``root`` a moon reachable at its segment address and puts it in every ``moons.d``.
-
-    Runs before any daemon starts, so each one loads the moon (and the root its own
-    identity) at startup. Returns the moon's ID (the root's address).
-    """
-    inside(root, "zerotier-idtool", "generate", f"{ZT_HOME}/identity.secret", f"{ZT_HOME}/identity.public")
-    moon = json.loads(inside(root, "zerotier-idtool", "initmoon", f"{ZT_HOME}/identity.public"))
-    moon["roots"][0]["stableEndpoints"] = [f"{root.host.ip}/{ZT_PORT}"]
-    root.write("/root/moon/moon.json", json.dumps(moon))
-    inside(root, "sh", "-c", "cd /root/moon && zerotier-idtool genmoon moon.json")
-    (signed,) = root.path("/root/moon").glob("*.moon")
-    for machine in (root, *orbiters):
-        shutil.copy2(signed, machine.path(f"{ZT_HOME}/moons.d/{signed.name}"))
-    return member_id(root)
+# --- the controller's state, read back (the program's commands are the only writers) ---------
 
 
-# --- the controller's local API (what ZeroTier Central does for the program) ---------------
-
-
-def controller_api(controller: Machine, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-    """One request to the controller's JSON API on 127.0.0.1, authenticated with its authtoken."""
+def controller_get(controller: Machine, path: str) -> Any:
+    """A GET on the controller's JSON API on 127.0.0.1; its authtoken goes to curl on stdin, never in argv."""
     token = controller.path(f"{ZT_HOME}/authtoken.secret").read_text().strip()
-    argv = ["curl", "-sS", "--fail-with-body", "-X", method, "-H", f"X-ZT1-Auth: {token}"]
-    if body is not None:
-        argv += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
-    return json.loads(inside(controller, *argv, f"http://127.0.0.1:{ZT_PORT}{path}"))
-
-
-def create_network(controller: Machine, spec: NetworkSpec) -> str:
-    """The network as CentralController declares it (private, the cidr's route, IPv4 only); returns its ID."""
-    settings = {
-        "name": spec.name,
-        "private": True,
-        "enableBroadcast": True,
-        "multicastLimit": 32,
-        "routes": [{"target": str(spec.cidr), "via": None}],
-        "ipAssignmentPools": (
-            [{"ipRangeStart": str(spec.pool.start), "ipRangeEnd": str(spec.pool.end)}] if spec.pool else []
-        ),
-        "v4AssignMode": {"zt": True},
-        "v6AssignMode": {"zt": False, "6plane": False, "rfc4193": False},
-    }
-    network = controller_api(controller, "POST", f"/controller/network/{member_id(controller)}______", settings)
-    return str(network["nwid"])
-
-
-def authorize(
-    controller: Machine, network_id: str, member: str, name: str, ip: str, tags: Sequence[tuple[int, int]] = ()
-) -> None:
-    """The Member the program declares before the node joins: authorized, one static address, its role tag."""
-    body: dict[str, Any] = {
-        "name": name, "authorized": True, "activeBridge": False, "noAutoAssignIps": True, "ipAssignments": [ip],
-    }  # fmt: skip
-    if tags:
-        body["tags"] = [list(t) for t in tags]
-    answer = controller_api(controller, "POST", f"/controller/network/{network_id}/member/{member}", body)
-    assert answer["authorized"] is True and answer["ipAssignments"] == [ip], answer
-    assert [tuple(t) for t in answer.get("tags", [])] == list(tags), answer
+    argv = ["curl", "-sS", "--fail-with-body", "-H", "@-", f"http://127.0.0.1:{ZT_PORT}{path}"]
+    result = controller.exec(argv, stdin=f"X-ZT1-Auth: {token}\n")
+    assert result.returncode == 0, f"GET {path} on the controller failed:\n{result.stdout}{result.stderr}"
+    return json.loads(result.stdout)
 
 
 # --- the test -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def lab(zerotier_one: Path, machine_factory: Callable[..., Machine]) -> Iterator[dict[str, Machine]]:
-    """head, compute-01 and compute-02, each with zerotier-one running; the head is moon and controller."""
-    machines = {name: machine_factory(name, before_start=installer(zerotier_one)) for name, _, _ in NODES}
-    head, *others = machines.values()
-    runs = head.exec(["zerotier-one", "-v"])
-    assert runs.returncode == 0, f"{zerotier_one} does not run on the Debian 12 test machines:\n{runs.stderr}"
-    make_moon(head, others)
-    try:
-        for machine in machines.values():
-            start_daemon(machine)
-        yield machines
-    finally:
-        for machine in machines.values():
-            stop_daemon(machine)
-
-
-def in_parallel(machines: Mapping[str, Machine], run: Callable[[str, Machine], Any]) -> dict[str, Any]:
-    with ThreadPoolExecutor(len(machines)) as pool:
-        futures = {name: pool.submit(run, name, machine) for name, machine in machines.items()}
-        return {name: future.result() for name, future in futures.items()}
 
 
 UNIT = """[Unit]
@@ -281,9 +191,9 @@ def snapshot(machines: Mapping[str, Machine], run: StackRun) -> dict[str, Any]:
     """What a second run must leave alone: the controller's network and members, every node's files and daemon."""
     head = machines["head"]
     state: dict[str, Any] = {
-        "network": controller_api(head, "GET", f"/controller/network/{run.network_id}"),
+        "network": controller_get(head, f"/controller/network/{run.network_id}"),
         "members": {
-            name: controller_api(head, "GET", f"/controller/network/{run.network_id}/member/{address}")
+            name: controller_get(head, f"/controller/network/{run.network_id}/member/{address}")
             for name, address in run.addresses.items()
         },
     }
@@ -330,7 +240,7 @@ def test_the_programs_own_commands_build_run_again_and_destroy_a_cluster_with_th
     # The network's ID is the head's address and sha256("chpc-overlay")[:6]; the controller has it as planned.
     assert run.network_id == addresses["head"] + "050e2a"
     assert json.loads(inside(head, "zerotier-cli", "-j", "info"))["address"] == addresses["head"]
-    stored = controller_api(head, "GET", f"/controller/network/{run.network_id}")
+    stored = controller_get(head, f"/controller/network/{run.network_id}")
     assert (stored["name"], stored["private"], stored["v4AssignMode"]) == ("chpc-overlay", True, {"zt": True})
     assert stored["routes"] == [{"target": "10.147.17.0/24", "via": None}]
     assert stored["ipAssignmentPools"] == [{"ipRangeEnd": "10.147.17.250", "ipRangeStart": "10.147.17.200"}]
@@ -343,7 +253,7 @@ def test_the_programs_own_commands_build_run_again_and_destroy_a_cluster_with_th
     ]
     roles = {"head": 1, "compute": 2}
     for name, role, ip in NODES:
-        member = controller_api(head, "GET", f"/controller/network/{run.network_id}/member/{addresses[name]}")
+        member = controller_get(head, f"/controller/network/{run.network_id}/member/{addresses[name]}")
         assert (member["authorized"], member["ipAssignments"], member["noAutoAssignIps"]) == (True, [ip], True)
         assert (member["name"], member["tags"]) == (name, [[1, roles[role]]])
         assert run.results[(name, "member", "create")].stdout == f"{addresses[name]} authorized {ip}\n"
@@ -363,13 +273,16 @@ def test_the_programs_own_commands_build_run_again_and_destroy_a_cluster_with_th
         assert run.results[(name, "orbit", "create")].stdout == f"orbit: 000000{addresses['head']}\n"
         assert "restarting zerotier-one so it loads" in run.results[(name, "orbit", "create")].stderr
 
-    assert last_line(run.results[("head", "verify", "create")].stdout) == (
-        "verify: 2/2 reachable over the overlay from this head node (compute-01 compute-02)"
-    )
+    # On one segment every path is direct: no traffic goes through the moon.
+    assert run.results[("head", "verify", "create")].stdout.splitlines()[-2:] == [
+        "verify: 2/2 reachable over the overlay from this head node (compute-01 compute-02)",
+        "verify: paths from this node: 2 DIRECT, 0 RELAY, 0 UNKNOWN",
+    ]
     for name in ("compute-01", "compute-02"):
-        assert last_line(run.results[(name, "verify", "create")].stdout) == (
-            "verify: 1/1 reachable over the overlay from this compute node (head)"
-        )
+        assert run.results[(name, "verify", "create")].stdout.splitlines()[-2:] == [
+            "verify: 1/1 reachable over the overlay from this compute node (head)",
+            "verify: paths from this node: 1 DIRECT, 0 RELAY, 0 UNKNOWN",
+        ]
     # Every node reaches every other (compute to compute too, which verify does not check), by address and name.
     for name, machine in lab.items():
         for other, _, ip in NODES:
@@ -397,7 +310,7 @@ def test_the_programs_own_commands_build_run_again_and_destroy_a_cluster_with_th
 
     # Destroy, dependents first: no member and no network left, every node off the network and its moon gone.
     run.destroy()
-    assert controller_api(head, "GET", "/controller/network") == []
+    assert controller_get(head, "/controller/network") == []
     for name, machine in lab.items():
         assert networks(machine) == {}, name
         assert machine.exec(["ip", "link", "show", INTERFACE]).returncode != 0
@@ -407,27 +320,54 @@ def test_the_programs_own_commands_build_run_again_and_destroy_a_cluster_with_th
     assert run.results[("head", "network", "delete")].stdout == f"network: deleted {run.network_id}\n"
 
 
-def test_join_diagnoses_what_a_real_controller_says(lab: dict[str, Machine], operator: Operator) -> None:
-    """The diagnoses the stand-in replays, checked against the real daemon and controller."""
-    head = lab["head"]
-    nodes = [{"name": name, "role": role, "host": str(lab[name].host.ip), "ip": ip} for name, role, ip in NODES]
-    network_id = create_network(head, plan_for(cluster_config(nodes)).spec.network)
-    missing = member_id(head) + "abcdef"  # the right controller, a network it never made
-    assert missing != network_id
+def plan_for_nodes(lab: Mapping[str, Machine], nodes: Sequence[tuple[str, str, str]], **settings: Any) -> Plan:
+    """The plan of a ``controller: head``, ``roots: head`` stack of ``nodes`` (name, role, overlay address)."""
+    listed = [{"name": name, "role": role, "host": str(lab[name].host.ip), "ip": ip} for name, role, ip in nodes]
+    config = cluster_config(listed, network={"interface": INTERFACE}, controller="head", roots="head", **settings)
+    del config["network"]["networkId"]
+    return plan_for(config)
 
-    def join(name: str, nwid: str = network_id) -> Any:
-        config = cluster_config(nodes, network={"networkId": nwid}, joinTimeout=15)
-        return run_step(operator, lab[name], step_text(config, name, "join"))
 
-    # compute-02 is authorized, but with another address than the plan's.
-    authorize(head, network_id, member_id(lab["compute-02"]), "compute-02", "10.147.17.99")
-    results = in_parallel(
-        {"compute-01": lab["compute-01"], "compute-02": lab["compute-02"], "head": head},
-        lambda name, _: join(name, missing if name == "head" else network_id),
-    )
-    denied, wrong, not_found = results["compute-01"], results["compute-02"], results["head"]
+def stack(
+    lab: Mapping[str, Machine], operator: Operator, nodes: Sequence[tuple[str, str, str]] = NODES, **settings: Any
+) -> StackRun:
+    """The stack of :func:`plan_for_nodes` on its nodes' machines, its bundle shipped; nothing run yet."""
+    machines = {name: lab[name] for name, _, _ in nodes}
+    addresses = {name: address_of(m) for name, m in machines.items()}
+    run = StackRun(plan_for_nodes(lab, nodes, **settings), machines, operator, addresses)
+    run.ship()
+    return run
+
+
+def join(run: StackRun, name: str, network_id: str) -> subprocess.CompletedProcess[str]:
+    """``name``'s join step as the program runs it, but for ``network_id``; its result, failed or not."""
+    return run.run(name, run.step(name, "join"), "create", {NETWORK_ID: network_id}, check=False)
+
+
+def test_join_diagnoses_what_a_real_controller_says(booted_lab: dict[str, Machine], operator: Operator) -> None:
+    """The diagnoses the stand-in replays, checked against the real daemon and controller.
+
+    The program's own commands make the moon, the network and the members; what goes wrong is
+    what a real stack can get wrong: a member step not run (compute-01), the member step of a
+    stack that gives compute-02 another address, and a network ID no command created.
+    """
+    lab = booted_lab
+    run = stack(lab, operator, joinTimeout=15)
+    run.roots_and_network()
+    moved = plan_for_nodes(lab, (*NODES[:2], ("compute-02", "compute", "10.147.17.99")))
+    assert moved.controller is not None
+    run.run("head", moved.controller.member("compute-02"), "create", run.member_known("compute-02"))
+    missing = run.addresses["head"] + "abcdef"  # the right controller, a network it never made
+    assert missing != run.network_id
+
+    with ThreadPoolExecutor(3) as pool:
+        denied, wrong, not_found = pool.map(
+            lambda name, nwid: join(run, name, nwid),
+            ("compute-01", "compute-02", "head"),
+            (run.network_id, run.network_id, missing),
+        )
     assert denied.returncode != 0
-    assert f"Diagnosis: ACCESS_DENIED: the network's controller refuses node {member_id(lab['compute-01'])}" in (
+    assert f"Diagnosis: ACCESS_DENIED: the network's controller refuses node {run.addresses['compute-01']}" in (
         denied.stderr
     )
     assert "zerotier-cli info:" in denied.stderr and "ACCESS_DENIED" in denied.stderr.split("listnetworks")[-1]
@@ -436,33 +376,32 @@ def test_join_diagnoses_what_a_real_controller_says(lab: dict[str, Machine], ope
     assert not_found.returncode != 0
     assert f"Diagnosis: NOT_FOUND: no controller knows network {missing}" in not_found.stderr
 
-    # Once the member is authorized with the plan's address, the same join succeeds.
-    authorize(head, network_id, member_id(lab["compute-01"]), "compute-01", "10.147.17.11")
-    again = join("compute-01")
+    # Once compute-01's own member step has run, the same join succeeds.
+    run.authorize(names=["compute-01"])
+    again = join(run, "compute-01", run.network_id)
     assert again.returncode == 0, again.stderr
-    assert last_line(again.stdout).endswith(" 10.147.17.11/24")
+    assert again.stdout.splitlines() == [f"{INTERFACE} 10.147.17.11/24"]
 
 
-def test_join_on_a_node_whose_udp_9993_is_blocked_says_so(lab: dict[str, Machine], operator: Operator) -> None:
+def test_join_on_a_node_whose_udp_9993_is_blocked_says_so(booted_lab: dict[str, Machine], operator: Operator) -> None:
     """With ZeroTier's UDP blocked upstream the node is OFFLINE, and the diagnosis says what to open."""
-    head, node = lab["head"], lab["compute-01"]
-    nodes = [{"name": name, "role": role, "host": str(lab[name].host.ip), "ip": ip} for name, role, ip in NODES]
-    network_id = create_network(head, plan_for(cluster_config(nodes)).spec.network)
-    authorize(head, network_id, member_id(node), "compute-01", "10.147.17.11")
-    # The site firewall: nothing reaches the moon's port, and the daemon starts without a root.
-    stop_daemon(node)
+    node = booted_lab["compute-01"]
+    run = stack(booted_lab, operator, joinTimeout=15)
+    run.roots_and_network()
+    run.authorize(names=["compute-01"])
+    # The site firewall: nothing reaches the moon's port, and the daemon restarts without a root.
     for command in (
         "add table inet upstream",
         "add chain inet upstream out { type filter hook output priority 0; }",
         "add rule inet upstream out udp dport 9993 drop",
     ):
         inside(node, "nft", command)
-    start_daemon(node)
-    config = cluster_config(nodes, network={"networkId": network_id}, joinTimeout=15)
-    blocked = run_step(operator, node, step_text(config, "compute-01", "join"))
+    inside(node, "systemctl", "restart", "zerotier-one")
+    address_of(node)
+    blocked = join(run, "compute-01", run.network_id)
     assert blocked.returncode != 0
     assert "OFFLINE" in inside(node, "zerotier-cli", "info")
-    assert f"Diagnosis: REQUESTING_CONFIGURATION and node {member_id(node)} is OFFLINE" in blocked.stderr
+    assert f"Diagnosis: REQUESTING_CONFIGURATION and node {run.addresses['compute-01']} is OFFLINE" in blocked.stderr
     assert "UDP 9993 is probably blocked upstream" in blocked.stderr
 
 
@@ -485,27 +424,26 @@ def tcp_outcome(machine: Machine, address: str, port: int, *, wait: int = 6) -> 
     return {0: "open", 124: "dropped"}.get(result.returncode, "refused")
 
 
-def test_rules_stop_spoofed_senders_and_limit_devices(lab: dict[str, Machine]) -> None:
+def test_rules_stop_spoofed_senders_and_limit_devices(booted_lab: dict[str, Machine], operator: Operator) -> None:
     """The compiled rules on a real controller: ZeroTier itself enforces anti-spoofing and the roles.
 
-    No nftables here: every node accepts everything, so what is dropped is dropped by ZeroTier.
-    compute-02's machine plays an operator's laptop (tag ``device``, ``firewall.devices: ssh``).
+    The program's commands make the moon, the network with its rules and the members, and
+    join the nodes; no firewall step runs, so every node accepts everything and what is
+    dropped is dropped by ZeroTier. compute-02's machine plays an operator's laptop (a
+    ``devices`` entry, ``firewall.devices: ssh``): it puts the moon the head printed into
+    its ``moons.d`` and joins with ``zerotier-cli``, as an operator's laptop does.
     """
-    head, compute, laptop = lab["head"], lab["compute-01"], lab["compute-02"]
-    nodes = [{"name": "head", "role": "head", "host": str(head.host.ip), "ip": "10.147.17.1"},
-             {"name": "compute-01", "role": "compute", "host": str(compute.host.ip), "ip": "10.147.17.11"}]  # fmt: skip
-    spec = plan_for(cluster_config(nodes)).spec
-    network_id = create_network(head, spec.network)
-    compiled = network_rules(spec, RulesSpec(), (22,)).compiled()
-    answer = controller_api(head, "POST", f"/controller/network/{network_id}", compiled)
-    assert answer["rules"] == compiled["rules"] and answer["tags"] == compiled["tags"], answer
-    authorize(head, network_id, member_id(head), "head", "10.147.17.1", member_tags("head"))
-    authorize(head, network_id, member_id(compute), "compute-01", "10.147.17.11", member_tags("compute"))
-    authorize(head, network_id, member_id(laptop), "laptop", "10.147.17.100", member_tags("device"))
-    joined = in_parallel(
-        lab, lambda name, m: joined_interface(m, network_id, {"head": "10.147.17.1", "compute-01": "10.147.17.11"}
-                                              .get(name, "10.147.17.100"))
-    )  # fmt: skip
+    head, compute, laptop = booted_lab["head"], booted_lab["compute-01"], booted_lab["compute-02"]
+    device = {"name": "laptop", "address": address_of(laptop), "ip": "10.147.17.100"}
+    run = stack(booted_lab, operator, NODES[:2], devices=[device])
+    run.roots_and_network()
+    run.authorize()
+    run.each("join")
+    moon_file, moon = run.moon.split(" ")
+    laptop.path(f"{ZT_HOME}/moons.d/{moon_file}").write_bytes(base64.b64decode(moon))
+    inside(laptop, "systemctl", "restart", "zerotier-one")
+    address_of(laptop)
+    joined_interface(laptop, run.network_id, "10.147.17.100")
 
     # The cluster's own traffic passes: ping both ways, TCP to any port (refused: nothing listens, but the RST came).
     assert answers_ping(compute, "10.147.17.1"), "compute-01 gets no answer from the head"
@@ -523,8 +461,7 @@ def test_rules_stop_spoofed_senders_and_limit_devices(lab: dict[str, Machine]) -
     assert tcp_outcome(head, "10.147.17.100", 22) == "dropped"  # the device is no node: no SSH to it
 
     # Spoofing: compute-01 takes an address the controller never gave it; nothing comes back to it.
-    interface = joined["compute-01"]
-    inside(compute, "ip", "addr", "add", "10.147.17.77/24", "dev", interface)
+    inside(compute, "ip", "addr", "add", "10.147.17.77/24", "dev", INTERFACE)
     spoofed = compute.exec(["ping", "-n", "-c3", "-W2", "-I", "10.147.17.77", "10.147.17.1"], timeout=30)
     assert spoofed.returncode != 0, f"a ping from an unassigned address got answers:\n{spoofed.stdout}"
     assert tcp_outcome(compute, "10.147.17.1", 22) == "open"  # its own address still works

@@ -15,7 +15,7 @@ declares (see :meth:`StackRun.up`); nodes run in parallel where it lets them.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -61,15 +61,15 @@ class StackRun:
             assert copied.returncode == 0, f"copying the bundle to {name} failed: {copied.stderr}"
 
     def run(
-        self, node: str, step: StepScript, action: str, known: Mapping[str, str] | None = None
+        self, node: str, step: StepScript, action: str, known: Mapping[str, str] | None = None, *, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        """``step`` on ``node``'s machine, exactly as its Command runs it; fails unless it exits 0."""
+        """``step`` on ``node``'s machine, as its Command runs it; fails unless it exits 0 or not ``check``."""
         ip = str(self.machines[node].host.ip)
         stdin = step.text(known=known or {})
         assert "known once pulumi up" not in stdin, f"{node} {step.name}: a pending value was not filled in"
         result = self.operator.run(ip, "ops", COMMANDS[action], stdin=stdin, timeout=300)  # type: ignore[index]
         self.results[(step.node, step.name, action)] = result
-        if result.returncode != 0:
+        if check and result.returncode != 0:
             raise StepFailed(f"{step.name} {action} for {step.node} on {node}:\n{result.stdout}{result.stderr}")
         return result
 
@@ -85,66 +85,76 @@ class StackRun:
         head) → join → firewall, hosts → verify (the head's once every node's
         firewall is in, the others' once the head's is).
         """
+        self.roots_and_network(action)
+        self.authorize(action)
+        for step in ("join", "firewall", "hosts", "verify"):
+            self.each(step, action)
+
+    def roots_and_network(self, action: str = "create") -> None:
+        """The head signs its moon, then creates the network while the other nodes orbit the moon."""
         controller, head = self.plan.controller, self.head
         assert controller is not None and self.plan.moon is not None, "a controller: head, roots: head stack"
         head_address = node_address(self.addresses[head] + "\n", head)
         printed = self.run(head, self.plan.moon, action).stdout
         self.moon = _signed_moon(printed)
-        nodes = {n.name: n for n in self.plan.nodes}
 
         expected = head_address + network_suffix(self.plan.spec.network.name)
         jobs: dict[str, Callable[[], Any]] = {
             "network": partial(self.run, head, controller.network, action, {NETWORK_ID: expected})
         }
-        for name, node in nodes.items():
+        for node in self.plan.nodes:
             if node.orbit is not None:
-                jobs[name] = partial(self.run, name, node.orbit, action, {MOON: self.moon})
+                jobs[node.name] = partial(self.run, node.name, node.orbit, action, {MOON: self.moon})
         self._parallel(jobs)
         self.network_id = _reported_network(self.results[(head, "network", action)].stdout, expected)
 
+    def authorize(self, action: str = "create", names: Sequence[str] | None = None) -> None:
+        """The member steps (on the head) of ``names``, every node's and device's by default."""
+        controller = self.plan.controller
+        assert controller is not None, "a controller: head stack"
         self._parallel(
             {
-                name: partial(
-                    self.run,
-                    head,
-                    controller.member(name),
-                    action,
-                    {NETWORK_ID: self.network_id, MEMBER: node_address(self.addresses[name] + "\n", name)},
-                )
-                for name in nodes
+                member.node: partial(self.run, self.head, member, action, self.member_known(member.node))
+                for member in controller.members
+                if names is None or member.node in names
             }
         )
-        self._each(nodes, "join", action, {NETWORK_ID: self.network_id})
-        self._each(nodes, "firewall", action)
-        self._each(nodes, "hosts", action)
-        self._each(nodes, "verify", action)
 
-    def _each(self, nodes: Mapping[str, Any], step: str, action: str, known: Mapping[str, str] | None = None) -> None:
+    def member_known(self, name: str) -> dict[str, str]:
+        """The values Pulumi fills into ``name``'s member step: the network ID, and a node's address."""
+        known = {NETWORK_ID: self.network_id}
+        if name in self.addresses:  # a node: its address as its install printed it (a device's is in the config)
+            known[MEMBER] = node_address(self.addresses[name] + "\n", name)
+        return known
+
+    def step(self, node: str, name: str) -> StepScript:
+        """``node``'s step ``name`` in the plan."""
+        return _step(next(n for n in self.plan.nodes if n.name == node), name)
+
+    def each(self, step: str, action: str = "create", names: Sequence[str] | None = None) -> None:
+        """``step`` on the nodes ``names`` (every node by default) in parallel; the network ID filled in."""
+        known = {NETWORK_ID: self.network_id} if step == "join" else None
         self._parallel(
-            {name: partial(self.run, name, _step(node, step), action, known) for name, node in nodes.items()}
-        )  # fmt: skip
+            {
+                node.name: partial(self.run, node.name, self.step(node.name, step), action, known)
+                for node in self.plan.nodes
+                if names is None or node.name in names
+            }
+        )
 
     def destroy(self) -> None:
         """``pulumi destroy``: every command's delete, dependents first (install's aside: it keeps ZeroTier)."""
         controller, head = self.plan.controller, self.head
         assert controller is not None and self.plan.moon is not None
-        nodes = {n.name: n for n in self.plan.nodes}
-        for step in ("verify", "hosts", "firewall"):
-            self._each(nodes, step, "delete")
-        self._each(nodes, "join", "delete", {NETWORK_ID: self.network_id})
+        for step in ("verify", "hosts", "firewall", "join"):
+            self.each(step, "delete")
         jobs: dict[str, Callable[[], Any]] = {
-            f"{name}-member": partial(
-                self.run,
-                head,
-                controller.member(name),
-                "delete",
-                {NETWORK_ID: self.network_id, MEMBER: self.addresses[name]},
-            )
-            for name in nodes
+            f"{member.node}-member": partial(self.run, head, member, "delete", self.member_known(member.node))
+            for member in controller.members
         }
-        for name, node in nodes.items():
+        for node in self.plan.nodes:
             if node.orbit is not None:
-                jobs[f"{name}-orbit"] = partial(self.run, name, node.orbit, "delete", {MOON: self.moon})
+                jobs[f"{node.name}-orbit"] = partial(self.run, node.name, node.orbit, "delete", {MOON: self.moon})
         self._parallel(jobs)
         self.run(head, controller.network, "delete", {NETWORK_ID: self.network_id})
         self.run(head, self.plan.moon, "delete")
