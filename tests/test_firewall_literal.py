@@ -46,7 +46,7 @@ CONFIG: dict[str, Any] = {
 }
 
 COMPUTE = (
-    "# zerotier-cluster firewall for node c1 (role compute), generated from\n"
+    "# zerotier-cluster firewall for compute nodes with sshd on port 22, generated from\n"
     "# zerotier-cluster:firewall. nft -f loads it as one transaction. It replaces the program's\n"
     "# chain ztc, sets ztc_* and the jump from chain in\n"
     "# in table ip filter, and touches nothing else.\n"
@@ -93,8 +93,8 @@ COMPUTE = (
     '\t\tudp sport 67 udp dport 68 accept comment "DHCP replies"\n'
     '\t\tudp dport 9993 accept comment "ZeroTier: firewall.zerotierPort"\n'
     '\t\ttcp dport 22 ip saddr @ztc_ssh_v4 accept comment "firewall.headAddresses"\n'
-    '\t\tiifname "zt*" ip saddr @ztc_members accept comment "cluster members (clusterPorts: all)"\n'
-    '\t\tiifname "zt*" ip saddr @ztc_ssh_devices tcp dport 22 accept comment "devices: ssh"\n'
+    '\t\tiifname "zta51146d380" ip saddr @ztc_members accept comment "cluster members (clusterPorts: all)"\n'
+    '\t\tiifname "zta51146d380" ip saddr @ztc_ssh_devices tcp dport 22 accept comment "devices: ssh"\n'
     "\t}\n"
     "}\n"
     'insert rule ip filter in jump ztc comment "zerotier-cluster"\n'
@@ -115,7 +115,7 @@ def test_integrated_ip_ruleset_of_a_compute_node_reached_through_the_head() -> N
 def test_the_head_admits_ssh_from_ssh_from_merged_into_one_range() -> None:
     fw, nodes = firewall(CONFIG)
     head = fw.ruleset(nodes["head"])
-    expected = COMPUTE.replace("node c1 (role compute)", "node head (role head)")
+    expected = COMPUTE.replace("for compute nodes", "for head nodes")
     expected = expected.replace(
         "management SSH: firewall.headAddresses (computeSsh head-and-overlay)", "management SSH: firewall.sshFrom"
     )
@@ -126,25 +126,26 @@ def test_the_head_admits_ssh_from_ssh_from_merged_into_one_range() -> None:
 
 def test_firewall_step_parameters() -> None:
     fw, nodes = firewall(CONFIG)
-    assert fw.params(nodes["c1"], "RULESET") == (
+    params = fw.params(nodes["c1"], "RULESET")
+    assert params.variables(per_node=False) == (
         ("ZTC_FW_MODE", "integrate"),
         ("ZTC_FW_FAMILY", "ip"),
         ("ZTC_FW_TABLE", "filter"),
         ("ZTC_FW_CHAIN", "ztc"),
         ("ZTC_FW_HOOK_CHAIN", "in"),
         ("ZTC_FW_SET_PREFIX", "ztc_"),
-        ("ZTC_FW_INTERFACE", "zt*"),
+        ("ZTC_FW_INTERFACE", "zta51146d380"),  # zt + sha256("lab")[:10]
         ("ZTC_SSH_PORT", "22"),
-        ("ZTC_SSH_PORT_KEY", "zerotier-cluster:nodes[1].sshdPort"),
         ("ZTC_SSH_SOURCES_KEY", "zerotier-cluster:firewall.headAddresses"),
         ("ZTC_RULESET", "RULESET"),
     )
+    assert params.variables(per_node=True) == (("ZTC_SSH_PORT_KEY", "zerotier-cluster:nodes[1].sshdPort"),)
 
 
 def test_enforce_mode_parameters_name_its_own_table_and_no_hook() -> None:
     config = {**CONFIG, "firewall": {"sshFrom": ["198.51.100.7"]}, "ssh": {"user": "ops"}}
     fw, nodes = firewall(config)
-    params = dict(fw.params(nodes["head"], ""))
+    params = dict(fw.params(nodes["head"], "").variables(per_node=False))
     assert {k: params[k] for k in ("ZTC_FW_MODE", "ZTC_FW_FAMILY", "ZTC_FW_TABLE", "ZTC_FW_CHAIN")} == {
         "ZTC_FW_MODE": "enforce",
         "ZTC_FW_FAMILY": "inet",
@@ -183,7 +184,7 @@ def test_integrate_families(family: str, table_line: str, ssh_rules: list[str]) 
         for line in ruleset.splitlines()
         if "tcp dport 22 ip" in line and "@ztc_ssh_v" in line
     ] == ssh_rules
-    assert dict(fw.params(nodes["head"], ""))["ZTC_FW_FAMILY"] == family
+    assert fw.params(nodes["head"], "").family == family
 
 
 def test_comments_never_carry_a_double_quote() -> None:
@@ -208,13 +209,15 @@ PORTS: dict[str, Any] = {
     },
 }
 MEMBERS_FIRST = [
-    'iifname "zt*" ip saddr @{m} tcp dport 22 accept comment "SSH over the overlay"',
-    'iifname "zt*" ip saddr @{m} tcp dport 6817-6820 accept comment "firewall.clusterPorts"',
-    'iifname "zt*" ip saddr @{m} udp dport 60001 accept comment "firewall.clusterPorts"',
-    'iifname "zt*" ip saddr @{m} ip saddr {{ 10.147.17.0/28, 10.147.17.32/28 }} tcp dport 5000 accept'
+    'iifname "zta51146d380" ip saddr @{m} tcp dport 22 accept comment "SSH over the overlay"',
+    'iifname "zta51146d380" ip saddr @{m} tcp dport 6817-6820 accept comment "firewall.clusterPorts"',
+    'iifname "zta51146d380" ip saddr @{m} udp dport 60001 accept comment "firewall.clusterPorts"',
+    'iifname "zta51146d380" ip saddr @{m} ip saddr {{ 10.147.17.0/28, 10.147.17.32/28 }} tcp dport 5000 accept'
     ' comment "firewall.clusterPorts"',
-    'iifname "zt*" ip saddr @{m} ip saddr 10.147.17.64/27 udp dport 4000 accept comment "firewall.clusterPorts"',
-    'iifname "zt*" ip saddr @{m} ip saddr 10.147.17.96/27 udp dport 4000 accept comment "firewall.clusterPorts"',
+    'iifname "zta51146d380" ip saddr @{m} ip saddr 10.147.17.64/27 udp dport 4000 accept'
+    ' comment "firewall.clusterPorts"',
+    'iifname "zta51146d380" ip saddr @{m} ip saddr 10.147.17.96/27 udp dport 4000 accept'
+    ' comment "firewall.clusterPorts"',
     'tcp dport 443 accept comment "firewall.openings.head"',
     'ip saddr 198.51.100.7 tcp dport 8443-8444 accept comment "firewall.openings.head"',
 ]
