@@ -146,7 +146,7 @@ def test_firewall_persistence_succeeds_whole_or_changes_nothing(machine_factory,
     nodes = [{"name": "head", "role": "head", "host": str(head.host.ip), "ip": "10.147.17.1"}]
     config = cluster_config(nodes, firewall={"sshFrom": [f"{operator.host.ip}/32"]})
     stdin = step_text(config, "head", "firewall")
-    ruleset = next(n for n in plan_for(config).nodes if n.node.name == "head").ruleset
+    ruleset = next(n for n in plan_for(config).nodes if n.name == "head").ruleset
     pristine = digests(head, *FIREWALL_FILES)
     live = run(head, "nft list ruleset")
 
