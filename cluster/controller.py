@@ -153,7 +153,7 @@ class HeadController:
     def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
         expected = self.head_address.apply(lambda address: address + network_suffix(spec.name))
         self.command = self.run("network", network_step(self.head.spec, spec, rules), {NETWORK_ID: expected}, [])
-        return pulumi.Output.all(self.command.stdout, expected).apply(lambda v: _reported_network(v[0], v[1]))
+        return pulumi.Output.all(self.command.stdout, expected).apply(lambda v: reported_network(v[0], v[1]))
 
     def member(
         self,
@@ -173,7 +173,7 @@ class HeadController:
         return self.run(f"{name}-member", step, known, [self.command])
 
 
-def _reported_network(stdout: str, expected: str) -> str:
+def reported_network(stdout: str, expected: str) -> str:
     """The network ID the head's controller confirmed: exactly the one derived from the head's address."""
     lines = stdout.strip().splitlines()
     reported = lines[-1].strip() if lines else ""

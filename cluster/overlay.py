@@ -50,28 +50,33 @@ COMMAND_INPUTS = ["connection", "create", "update", "delete", "stdin", "triggers
 COPY_INPUTS = ["connection", "source", "remotePath", "triggers"]
 
 
+def _last_line(stdout: str, pattern: re.Pattern[str], problem: str) -> str:
+    """A step's result: its last line of output, which must match ``pattern``, else ``problem`` (with the line)."""
+    lines = stdout.strip().splitlines()
+    last = lines[-1].strip() if lines else ""
+    if not pattern.fullmatch(last):
+        raise pulumi.RunError(problem.format(last=repr(last[:80])))
+    return last
+
+
 def node_address(stdout: str, node: str) -> str:
     """The ZeroTier address install printed on its last line."""
-    lines = stdout.strip().splitlines()
-    address = lines[-1].strip() if lines else ""
-    if not ZT_ADDRESS.fullmatch(address):
-        raise pulumi.RunError(
-            f"install on {node} did not report a ZeroTier address (last line: {address[:80]!r}); "
-            "run `zerotier-cli info` on the node and see /var/log/zerotier-cluster/install.log there"
-        )
-    return address
+    return _last_line(
+        stdout,
+        ZT_ADDRESS,
+        f"install on {node} did not report a ZeroTier address (last line: {{last}}); "
+        "run `zerotier-cli info` on the node and see /var/log/zerotier-cluster/install.log there",
+    )
 
 
-def _signed_moon(stdout: str) -> str:
+def signed_moon(stdout: str) -> str:
     """The moon the head's moon step printed on its last line: ``<file name> <base64>``."""
-    lines = stdout.strip().splitlines()
-    moon = lines[-1].strip() if lines else ""
-    if not SIGNED_MOON.fullmatch(moon):
-        raise pulumi.RunError(
-            f"the head's moon step did not print a signed moon (last line: {moon[:80]!r}); "
-            "see /var/lib/zerotier-cluster/moon and `zerotier-idtool` on the head"
-        )
-    return moon
+    return _last_line(
+        stdout,
+        SIGNED_MOON,
+        "the head's moon step did not print a signed moon (last line: {last}); "
+        "see /var/lib/zerotier-cluster/moon and `zerotier-idtool` on the head",
+    )
 
 
 @dataclass(frozen=True)
@@ -200,7 +205,7 @@ class Overlay(pulumi.ComponentResource):
             return None
         head = self._head()
         moon = self._command(head, self.plan.moon, conns[head.name], [installs[head.name][1]])
-        return moon, moon.stdout.apply(_signed_moon)
+        return moon, moon.stdout.apply(signed_moon)
 
     def _text(self, step: StepScript, known: Mapping[str, pulumi.Output[str]] | None) -> pulumi.Input[str]:
         """The step's stdin; values only ``pulumi up`` knows (default: the network ID) make it an Output."""

@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from cluster.spec import ProvisionSpec
+from tests.lab.mirror import serve
 from tests.lab.provision import cluster_config, last_line, run_step, step_of, step_text, with_param
 from tests.lab.zerotier_stand_in import ZT_HOME, Signer, build_deb, build_repo, installer_script
 
@@ -74,18 +73,8 @@ def mirror(machine_factory, operator, tmp_path) -> Iterator[Mirror]:
     other = Signer(machine_factory("other-signer"))
     (web / "other-key.asc").write_text(other.public_key)
     (web / "other-signed.asc").write_text(other.clearsign(installer))
-    server = operator.host.popen(
-        [sys.executable, "-m", "http.server", str(PORT), "--bind", str(operator.host.ip), "--directory", str(web)],
-        stdout=open(tmp_path / "http.log", "w"),  # noqa: SIM115 - closed with the process
-        stderr=open(tmp_path / "http.err", "w"),  # noqa: SIM115
-    )
-    deadline = time.monotonic() + 10
-    while not operator.host.run(["ss", "-Hltn", f"sport = :{PORT}"]).stdout.strip():
-        assert time.monotonic() < deadline, "the test mirror did not start"
-        time.sleep(0.05)
-    yield Mirror(base, signer.fingerprint, web)
-    server.terminate()
-    server.wait()
+    with serve(operator.host, web, PORT, tmp_path):
+        yield Mirror(base, signer.fingerprint, web)
 
 
 def _sh(machine, command: str) -> str:

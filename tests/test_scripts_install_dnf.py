@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ import pytest
 
 from tests.conftest import needs_root
 from tests.lab.machine import Machine
+from tests.lab.mirror import serve
 from tests.lab.netns import Segment
 from tests.lab.provision import cluster_config, last_line, run_step, step_text
 from tests.lab.ssh import Operator
@@ -88,19 +87,8 @@ def mirror(machine_factory, operator, tmp_path) -> Iterator[Mirror]:
     build_rpm_repo(web / "rpm", ["1.14.1", "1.14.2"])
     (web / "key.asc").write_text(signer.public_key)
     (web / "installer.asc").write_text(signer.clearsign(rpm_installer_script(f"{base}/rpm")))
-    server = operator.host.popen(
-        [sys.executable, "-m", "http.server", str(PORT), "--bind", str(operator.host.ip), "--directory", str(web)],
-        stdout=open(tmp_path / "http.log", "w"),  # noqa: SIM115 - closed with the process
-        stderr=open(tmp_path / "http.err", "w"),  # noqa: SIM115
-    )
-    deadline = time.monotonic() + 10
-    while not operator.host.run(["ss", "-Hltn", f"sport = :{PORT}"]).stdout.strip():
-        assert time.monotonic() < deadline, "the test mirror did not start"
-        time.sleep(0.05)
-
-    yield Mirror(base, signer.fingerprint, web)
-    server.terminate()
-    server.wait()
+    with serve(operator.host, web, PORT, tmp_path):
+        yield Mirror(base, signer.fingerprint, web)
 
 
 def _sh(machine: Machine, command: str) -> subprocess.CompletedProcess[str]:

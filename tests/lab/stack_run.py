@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cluster.controller import _reported_network
-from cluster.overlay import _signed_moon, node_address
+from cluster.controller import reported_network
+from cluster.overlay import node_address, signed_moon
 from cluster.plan import MEMBER, MOON, NETWORK_ID, Plan, network_suffix
 from cluster.steps import COMMANDS, REMOTE_BUNDLE, StepScript
 
@@ -96,7 +96,7 @@ class StackRun:
         assert controller is not None and self.plan.moon is not None, "a controller: head, roots: head stack"
         head_address = node_address(self.addresses[head] + "\n", head)
         printed = self.run(head, self.plan.moon, action).stdout
-        self.moon = _signed_moon(printed)
+        self.moon = signed_moon(printed)
 
         expected = head_address + network_suffix(self.plan.spec.network.name)
         jobs: dict[str, Callable[[], Any]] = {
@@ -106,7 +106,7 @@ class StackRun:
             if node.orbit is not None:
                 jobs[node.name] = partial(self.run, node.name, node.orbit, action, {MOON: self.moon})
         self._parallel(jobs)
-        self.network_id = _reported_network(self.results[(head, "network", action)].stdout, expected)
+        self.network_id = reported_network(self.results[(head, "network", action)].stdout, expected)
 
     def authorize(self, action: str = "create", names: Sequence[str] | None = None) -> None:
         """The member steps (on the head) of ``names``, every node's and device's by default."""
