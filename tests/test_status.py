@@ -297,6 +297,21 @@ def test_peer_path_direct_relay_unknown(address: str | None, shown: str, detail:
     assert (str(path), path.detail) == (shown, detail)
 
 
+@pytest.mark.parametrize(
+    ("address", "shown", "detail"),
+    [
+        ("7ed68ec79a", "DIRECT 9ms", "via 10.77.0.4/9993"),  # the other compute node, on the segment
+        ("f14cbf0e1c", "DIRECT 22ms", "via 10.77.0.2/9993"),  # the head, the moon: three paths, one preferred
+        ("778cde7190", "RELAY", "no direct path: traffic goes through a ZeroTier root"),  # an offline planet root
+    ],
+)
+def test_peer_path_reads_a_real_zerotier_1_14_1_peers_output(address: str, shown: str, detail: str) -> None:
+    """``zerotier-cli -j peers`` as compute-01 printed it in tests/test_lab_status.py (see the samples' README)."""
+    peers = json.loads((ROOT / "tests" / "lab" / "zerotier_samples" / "peers-1.14.1.json").read_text())
+    path = peer_path(peers, address)
+    assert (str(path), path.detail) == (shown, detail)
+
+
 def test_report_parser_keeps_json_blocks_and_exit_codes() -> None:
     failed = "Error connecting to the ZeroTier service: connection failed"
     facts = Facts.parse(
