@@ -115,8 +115,14 @@ class Path:
         return self.kind + (f" {self.latency_ms}ms" if self.latency_ms is not None else "")
 
 
-def peer_path(peers: Any, address: str | None) -> Path:
-    """The path to ``address`` in ``zerotier-cli -j peers`` output."""
+#: A direct path that has received nothing for this long is dead, whatever its flags say: ZeroTier
+#: 1.14.1 kept a blocked path "active", unexpired and preferred for about four minutes (measured in
+#: tests/test_lab_status.py) while it heartbeats a live one every few seconds.
+STALE_PATH_MS = 60_000
+
+
+def peer_path(peers: Any, address: str | None, now_ms: int | None = None) -> Path:
+    """The path to ``address`` in ``zerotier-cli -j peers`` output (``now_ms``: the node's clock)."""
     if address is None:
         return Path("UNKNOWN", detail="its ZeroTier address is not known (that node did not report)")
     if not isinstance(peers, list):
@@ -129,11 +135,17 @@ def peer_path(peers: Any, address: str | None) -> Path:
     listed = peer.get("paths")
     paths = listed if isinstance(listed, list) else []
     direct = [p for p in paths if isinstance(p, dict) and p.get("active") and not p.get("expired")]
+    if now_ms is not None:
+        direct = [p for p in direct if not _stale(p.get("lastReceive"), now_ms)]
     if direct and not peer.get("tunneled"):
         best = next((p for p in direct if p.get("preferred")), direct[0])
         return Path("DIRECT", shown, f"via {best.get('address', '?')}")
     how = "tunneled over TCP" if peer.get("tunneled") else "no direct path"
     return Path("RELAY", shown, f"{how}: traffic goes through a ZeroTier root")
+
+
+def _stale(last_receive: Any, now_ms: int) -> bool:
+    return isinstance(last_receive, int) and last_receive > 0 and now_ms - last_receive > STALE_PATH_MS
 
 
 # --- verdicts -------------------------------------------------------------------
@@ -399,7 +411,8 @@ def _paths(ctx: Context, node: NodePlan, facts: Facts) -> list[Check]:
             why = facts.cli_error("peers") if asked else "zerotier-cli could not be asked"
             path = Path("UNKNOWN", detail=why)
         else:
-            path = peer_path(data, ctx.addresses.get(peer))
+            clock = facts.values.get("clock", "")
+            path = peer_path(data, ctx.addresses.get(peer), int(clock) * 1000 if clock.isdigit() else None)
         ok = {"DIRECT": True, "RELAY": False}.get(path.kind)
         fix = RELAY_CAUSES if path.kind == "RELAY" else ""
         target = next((n for n in plan.active if n.name == peer), None)

@@ -312,6 +312,16 @@ def test_peer_path_reads_a_real_zerotier_1_14_1_peers_output(address: str, shown
     assert (str(path), path.detail) == (shown, detail)
 
 
+def test_a_path_that_has_received_nothing_for_a_minute_is_relayed_whatever_its_flags() -> None:
+    """ZeroTier 1.14.1 keeps a blocked path active, unexpired and preferred for minutes (tests/test_lab_status.py)."""
+    peers = json.loads((ROOT / "tests" / "lab" / "zerotier_samples" / "peers-1.14.1.json").read_text())
+    compute_02 = next(p for p in peers if p["address"] == "7ed68ec79a")
+    last = max(p["lastReceive"] for p in compute_02["paths"])
+    assert str(peer_path(peers, "7ed68ec79a", now_ms=last + 59_000)) == "DIRECT 9ms"
+    stale = peer_path(peers, "7ed68ec79a", now_ms=last + 61_000)
+    assert (str(stale), stale.detail) == ("RELAY 9ms", "no direct path: traffic goes through a ZeroTier root")
+
+
 def test_report_parser_keeps_json_blocks_and_exit_codes() -> None:
     failed = "Error connecting to the ZeroTier service: connection failed"
     facts = Facts.parse(

@@ -75,6 +75,7 @@ if [ -n "$ZTC_PROBE" ] && command -v ping >/dev/null 2>&1; then
 fi
 if command -v zerotier-cli >/dev/null 2>&1; then
     echo "cli yes"
+    echo "clock $(date +%s)"
     st_cli info
     st_cli listnetworks
     st_cli peers
