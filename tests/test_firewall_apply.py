@@ -20,7 +20,7 @@ import pytest
 from cluster.config import parse_cluster
 from cluster.plan import NodePlan, build_plan
 from tests.conftest import needs_root
-from tests.lab.provision import run_step
+from tests.lab.provision import run_step, with_param
 
 MachineFactory = Callable[..., Any]
 
@@ -337,3 +337,18 @@ def test_refuses_while_firewalld_is_active(machine_factory: MachineFactory, oper
     result = run_step(operator, head, plan_for({"head": head}, {})["head"].firewall)
     assert result.returncode != 0 and "firewalld is active" in result.stderr, result.stderr
     assert "zerotier_cluster" not in ruleset(head)
+
+
+@pytest.mark.parametrize("interface", ["zt*", "eth0", "zt0;reboot", ""])
+def test_a_firewall_that_would_trust_anything_but_one_zt_interface_is_refused(
+    machine_factory: MachineFactory, operator: Any, interface: str
+) -> None:
+    """Members are trusted on this network's own interface only: the step refuses a pattern or a real NIC."""
+    needs_root("ip", "nft", "systemd-nspawn")
+    head = machine_factory("head")
+    script = plan_for({"head": head}, {})["head"].firewall
+    before = ruleset(head)
+    result = run_step(operator, head, with_param(script, "ZTC_FW_INTERFACE", interface))
+    assert result.returncode == 1, result.stderr
+    assert "ZTC_FW_INTERFACE is not valid" in result.stderr
+    assert ruleset(head) == before

@@ -10,7 +10,7 @@
 #   ZTC_FW_CHAIN         our chain: input in our own table, firewall.table when integrated
 #   ZTC_FW_HOOK_CHAIN    integrate: the operator's chain that jumps to ours (else empty)
 #   ZTC_FW_SET_PREFIX    prefix of our set names (empty in our own table)
-#   ZTC_FW_INTERFACE     the overlay interface, a name or the zt* pattern
+#   ZTC_FW_INTERFACE     the overlay interface's exact name (pinned by join; never a zt* pattern)
 #   ZTC_SSH_PORT         the port sshd listens on, as this node sees it
 #   ZTC_SSH_PORT_KEY     the config key to fix when that port is wrong
 #   ZTC_SSH_SOURCES_KEY  the config key to fix when this session's address is not admitted
@@ -40,7 +40,7 @@ fw_init() {
     done
     ztc_check ZTC_FW_HOOK_CHAIN "$ZTC_FW_HOOK_CHAIN" '([A-Za-z][A-Za-z0-9_]{0,30})?'
     ztc_check ZTC_FW_SET_PREFIX "$ZTC_FW_SET_PREFIX" '([A-Za-z][A-Za-z0-9_]{0,31})?'
-    ztc_check ZTC_FW_INTERFACE "$ZTC_FW_INTERFACE" '[A-Za-z][A-Za-z0-9_-]{0,14}|zt\*'
+    ztc_check ZTC_FW_INTERFACE "$ZTC_FW_INTERFACE" 'zt[a-z0-9_-]{1,13}'
     ztc_check ZTC_SSH_PORT "$ZTC_SSH_PORT" '[0-9]{1,5}'
     ztc_tmpdir
     # shellcheck disable=SC2153  # ztc_tmpdir (lib.sh) sets it
@@ -144,12 +144,7 @@ fw_session() {
 # Whether the session reached this node over the overlay interface.
 fw_on_overlay() {
     _ifname=$(ip -o addr show 2>/dev/null | awk -v a="$_fw_server" '{ split($4, p, "/") } p[1] == a { print $2; exit }')
-    # shellcheck disable=SC2254  # the interface parameter may be a pattern (zt*)
-    case $_ifname in
-        '') return 1 ;;
-        $ZTC_FW_INTERFACE) return 0 ;;
-    esac
-    return 1
+    [ -n "$_ifname" ] && [ "$_ifname" = "$ZTC_FW_INTERFACE" ]
 }
 
 # Writes the nft queries that succeed when the new SSH rules admit this session.
