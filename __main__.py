@@ -2,7 +2,7 @@
 
 import pulumi
 
-from cluster.program import build
+from cluster.declare.program import build
 
 for name, value in build().items():
     pulumi.export(name, value)

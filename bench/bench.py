@@ -78,7 +78,7 @@ def _program_run(nodes: int) -> tuple[Any, float]:
     """Evaluates the program once; returns the run and its wall time (imports excluded)."""
     import pulumi
 
-    from cluster.program import build
+    from cluster.declare.program import build
 
     def program() -> None:
         for name, value in build().items():

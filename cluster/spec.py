@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Network
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from .rules import RulesSpec
+from cluster.rules.model import RulesSpec
+from cluster.rules.policy import DevicesAccess
 
 if TYPE_CHECKING:
     import pulumi
@@ -29,7 +30,7 @@ SourceNet: TypeAlias = IPv4Network | IPv6Network
 
 FirewallMode = Literal["enforce", "integrate", "off"]
 ComputeSsh = Literal["anywhere", "head-and-overlay"]
-DeviceAccess = Literal["ssh", "all"]
+DeviceAccess = DevicesAccess
 #: Who controls the network: ZeroTier Central (an API token) or the head's own zerotier-one.
 ControllerKind = Literal["central", "head"]
 #: Which roots nodes find each other through: ZeroTier's public planet, or the head as a moon.

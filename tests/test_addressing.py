@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cluster.addressing import Assignment, allocate
 from cluster.errors import ConfigError
+from cluster.plan.addressing import Assignment, allocate
 from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec, Pool, RemoteHead
 
 #: Examples per property; mutation runs (docs/testing.md) lower it through the environment to finish in time.

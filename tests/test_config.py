@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from cluster.config import parse_cluster
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
 from cluster.errors import ConfigError
-from cluster.stackfile import read_stack_config
 from tests.mockrun import ROOT
 
 BASE: dict[str, Any] = {

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cluster.config import parse_cluster
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
 from cluster.errors import ConfigError
 from cluster.spec import ClusterSpec
-from cluster.stackfile import read_stack_config
 from tests.mockrun import ROOT, run_program, stack_file_config
 from tests.test_config import BASE, DELETE, config
 

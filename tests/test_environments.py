@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cluster.config import parse_cluster
+from cluster.config.inventory import expand
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
 from cluster.errors import ConfigError
-from cluster.inventory import expand
-from cluster.plan import build_plan
-from cluster.stackfile import read_stack_config
+from cluster.plan.build import build_plan
 from tests.mockrun import ROOT, Run, run_program, stack_file_config
 
 STACKS = ("dev", "onprem", "cloud")

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from cluster.config import parse_cluster
-from cluster.plan import NodePlan, build_plan
+from cluster.config.parse import parse_cluster
+from cluster.plan.build import NodePlan, build_plan
 from tests.conftest import needs_root
 from tests.lab.provision import run_step, with_param
 

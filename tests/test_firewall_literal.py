@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from cluster.addressing import allocate
-from cluster.config import parse_cluster
-from cluster.firewall import Firewall, _quote
+from cluster.config.parse import parse_cluster
+from cluster.plan.addressing import allocate
+from cluster.plan.firewall import Firewall, _quote
 from cluster.spec import NodeSpec
 
 DEVICE_IPS = ["10.147.17.200", "10.147.17.202", "10.147.17.204", "10.147.17.205", "10.147.17.206"]

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from cluster.config import parse_cluster
-from cluster.plan import NodePlan, build_plan
+from cluster.config.parse import parse_cluster
+from cluster.plan.build import NodePlan, build_plan
 from tests.conftest import needs_root
 
 NODE_V4, ADMIN_V4, STRANGER_V4 = "10.77.0.1", "10.77.0.2", "10.77.0.3"

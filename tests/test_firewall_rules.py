@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-import cluster.firewall as fw
-from cluster.config import parse_cluster
+import cluster.plan.firewall as fw
+from cluster.config.parse import parse_cluster
 from cluster.errors import ConfigError
-from cluster.firewall import Firewall
-from cluster.plan import build_plan
+from cluster.plan.build import build_plan
+from cluster.plan.firewall import Firewall
 from cluster.spec import ClusterSpec, FirewallSpec, NetworkSpec, NodeSpec
 
 BASE: dict[str, Any] = {

@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from cluster.status import RELAY_CAUSES
+from cluster.operate.status import RELAY_CAUSES
 from tests.conftest import needs_root
 from tests.lab.machine import Machine
 from tests.lab.provision import ROOT, cluster_config, plan_for

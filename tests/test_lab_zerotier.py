@@ -12,7 +12,7 @@ them: three booted machines with zerotier-one installed as a systemd service
 and nothing set up by hand; the program's own commands
 (``tests/lab/stack_run.py``: the plan's stdins, with the values Pulumi fills
 in taken from earlier steps' output by the program's parsers) run over SSH in
-the order ``cluster/overlay.py`` declares: the head signs its moon, creates
+the order ``cluster/declare/overlay.py`` declares: the head signs its moon, creates
 the network on its controller, the others orbit the moon, every member is
 authorized, then ``join``, ``firewall``, ``hosts``, ``verify``, and every
 node pings every other over the overlay; everything runs a second time and
@@ -52,7 +52,7 @@ from typing import Any
 
 import pytest
 
-from cluster.plan import NETWORK_ID, Plan
+from cluster.plan.build import PENDING_NETWORK_ID, Plan
 from tests.conftest import needs_root
 from tests.lab.machine import Machine
 from tests.lab.provision import cluster_config, plan_for
@@ -341,7 +341,7 @@ def stack(
 
 def join(run: StackRun, name: str, network_id: str) -> subprocess.CompletedProcess[str]:
     """``name``'s join step as the program runs it, but for ``network_id``; its result, failed or not."""
-    return run.run(name, run.step(name, "join"), "create", {NETWORK_ID: network_id}, check=False)
+    return run.run(name, run.step(name, "join"), "create", {PENDING_NETWORK_ID: network_id}, check=False)
 
 
 def test_join_diagnoses_what_a_real_controller_says(booted_lab: dict[str, Machine], operator: Operator) -> None:

@@ -9,9 +9,9 @@ import tarfile
 
 import pytest
 
-from cluster.config import parse_cluster
-from cluster.plan import build_plan
-from cluster.stackfile import read_stack_config
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
+from cluster.plan.build import build_plan
 from tests.mockrun import NETWORK_ID as MOCK_NETWORK_ID
 from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from cluster.config import parse_cluster
+from cluster.config.parse import parse_cluster
 from cluster.errors import ConfigError
 from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from cluster.publish import hosts_block, hosts_markers, mpi_hostfile, slurm_nodes
+from cluster.plan.publish import hosts_block, hosts_markers, mpi_hostfile, slurm_nodes
 
 ENTRIES = [
     ("head", IPv4Address("10.147.17.1"), "head"),

@@ -17,21 +17,23 @@ from typing import Any
 
 import pytest
 
-from cluster.config import parse_cluster
-from cluster.rules import (
-    MAX_ENTRIES,
-    Frame,
-    NetworkRules,
-    evaluate,
-    member_tags,
-    network_rules,
-    parse_rules,
-    rules_problems,
-)
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
+from cluster.conventions import MAX_RULE_ENTRIES
+from cluster.rules.evaluator import Frame, evaluate, rules_problems
+from cluster.rules.model import NetworkRules, RulesSpec, member_tags
+from cluster.rules.parser import parse_rules
+from cluster.rules.policy import network_rules as policy_rules
 from cluster.spec import ClusterSpec
-from cluster.stackfile import read_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def network_rules(cluster: ClusterSpec, rules: RulesSpec, ssh_ports: tuple[int, ...]) -> NetworkRules:
+    """The policy for ``cluster``'s network name and devices setting, with ``rules``."""
+    return policy_rules(cluster.network.name, cluster.firewall.devices, rules, ssh_ports)
+
+
 GOLDEN = ROOT / "tests" / "rules_golden"
 K = "zerotier-cluster:rules"
 
@@ -268,6 +270,7 @@ def test_more_than_zerotiers_limit_of_entries_is_refused() -> None:
     assert problems_of({"extra": many}) == []
     found = problems_of({"extra": many + "\naccept ipprotocol udp and dport 999;"})
     assert found == [
-        f"zerotier-cluster:rules.extra: the network's rules have 1027 entries; ZeroTier takes at most {MAX_ENTRIES}\n"
+        f"zerotier-cluster:rules.extra: the network's rules have 1027 entries; ZeroTier takes at most "
+        f"{MAX_RULE_ENTRIES}\n"
         "    fix: use fewer or shorter rules (every match and every action is an entry)"
     ]

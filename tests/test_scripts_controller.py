@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from cluster.plan import Plan
-from cluster.steps import COMMANDS, StepScript
+from cluster.plan.build import Plan
+from cluster.plan.steps import COMMANDS, StepScript
 from tests.lab.controller_stand_in import Controller, ControllerStandIn, answer, recorded
 from tests.lab.machine import Machine
 from tests.lab.provision import cluster_config, plan_for, ship

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cluster.publish import hosts_markers
+from cluster.plan.publish import hosts_markers
 from tests.lab.provision import cluster_config, plan_for, run_step, step_of, step_text, with_param
 
 OTHER = "127.0.0.1\tlocalhost\n# a comment the admin wrote\n192.168.1.5  nas.lan nas\n::1\tlocalhost ip6-localhost\n"

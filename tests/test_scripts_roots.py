@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 
-from cluster.steps import COMMANDS, StepScript
+from cluster.plan.steps import COMMANDS, StepScript
 from tests.lab.machine import Machine
 from tests.lab.moon_stand_in import IDTOOL_LOG, RESTART_LOG, SAMPLES, calls, install_moon_tools
 from tests.lab.provision import cluster_config, plan_for, ship

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from cluster.plan import build_plan
-from cluster.status import Context, Facts, peer_path
+from cluster.operate.status import Context, Facts, peer_path
+from cluster.plan.build import build_plan
 from tests.lab.provision import NETWORK_ID, ROOT, plan_for, run_step, step_text
 from tests.lab.zerotier_stand_in import ZT_HOME, install_fake_cli, set_running, set_scenario
 
@@ -356,7 +356,7 @@ def build_plan_for(config: dict[str, Any]) -> Any:
 
 
 def test_interface_output_is_the_pinned_name_mpi_takes_as_is() -> None:
-    from cluster.publish import interface_list
+    from cluster.plan.publish import interface_list
 
     derived = plan_for(lab_config({"head": "192.0.2.10", "compute-01": "192.0.2.11"}))
     assert interface_list(n.interface for n in derived.active) == "zt050e2a9f6a"

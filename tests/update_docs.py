@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cluster.config import parse_cluster
-from cluster.plan import build_plan
-from cluster.stackfile import read_stack_config
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
+from cluster.plan.build import build_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "firewall.md"

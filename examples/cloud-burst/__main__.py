@@ -12,7 +12,7 @@ import pulumi
 import pulumi_hcloud as hcloud
 
 from cluster import parse_cluster
-from cluster.overlay import Overlay
+from cluster.declare.overlay import Overlay
 
 config = pulumi.Config()
 key = hcloud.SshKey("burst-ops", public_key=config.require("sshPublicKey"))

@@ -1,7 +1,7 @@
 """Runs provisioning steps on test machines exactly as the program does.
 
-The stdin is :meth:`cluster.steps.StepScript.text` of a plan built from a
-stack-style config, the command line is :data:`cluster.steps.COMMANDS`, and
+The stdin is :meth:`cluster.plan.steps.StepScript.text` of a plan built from a
+stack-style config, the command line is :data:`cluster.plan.steps.COMMANDS`, and
 both travel over real SSH (:meth:`tests.lab.ssh.Operator.run`), after the
 step's program was copied over SFTP as pulumi-command's CopyToRemote does.
 """
@@ -15,9 +15,9 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from cluster.config import parse_cluster
-from cluster.plan import Plan, build_plan
-from cluster.steps import COMMANDS, REMOTE_BUNDLE, Bundle, Program, StepScript
+from cluster.config.parse import parse_cluster
+from cluster.plan.build import Plan, build_plan
+from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, Bundle, Program, StepScript
 
 from .machine import Machine
 from .ssh import Operator

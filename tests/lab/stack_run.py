@@ -1,14 +1,14 @@
 """A stack's commands run over SSH in the order ``pulumi up`` and ``pulumi destroy`` run them.
 
 For a lab with real ZeroTier daemons and no Pulumi engine: the plan's steps
-(:func:`cluster.plan.build_plan`), each stdin composed by
-:meth:`cluster.steps.StepScript.text` with the values Pulumi fills in once it
+(:func:`cluster.plan.build.build_plan`), each stdin composed by
+:meth:`cluster.plan.steps.StepScript.text` with the values Pulumi fills in once it
 knows them (the head's address, the network ID the head's controller
 confirmed, each member's address, the signed moon), parsed from the earlier
-steps' output by the program's own parsers (``cluster.overlay``). The whole
+steps' output by the program's own parsers (``cluster.declare.overlay``). The whole
 bundle travels once per machine over SFTP, as the program's ``CopyToRemote``
 does; every command is ``/bin/sh -s -- create|update|delete`` as the ``ops``
-login with sudo. The dependency order is the one ``cluster/overlay.py``
+login with sudo. The dependency order is the one ``cluster/declare/overlay.py``
 declares (see :meth:`StackRun.up`); nodes run in parallel where it lets them.
 """
 
@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cluster.controller import reported_network
-from cluster.overlay import node_address, signed_moon
-from cluster.plan import MEMBER, MOON, NETWORK_ID, Plan, network_suffix
-from cluster.steps import COMMANDS, REMOTE_BUNDLE, StepScript
+from cluster.declare.controller import reported_network
+from cluster.declare.overlay import node_address, signed_moon
+from cluster.plan.build import PENDING_MEMBER, PENDING_MOON, PENDING_NETWORK_ID, Plan
+from cluster.plan.network import network_suffix
+from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, StepScript
 
 from .machine import Machine
 from .ssh import Operator
@@ -100,11 +101,11 @@ class StackRun:
 
         expected = head_address + network_suffix(self.plan.spec.network.name)
         jobs: dict[str, Callable[[], Any]] = {
-            "network": partial(self.run, head, controller.network, action, {NETWORK_ID: expected})
+            "network": partial(self.run, head, controller.network, action, {PENDING_NETWORK_ID: expected})
         }
         for node in self.plan.nodes:
             if node.orbit is not None:
-                jobs[node.name] = partial(self.run, node.name, node.orbit, action, {MOON: self.moon})
+                jobs[node.name] = partial(self.run, node.name, node.orbit, action, {PENDING_MOON: self.moon})
         self._parallel(jobs)
         self.network_id = reported_network(self.results[(head, "network", action)].stdout, expected)
 
@@ -122,9 +123,9 @@ class StackRun:
 
     def member_known(self, name: str) -> dict[str, str]:
         """The values Pulumi fills into ``name``'s member step: the network ID, and a node's address."""
-        known = {NETWORK_ID: self.network_id}
+        known = {PENDING_NETWORK_ID: self.network_id}
         if name in self.addresses:  # a node: its address as its install printed it (a device's is in the config)
-            known[MEMBER] = node_address(self.addresses[name] + "\n", name)
+            known[PENDING_MEMBER] = node_address(self.addresses[name] + "\n", name)
         return known
 
     def step(self, node: str, name: str) -> StepScript:
@@ -133,7 +134,7 @@ class StackRun:
 
     def each(self, step: str, action: str = "create", names: Sequence[str] | None = None) -> None:
         """``step`` on the nodes ``names`` (every node by default) in parallel; the network ID filled in."""
-        known = {NETWORK_ID: self.network_id} if step == "join" else None
+        known = {PENDING_NETWORK_ID: self.network_id} if step == "join" else None
         self._parallel(
             {
                 node.name: partial(self.run, node.name, self.step(node.name, step), action, known)
@@ -154,9 +155,11 @@ class StackRun:
         }
         for node in self.plan.nodes:
             if node.orbit is not None:
-                jobs[f"{node.name}-orbit"] = partial(self.run, node.name, node.orbit, "delete", {MOON: self.moon})
+                jobs[f"{node.name}-orbit"] = partial(
+                    self.run, node.name, node.orbit, "delete", {PENDING_MOON: self.moon}
+                )
         self._parallel(jobs)
-        self.run(head, controller.network, "delete", {NETWORK_ID: self.network_id})
+        self.run(head, controller.network, "delete", {PENDING_NETWORK_ID: self.network_id})
         self.run(head, self.plan.moon, "delete")
 
 

@@ -16,10 +16,11 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from .config import KNOWN_KEYS, NAMESPACE, SECRET_KEYS, namespace_problems, parse_cluster
-from .errors import ConfigError, Problem
-from .overlay import Overlay
-from .spec import ClusterSpec
+from cluster.config.parse import KNOWN_KEYS, SECRET_KEYS, namespace_problems, parse_cluster
+from cluster.conventions import NAMESPACE
+from cluster.declare.overlay import Overlay
+from cluster.errors import ConfigError, Problem
+from cluster.spec import ClusterSpec
 
 TOKEN_KEY = "zerotier:zerotierCentralToken"
 TOKEN_ENV = "ZEROTIER_CENTRAL_TOKEN"

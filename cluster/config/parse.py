@@ -20,13 +20,10 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
-from . import validate as v
-from .checks import check_cluster
-from .errors import Problem
-from .fields import (
+from cluster.config import validate as v
+from cluster.config.checks import check_cluster
+from cluster.config.fields import (
     INVALID,
-    MAX_ENTRIES,
-    NAMESPACE,
     REQUIRED,
     Field,
     Marker,
@@ -49,9 +46,12 @@ from .fields import (
     source,
     text,
 )
-from .inventory import ALIASES, load_inventory
-from .rules import RulesSpec, parse_rules
-from .spec import (
+from cluster.config.inventory import ALIASES, load_inventory
+from cluster.conventions import INTERFACE_NAME, MAX_LIST_ENTRIES, NAMESPACE, NETWORK_ID_PATTERN, ZT_ADDRESS
+from cluster.errors import Problem
+from cluster.rules.model import RulesSpec
+from cluster.rules.parser import parse_rules
+from cluster.spec import (
     ROLES,
     ClusterSpec,
     DeviceSpec,
@@ -66,7 +66,7 @@ from .spec import (
     RemoteHead,
 )
 
-__all__ = ["KNOWN_KEYS", "NAMESPACE", "SECRET_KEYS", "namespace_problems", "parse_cluster", "parse_node"]
+__all__ = ["KNOWN_KEYS", "SECRET_KEYS", "namespace_problems", "parse_cluster", "parse_node"]
 
 SECRET_KEYS = ("sshPrivateKey",)
 
@@ -169,7 +169,7 @@ NETWORK = (
     Field(
         "networkId",
         hex_id(
-            v.NETWORK_ID,
+            NETWORK_ID_PATTERN,
             "a ZeroTier network ID",
             "use the 16 hex digits ZeroTier Central shows (e.g. 8056c2e21c1930be), or remove it to create one",
         ),
@@ -183,7 +183,7 @@ NETWORK = (
     Field(
         "interface",
         text(
-            v.IFNAME,
+            INTERFACE_NAME,
             "a usable interface name",
             "use 'zt' and up to 13 lowercase letters, digits, '-' or '_' (e.g. zthpc), so it is never a real NIC",
         ),
@@ -355,8 +355,8 @@ def _node_entries(nodes: Any, inventory: Any, base_dir: Path, p: Problems) -> li
             f"list the head and compute nodes in {key('nodes')} or point {key('inventory')} at a file",
         )
         return []
-    if not isinstance(nodes, list) or not nodes or len(nodes) > MAX_ENTRIES:
-        p.add("nodes", f"must be a non-empty list of at most {MAX_ENTRIES}", "list the head and compute nodes")
+    if not isinstance(nodes, list) or not nodes or len(nodes) > MAX_LIST_ENTRIES:
+        p.add("nodes", f"must be a non-empty list of at most {MAX_LIST_ENTRIES}", "list the head and compute nodes")
         return []
     return [(raw, p.at("nodes").at(f"[{i}]")) for i, raw in enumerate(nodes)]
 
@@ -368,7 +368,7 @@ DEVICE = (
     Field("name", text(v.DNS_LABEL, "a DNS label", "name the device like alice-laptop"), REQUIRED, "name the device"),
     Field(
         "address",
-        hex_id(v.ZT_ADDRESS, "a ZeroTier address", "use the 10 hex digits `zerotier-cli info` prints on the device"),
+        hex_id(ZT_ADDRESS, "a ZeroTier address", "use the 10 hex digits `zerotier-cli info` prints on the device"),
         REQUIRED,
         "give the 10 hex digits `zerotier-cli info` prints on the device",
     ),

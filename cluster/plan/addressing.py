@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Literal
 
-from .errors import ConfigError, Problem
-from .spec import ClusterSpec
+from cluster.errors import ConfigError, Problem
+from cluster.spec import ClusterSpec
 
 Kind = Literal["pinned", "head", "auto"]
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .plan import Plan
-from .sshrun import Reply, Ssh, run_all
-from .status import COMMAND, Context, Facts, Row, evaluate, status_stdin
+from cluster.operate.sshrun import Reply, Ssh, run_all
+from cluster.operate.status import COMMAND, Context, Facts, Row, evaluate, status_stdin
+from cluster.plan.build import Plan
 
 #: More nodes than this and progress goes to stderr.
 QUIET_UP_TO = 4

@@ -17,12 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import validate as v
-from .errors import ConfigError, Problem
-
-NAMESPACE = "zerotier-cluster"
-#: The most entries a list (nodes, devices, rules) or an inventory may have.
-MAX_ENTRIES = 10_000
+from cluster.config import validate as v
+from cluster.conventions import MAX_LIST_ENTRIES, NAMESPACE
+from cluster.errors import ConfigError, Problem
 
 
 class Problems:
@@ -266,8 +263,10 @@ def list_of(item: Reader, fix: str, *, single: bool = False) -> Reader:
         if not isinstance(items, list):
             p.add("", f"must be a list, got {type(value).__name__}", fix)
             return INVALID
-        if len(items) > MAX_ENTRIES:
-            p.add("", f"has {len(items)} entries, more than {MAX_ENTRIES}", "split the cluster into several stacks")
+        if len(items) > MAX_LIST_ENTRIES:
+            p.add(
+                "", f"has {len(items)} entries, more than {MAX_LIST_ENTRIES}", "split the cluster into several stacks"
+            )
             return INVALID
         parsed = [item(entry, p.at(f"[{i}]")) for i, entry in enumerate(items)]
         return INVALID if INVALID in parsed else tuple(parsed)

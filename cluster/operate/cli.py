@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from . import render, report
-from .config import parse_cluster
-from .errors import ConfigError
-from .plan import Plan, build_plan
-from .stackfile import read_stack_config
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
+from cluster.conventions import NETWORK_ID_PATTERN
+from cluster.errors import ConfigError
+from cluster.plan.build import Plan, build_plan
 
-NETWORK_ID = re.compile(r"[0-9a-f]{16}")
+from . import render, report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,7 +65,7 @@ def _positive(kind: type[int] | type[float]) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.network_id is not None and not NETWORK_ID.fullmatch(args.network_id):
+    if args.network_id is not None and not NETWORK_ID_PATTERN.fullmatch(args.network_id):
         parser.error(f"--network-id {args.network_id!r} is not 16 lowercase hex digits")
     try:
         plan = build_plan(parse_cluster(read_stack_config(args.project, args.stack), base_dir=args.project))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from . import validate as v
-from .addressing import allocate
-from .errors import ConfigError
-from .fields import Problems, key
-from .inventory import ALIASES
-from .rules import cluster_rules, rules_problems, ssh_ports
-from .spec import ClusterSpec
+from cluster.config import validate as v
+from cluster.config.fields import Problems, key
+from cluster.config.inventory import ALIASES
+from cluster.errors import ConfigError
+from cluster.plan.addressing import allocate
+from cluster.plan.network import cluster_rules, ssh_ports
+from cluster.rules.evaluator import rules_problems
+from cluster.spec import ClusterSpec
 
 
 def check_cluster(spec: ClusterSpec, p: Problems) -> None:

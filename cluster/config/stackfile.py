@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import NAMESPACE, namespace_problems
-from .errors import ConfigError, Problem
-from .yamlfile import read_yaml
+from cluster.config.parse import namespace_problems
+from cluster.config.yamlfile import read_yaml
+from cluster.conventions import NAMESPACE
+from cluster.errors import ConfigError, Problem
 
 
 def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:

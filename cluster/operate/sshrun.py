@@ -1,7 +1,7 @@
 """Reaching nodes from the operator's machine with OpenSSH, as the program's commands reach them.
 
 ``python -m cluster status`` uses the same connection settings as
-:mod:`cluster.connection` (user, port, jump host, expected host key) but runs
+:mod:`cluster.declare.connection` (user, port, jump host, expected host key) but runs
 the system's ``ssh``, so the key comes from ``--identity`` or the SSH agent,
 never from Pulumi's encrypted config. Every value on the ``ssh`` command line
 is a separate argv element; the one shell string OpenSSH needs (a jump host's
@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from .spec import NodeSpec
+from cluster.spec import NodeSpec
 
 #: Whatever the node's key, as the program does when a node has no ``hostKey``.
 ANY_HOST_KEY = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null")

@@ -5,7 +5,7 @@ firewall, a node that left the network, a package upgrade that restarted
 ZeroTier with a new identity), and ``pulumi refresh`` does not re-run it. This
 reaches every active node with the stack's own connection settings, runs the
 read-only ``cluster/scripts/status.sh`` there, and compares what it reports
-with the plan (:func:`cluster.plan.build_plan`) here, so every verdict lives in
+with the plan (:func:`cluster.plan.build.build_plan`) here, so every verdict lives in
 one tested place. Paths come from ``zerotier-cli -j peers``: a peer with an
 active, unexpired path is DIRECT; one with none (or tunneled over TCP) is
 reached through a ZeroTier root, RELAY.
@@ -21,16 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import NAMESPACE
-from .plan import NodePlan, Plan
-from .spec import NodeSpec
-from .sshrun import Reply
-from .steps import FirewallParams, standalone
+from cluster.conventions import COMPONENT_TYPE, NAMESPACE
+from cluster.operate.sshrun import Reply
+from cluster.plan.build import NodePlan, Plan
+from cluster.plan.steps import FirewallParams, standalone
+from cluster.spec import NodeSpec
 
 #: The command line status.sh runs under; the script and its parameters come on stdin.
 COMMAND = "/bin/sh -s"
-#: The Overlay component's type: the parent in every step's URN.
-COMPONENT_TYPE = "zerotier-cluster:index:Overlay"
 RELAY_CAUSES = (
     "a relayed path usually means UDP 9993 is blocked between the two sites (open it both ways) or a symmetric "
     "NAT is in front of one of them (give it a public address, a port forward of UDP 9993, or a NAT that keeps ports)"

@@ -37,7 +37,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
 
-SCRIPTS = Path(__file__).resolve().parent / "scripts"
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 StepName = Literal["install", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
 #: The order a node's steps run in.
 STEP_ORDER: tuple[StepName, ...] = ("install", "join", "firewall", "hosts", "verify")

@@ -18,8 +18,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, ScalarNode
 
-from .errors import Problem
-from .validate import shown
+from cluster.config.validate import shown
+from cluster.errors import Problem
 
 MAX_BYTES = 4 * 1024 * 1024
 #: No setting takes a number anywhere near this long.

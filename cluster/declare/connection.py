@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_command as command
 
-from .spec import NodeSpec
+from cluster.spec import NodeSpec
 
 #: Give nodes that are still booting (fresh cloud VMs) time to accept SSH.
 DIAL_ERROR_LIMIT = 20

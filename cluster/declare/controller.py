@@ -5,7 +5,7 @@ Two implementations of the same two methods: ZeroTier Central through
 built into the head's own zerotier-one (:class:`HeadController`, for sites
 with no third party in the trust path), driven by remote commands on the
 head. Config parsing, addressing, scripts and the firewall never see this
-module; :func:`cluster.overlay.Overlay` picks one and asks nothing more.
+module; :func:`cluster.declare.overlay.Overlay` picks one and asks nothing more.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import pulumi
 import pulumi_command as command
 import pulumi_zerotier as zerotier
 
-from .plan import MEMBER, NETWORK_ID, NodePlan, member_step, network_step, network_suffix
-from .rules import NetworkRules
-from .spec import NetworkSpec
-from .steps import Pending, StepScript
+from cluster.plan.build import PENDING_MEMBER, PENDING_NETWORK_ID, NodePlan, member_step, network_step
+from cluster.plan.network import network_suffix
+from cluster.plan.steps import Pending, StepScript
+from cluster.rules.model import NetworkRules
+from cluster.spec import NetworkSpec
 
 #: Declares one command on the head: its resource name, step, pending values, dependencies.
 HeadCommand = Callable[
@@ -49,7 +50,7 @@ class Controller(Protocol):
     ) -> pulumi.Resource:
         """Authorizes ``member_id`` on the network with a static address, before it joins.
 
-        ``tags`` are ``(tag id, value)`` pairs (``cluster.rules.member_tags``); ``authorized=False``
+        ``tags`` are ``(tag id, value)`` pairs (``cluster.rules.model.member_tags``); ``authorized=False``
         keeps the member (and its address) but shuts it out: an evicted node.
         """
         ...
@@ -152,7 +153,9 @@ class HeadController:
 
     def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
         expected = self.head_address.apply(lambda address: address + network_suffix(spec.name))
-        self.command = self.run("network", network_step(self.head.spec, spec, rules), {NETWORK_ID: expected}, [])
+        self.command = self.run(
+            "network", network_step(self.head.spec, spec, rules), {PENDING_NETWORK_ID: expected}, []
+        )
         return pulumi.Output.all(self.command.stdout, expected).apply(lambda v: reported_network(v[0], v[1]))
 
     def member(
@@ -167,9 +170,12 @@ class HeadController:
         authorized: bool = True,
     ) -> pulumi.Resource:
         assert self.command is not None, "the network comes first"
-        address = member_id if isinstance(member_id, str) else Pending(MEMBER)
+        address = member_id if isinstance(member_id, str) else Pending(PENDING_MEMBER)
         step = member_step(name, address, ip, tags, authorized=authorized)
-        known = {NETWORK_ID: pulumi.Output.from_input(network_id), MEMBER: pulumi.Output.from_input(member_id)}
+        known = {
+            PENDING_NETWORK_ID: pulumi.Output.from_input(network_id),
+            PENDING_MEMBER: pulumi.Output.from_input(member_id),
+        }
         return self.run(f"{name}-member", step, known, [self.command])
 
 

@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
-from .fields import MAX_ENTRIES
-from .validate import shown
-from .yamlfile import read_yaml
+from cluster.config.validate import shown
+from cluster.config.yamlfile import read_yaml
+from cluster.conventions import MAX_LIST_ENTRIES
+from cluster.errors import Problem
 
 ROLE_GROUPS = ("head", "compute")
 #: Inventory variable → node field.
@@ -170,11 +170,11 @@ class _Walker:
                 "write ranges like compute-[01:16] or node-[a:d]",
             )
             return
-        if self.capped or len(self.hosts) + size > MAX_ENTRIES:
+        if self.capped or len(self.hosts) + size > MAX_LIST_ENTRIES:
             if not self.capped:
                 self.problem(
                     host_path,
-                    f"would bring the inventory past {MAX_ENTRIES} hosts",
+                    f"would bring the inventory past {MAX_LIST_ENTRIES} hosts",
                     "split the cluster into several stacks",
                 )
             self.capped = True

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from typing import Any
 
-from . import publish
-from .addressing import Assignment, allocate
-from .firewall import Firewall, overlay_interface
-from .rules import NetworkRules, cluster_rules, member_tags
-from .spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec
-from .steps import (
+from cluster.plan import publish
+from cluster.plan.addressing import Assignment, allocate
+from cluster.plan.firewall import Firewall, overlay_interface
+from cluster.plan.network import cluster_rules, compact_json, network_settings
+from cluster.plan.steps import (
     Bundle,
     HostsParams,
     InstallParams,
@@ -28,13 +24,15 @@ from .steps import (
     StepScript,
     VerifyParams,
 )
+from cluster.rules.model import NetworkRules, member_tags
+from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec
 
-#: The pending value ``join`` needs when this stack does not know the network ID yet.
-NETWORK_ID = "networkId"
-#: A node's ZeroTier address, known once its install reported it (a member step's subject).
-MEMBER = "memberAddress"
-#: The head's signed moon, known once its moon step printed it (``roots: head``).
-MOON = "moon"
+#: Pending value: the network ID, when this stack does not know it before ``pulumi up``.
+PENDING_NETWORK_ID = "networkId"
+#: Pending value: a node's ZeroTier address, known once its install reported it (a member step's subject).
+PENDING_MEMBER = "memberAddress"
+#: Pending value: the head's signed moon, known once its moon step printed it (``roots: head``).
+PENDING_MOON = "moon"
 
 
 @dataclass(frozen=True)
@@ -124,34 +122,6 @@ class HeadControllerPlan:
         return found[0]
 
 
-def network_suffix(name: str) -> str:
-    """The six hex digits after the head's address in the network ID: the same name always gets the same ID."""
-    return hashlib.sha256(name.encode()).hexdigest()[:6]
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def network_settings(net: NetworkSpec, rules: NetworkRules) -> str:
-    """The network as the controller API takes it: what CentralController declares, rules compiled."""
-    return _json(
-        {
-            "name": net.name,
-            "private": True,
-            "enableBroadcast": True,
-            "multicastLimit": 32,
-            "routes": [{"target": str(net.cidr), "via": None}],
-            "ipAssignmentPools": (
-                [{"ipRangeStart": str(net.pool.start), "ipRangeEnd": str(net.pool.end)}] if net.pool else []
-            ),
-            "v4AssignMode": {"zt": True},
-            "v6AssignMode": {"zt": False, "6plane": False, "rfc4193": False},
-            **rules.compiled(),
-        }
-    )
-
-
 def member_step(
     name: str, address: ParamValue, ip: IPv4Address, tags: Sequence[tuple[int, int]], *, authorized: bool
 ) -> StepScript:
@@ -164,14 +134,14 @@ def member_step(
         "ipAssignments": [str(ip)],
         "tags": [list(t) for t in tags],
     }
-    return StepScript(name, 0, MemberParams(Pending(NETWORK_ID), address, _json(settings)))
+    return StepScript(name, 0, MemberParams(Pending(PENDING_NETWORK_ID), address, compact_json(settings)))
 
 
 def _head_controller(
     spec: ClusterSpec, head: NodeSpec, rules: NetworkRules, addresses: dict[str, Assignment]
 ) -> HeadControllerPlan:
     members = [
-        member_step(n.name, Pending(MEMBER), addresses[n.name].ip, member_tags(n.role), authorized=n.active)
+        member_step(n.name, Pending(PENDING_MEMBER), addresses[n.name].ip, member_tags(n.role), authorized=n.active)
         for n in spec.nodes
     ]
     members += [
@@ -183,7 +153,9 @@ def _head_controller(
 
 def network_step(head: NodeSpec, net: NetworkSpec, rules: NetworkRules) -> StepScript:
     """The network's creation (and update, and deletion) on the head's controller."""
-    return StepScript(head.name, head.generation, NetworkParams(Pending(NETWORK_ID), network_settings(net, rules)))
+    return StepScript(
+        head.name, head.generation, NetworkParams(Pending(PENDING_NETWORK_ID), network_settings(net, rules))
+    )
 
 
 def build_plan(spec: ClusterSpec) -> Plan:
@@ -205,9 +177,9 @@ def build_plan(spec: ClusterSpec) -> Plan:
 
     firewall = Firewall(spec, {name: a.ip for name, a in addresses.items()}, head_ip)
     interface = overlay_interface(spec.network)
-    network_id: ParamValue = spec.network.network_id or Pending(NETWORK_ID)
+    network_id: ParamValue = spec.network.network_id or Pending(PENDING_NETWORK_ID)
     if spec.network.from_stack is not None:
-        network_id = Pending(NETWORK_ID)
+        network_id = Pending(PENDING_NETWORK_ID)
     prov = spec.provision
     install = InstallParams(
         zerotier_version=prov.zerotier_version,
@@ -231,7 +203,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
         assert head is not None  # checks.py: roots head needs a head, and an endpoint when its host is no IP
         endpoint = str(spec.root_endpoint or head.host)
         moon = StepScript(head.name, head.generation, MoonParams(f"{endpoint}/{spec.firewall.zerotier_port}"))
-        orbit = OrbitParams(Pending(MOON))
+        orbit = OrbitParams(Pending(PENDING_MOON))
 
     nodes = []
     for node in spec.nodes:

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .plan import NETWORK_ID, Plan
-from .steps import StepScript
+from cluster.plan.build import PENDING_NETWORK_ID, Plan
+from cluster.plan.steps import StepScript
 
 #: Steps that run on the head for another node or device, or for the whole network.
 ON_HEAD = ("moon", "network", "member")
@@ -143,7 +143,7 @@ def plan_json(plan: Plan, network_id: str | None) -> dict[str, Any]:
 def write(plan: Plan, out: Path, network_id: str | None) -> list[Path]:
     """Writes plan.json, the bundle and its programs, the ZeroTier rules (rules.zt: source, rules.json: compiled),
     and per node and device every step's stdin (also what the head runs for it) and its ruleset."""
-    known = {NETWORK_ID: network_id} if network_id else {}
+    known = {PENDING_NETWORK_ID: network_id} if network_id else {}
     out.mkdir(parents=True, exist_ok=True)
     files: dict[Path, str | bytes] = {
         out / "plan.json": json.dumps(plan_json(plan, network_id), indent=2) + "\n",
@@ -194,5 +194,5 @@ def show(plan: Plan, out: Path | None, full_text: bool, network_id: str | None) 
         for path in write(plan, out, network_id):
             print(f"wrote {path}")
     elif full_text:
-        print(full(plan, {NETWORK_ID: network_id} if network_id else {}))
+        print(full(plan, {PENDING_NETWORK_ID: network_id} if network_id else {}))
     return 0

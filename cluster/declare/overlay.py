@@ -32,18 +32,17 @@ from typing import Any
 import pulumi
 import pulumi_command as command
 
-from . import publish
-from .connection import connection
-from .controller import CentralController, Controller, HeadController
-from .plan import MOON, NETWORK_ID, NodePlan, Plan, build_plan
-from .rules import member_tags
-from .spec import ClusterSpec
-from .steps import COMMANDS, REMOTE_BUNDLE, StepScript
+from cluster.conventions import COMPONENT_TYPE, ZT_ADDRESS
+from cluster.declare.connection import connection
+from cluster.declare.controller import CentralController, Controller, HeadController
+from cluster.plan import publish
+from cluster.plan.build import PENDING_MOON, PENDING_NETWORK_ID, NodePlan, Plan, build_plan
+from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, StepScript
+from cluster.rules.model import member_tags
+from cluster.spec import ClusterSpec
 
-TYPE = "zerotier-cluster:index:Overlay"
 #: Where bundles are written instead (tests and CI point it outside the repository).
 BUNDLE_DIR_ENV = "ZEROTIER_CLUSTER_BUNDLE_DIR"
-ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")
 SIGNED_MOON = re.compile(r"000000[0-9a-f]{10}\.moon [A-Za-z0-9+/]+=*")
 #: Every input of a Command and of a CopyToRemote: what an evicted node's resources ignore.
 COMMAND_INPUTS = ["connection", "create", "update", "delete", "stdin", "triggers", "logging", "addPreviousOutputInEnv"]
@@ -102,7 +101,7 @@ class NodeResources:
 class Overlay(pulumi.ComponentResource):
     """An HPC cluster on a private ZeroTier network: members authorized, nodes provisioned.
 
-    ``spec`` is usually built from stack config (:func:`cluster.program.build`),
+    ``spec`` is usually built from stack config (:func:`cluster.declare.program.build`),
     but a program can construct it with hosts that are Outputs of other
     resources (a cloud VM's address), see ``examples/``.
     """
@@ -128,7 +127,7 @@ class Overlay(pulumi.ComponentResource):
         in the project directory (relative, so every operator's state names the
         same path).
         """
-        super().__init__(TYPE, name, None, opts)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
         self.name = name
         self.plan: Plan = build_plan(spec)
         if bundle_dir is None:
@@ -211,7 +210,7 @@ class Overlay(pulumi.ComponentResource):
         """The step's stdin; values only ``pulumi up`` knows (default: the network ID) make it an Output."""
         if not step.pending:
             return step.text()
-        found = known if known is not None else {NETWORK_ID: self.network_id}
+        found = known if known is not None else {PENDING_NETWORK_ID: self.network_id}
         values = {name: found[name] for name in step.pending}
         return pulumi.Output.all(**values).apply(step.text)
 
@@ -290,7 +289,7 @@ class Overlay(pulumi.ComponentResource):
             before_join.append(
                 moon
                 if node.orbit is None
-                else self._command(node, node.orbit, conn, [install, moon], known={MOON: signed})
+                else self._command(node, node.orbit, conn, [install, moon], known={PENDING_MOON: signed})
             )
         join = self._command(node, node.join, conn, before_join)
         firewall = self._command(node, node.firewall, conn, [join]) if node.firewall is not None else None

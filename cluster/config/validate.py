@@ -21,13 +21,9 @@ ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{0,255}")
 # Hostnames, IPv4 and IPv6 literals. No leading '-' so a host can never become an ssh option.
 HOST = re.compile(r"[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,252}")
 USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
-NETWORK_ID = re.compile(r"[0-9a-f]{16}")
-ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")
 VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}")
 FINGERPRINT = re.compile(r"[0-9A-F]{40}")
 URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]{1,2000}")
-# ZeroTier's own interface prefix, so a pinned name can never be an existing NIC (eth0, ens3, ...).
-IFNAME = re.compile(r"zt[a-z0-9_-]{1,13}")
 NFT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 HOST_KEY = re.compile(

@@ -35,15 +35,15 @@ that depend on the whole cluster (member sets) are rendered once per
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Literal
 
-from .errors import Problem
-from .spec import ClusterSpec, NetworkSpec, NodeSpec, PortRule, Role, SourceNet
-from .steps import FirewallParams
+from cluster.conventions import INTERFACE_NAME
+from cluster.errors import Problem
+from cluster.plan.steps import FirewallParams
+from cluster.spec import ClusterSpec, NetworkSpec, NodeSpec, PortRule, Role, SourceNet
 
 #: The comment on the jump rule the program adds to an operator's chain (``integrate``).
 MARK = "zerotier-cluster"
@@ -59,9 +59,6 @@ ICMPV6_TYPES = (
 PER_LINE = 4
 
 Family = Literal["inet", "ip", "ip6"]
-
-#: A name ``network.interface`` may pin: ZeroTier's ``zt`` prefix, so it can never be a real NIC (eth0, ens3).
-INTERFACE = re.compile(r"^zt[A-Za-z0-9_-]{1,13}$")
 
 
 def overlay_interface(network: NetworkSpec) -> str:
@@ -81,7 +78,7 @@ def overlay_interface(network: NetworkSpec) -> str:
 
 def interface_problems(value: object, key: str) -> list[Problem]:
     """What is wrong with a ``network.interface`` value: it must be a ``zt`` name of up to 15 characters."""
-    if isinstance(value, str) and INTERFACE.match(value):
+    if isinstance(value, str) and INTERFACE_NAME.fullmatch(value):
         return []
     return [
         Problem(
