@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from cluster.operate.sshrun import Reply
-from cluster.operate.status import Context, Row, evaluate, status_stdin
+from cluster.operate.status import Context, Facts, Row, evaluate, status_stdin
 from cluster.plan.build import Plan
 from tests.lab.provision import NETWORK_ID, cluster_config, plan_for
 
@@ -464,6 +464,14 @@ def test_an_unreachable_node_is_a_row_with_the_eviction_hint() -> None:
     ctx = Context(PLAN, "lab", ADDRESSES, NETWORK_ID, {}, False)
     row = evaluate(ctx, node, Reply(error="ssh: connect to host 192.0.2.12 port 22: Connection timed out"))
     assert (row.reached, row.ok, row.checks) == (False, False, ())
+    shown = row.as_json()
+    assert (shown["reached"], shown["ok"], shown["address"], shown["checks"], shown["paths"]) == (
+        False,
+        False,
+        None,
+        {},
+        {},
+    )
     assert row.error == (
         "unreachable: ssh: connect to host 192.0.2.12 port 22: Connection timed out. Fix: check that compute-02 is "
         "up and that `ssh -p 22 ops@192.0.2.12` works (with the same key); if the machine is gone for good, set "
@@ -491,3 +499,56 @@ def test_the_status_stdin_carries_where_the_firewall_lives_and_what_to_ping() ->
     stdin = status_stdin(off, next(n for n in off.nodes if n.name == "head"), [])
     assert "\nZTC_FW_MODE=off\nZTC_FW_FAMILY=inet\nZTC_FW_TABLE=zerotier_cluster\nZTC_FW_CHAIN=input\n" in stdin
     assert "\nZTC_PROBE=''\n" in stdin
+
+
+# --- the report's parts, and the JSON --json prints ----------------------------------------------------------
+
+
+def test_a_cli_error_names_the_exit_code_and_the_first_line_said() -> None:
+    facts = Facts.parse("ztc-status 1\n@peers 1\n\n   \n  connection refused  \nmore\n@end\n@info 2\n@end\n")
+    assert facts.cli_error("peers") == "zerotier-cli -j peers exited 1: connection refused"
+    assert facts.cli_error("info") == "zerotier-cli -j info exited 2"
+    assert facts.cli_error("listnetworks") == "zerotier-cli -j listnetworks exited -1"
+    assert facts.json("listnetworks") is None
+
+
+def test_without_a_user_line_the_sudo_problem_says_so() -> None:
+    facts = healthy("compute-01")
+    facts["values"].update({"root": "no", "user": None})
+    facts["info"] = facts["listnetworks"] = facts["peers"] = (126, "")
+    row = judge("compute-01", facts)
+    assert failing(row)[0] == (
+        "zerotier",
+        "?",
+        "user ? cannot run sudo -n (it asks for a password)",
+        "give ? passwordless sudo, as provisioning needs too ('? ALL=(ALL) NOPASSWD: ALL'), or log in as root",
+    )
+    assert row.check("no such check") is None
+
+
+def test_the_json_of_a_row_is_every_check_and_every_path() -> None:
+    facts = healthy("compute-01")
+    facts["values"]["firewall.service"] = "disabled"
+    assert judge("compute-01", facts).as_json() == {
+        "name": "compute-01",
+        "host": "192.0.2.11",
+        "role": "compute",
+        "reached": True,
+        "error": "",
+        "ok": False,
+        "address": "aaaa000011",
+        "checks": {
+            "zerotier": {"ok": True, "value": "1.14.1", "detail": "", "fix": ""},
+            "identity": {"ok": None, "value": "aaaa000011", "detail": "", "fix": ""},
+            "network": {"ok": True, "value": "OK", "detail": "", "fix": ""},
+            "address": {"ok": True, "value": "10.147.17.11", "detail": "", "fix": ""},
+            "firewall": {
+                "ok": False,
+                "value": "DRIFTED",
+                "detail": "nftables.service is disabled: the ruleset is not loaded at boot",
+                "fix": FIREWALL_FIX,
+            },
+            "hosts": {"ok": True, "value": "ok", "detail": "", "fix": ""},
+        },
+        "paths": {"head": {"type": "DIRECT", "latencyMs": 3, "detail": "via 192.0.2.1/9993"}},
+    }
