@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from cluster.operate.sshrun import Reply
-from cluster.operate.status import Context, Facts, Row, evaluate, status_stdin
+from cluster.operate.status import Context, Facts, Row, evaluate, peer_path, status_stdin
 from cluster.plan.build import Plan
 from tests.lab.provision import NETWORK_ID, cluster_config, plan_for
 
@@ -552,3 +552,77 @@ def test_the_json_of_a_row_is_every_check_and_every_path() -> None:
         },
         "paths": {"head": {"type": "DIRECT", "latencyMs": 3, "detail": "via 192.0.2.1/9993"}},
     }
+
+
+# --- reading zerotier-cli -j peers --------------------------------------------------------------------------------
+
+
+def path_of(peer: dict[str, Any] | None, *, peers: Any = None, now_ms: int | None = None) -> tuple[str, str, str]:
+    found = peer_path(peers if peers is not None else [peer], "aaaa000001", now_ms)
+    return found.kind, str(found), found.detail
+
+
+def test_peers_output_that_is_no_list_is_unknown() -> None:
+    assert path_of(None, peers={"address": "aaaa000001"}) == (
+        "UNKNOWN",
+        "UNKNOWN",
+        "zerotier-cli -j peers gave no list",
+    )
+
+
+@pytest.mark.parametrize(
+    ("latency", "shown"),
+    [(0, "DIRECT 0ms"), (1, "DIRECT 1ms"), (-1, "DIRECT"), ("3", "DIRECT"), (None, "DIRECT")],
+)
+def test_a_latency_is_shown_when_zerotier_measured_one(latency: Any, shown: str) -> None:
+    peer = {"address": "aaaa000001", "latency": latency, "paths": [{"active": True, "address": "192.0.2.1/9993"}]}
+    assert path_of(peer)[1] == shown
+
+
+@pytest.mark.parametrize(
+    ("paths", "kind"),
+    [
+        (None, "RELAY"),
+        ([{"active": False, "expired": False}], "RELAY"),
+        ([{"active": True, "expired": True}], "RELAY"),
+        (["192.0.2.1/9993"], "RELAY"),
+        ([{"active": True}], "DIRECT"),
+    ],
+    ids=["no-list", "inactive", "expired", "not-an-object", "active"],
+)
+def test_only_an_active_unexpired_path_is_direct(paths: Any, kind: str) -> None:
+    assert path_of({"address": "aaaa000001", "latency": 5, "paths": paths})[0] == kind
+
+
+def test_the_preferred_path_is_named_else_the_first_else_a_question_mark() -> None:
+    first = {"active": True, "address": "192.0.2.1/9993"}
+    second = {"active": True, "address": "198.51.100.7/41000", "preferred": True}
+    assert path_of({"address": "aaaa000001", "paths": [first, second]})[2] == "via 198.51.100.7/41000"
+    assert path_of({"address": "aaaa000001", "paths": [first, {**second, "preferred": False}]})[2] == (
+        "via 192.0.2.1/9993"
+    )
+    assert path_of({"address": "aaaa000001", "paths": [{"active": True}]})[2] == "via ?"
+
+
+def test_a_path_is_stale_only_after_more_than_a_minute_without_a_packet() -> None:
+    now = 1_764_000_000_000
+
+    def kind(last_receive: Any) -> str:
+        path = {"active": True, "address": "192.0.2.1/9993", "lastReceive": last_receive}
+        return path_of({"address": "aaaa000001", "paths": [path]}, now_ms=now)[0]
+
+    assert kind(now - 60_000) == "DIRECT"
+    assert kind(now - 60_001) == "RELAY"
+    assert kind(1) == "RELAY"
+    assert kind(0) == "DIRECT", "0: ZeroTier has not recorded a receive time, nothing to judge"
+    assert kind(None) == "DIRECT"
+
+
+def test_an_assigned_address_that_is_no_address_is_not_listed_as_ipv4() -> None:
+    facts = healthy("head")
+    facts["listnetworks"][1][0]["assignedAddresses"] = ["garbage", "10.147.17.2/24"]
+    assert failing(judge("head", facts))[0][:3] == (
+        "address",
+        "10.147.17.2/24",
+        "has garbage, 10.147.17.2/24, planned 10.147.17.1/24",
+    )
