@@ -626,3 +626,46 @@ def test_an_assigned_address_that_is_no_address_is_not_listed_as_ipv4() -> None:
         "10.147.17.2/24",
         "has garbage, 10.147.17.2/24, planned 10.147.17.1/24",
     )
+
+
+def checks(row: Row) -> list[tuple[str, bool | None, str, str, str]]:
+    """Every check whole: name, ok, value, detail, fix."""
+    return [(c.name, c.ok, c.value, c.detail, c.fix) for c in row.checks]
+
+
+def test_when_zerotier_does_not_answer_every_check_it_feeds_says_why() -> None:
+    facts = healthy("compute-01")
+    facts["values"]["service"] = None  # no systemctl: status.sh prints "service unknown" then; here no line at all
+    failed = "Error connecting to the ZeroTier service: connection failed"
+    facts["info"] = facts["listnetworks"] = facts["peers"] = (1, failed)
+    install = f"pulumi up --stack lab --replace '{URN}compute-01-install'"
+    assert checks(judge("compute-01", facts))[:4] == [
+        (
+            "zerotier",
+            False,
+            "not running",
+            f"zerotier-cli -j info exited 1: {failed} (zerotier-one service: unknown)",
+            f"start it on the node (sudo systemctl start zerotier-one); if it does not stay up, {install}",
+        ),
+        ("identity", None, "?", "the node did not report its ZeroTier address", ""),
+        ("network", None, "?", f"zerotier-cli -j listnetworks exited 1: {failed}", ""),
+        ("address", None, "?", f"zerotier-cli -j listnetworks exited 1: {failed}", ""),
+    ]
+
+
+def test_a_version_or_a_status_zerotier_did_not_report_is_a_question_mark() -> None:
+    facts = healthy("compute-01")
+    facts["info"] = (0, {"address": "aaaa000011", "online": True})
+    facts["listnetworks"][1][0].pop("status")
+    row = judge("compute-01", facts)
+    join = f"pulumi up --stack lab --replace '{URN}compute-01-join'"
+    assert failing(row) == [
+        (
+            "zerotier",
+            "?",
+            "runs ZeroTier ?, zerotierVersion is 1.14.1",
+            f"pulumi up --stack lab --replace '{URN}compute-01-install' (installs and pins 1.14.1), "
+            "or set zerotierVersion: ?",
+        ),
+        ("network", "?", f"network {NETWORK_ID}", join),
+    ]
