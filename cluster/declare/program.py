@@ -196,4 +196,4 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
             f"address {assignment.first_choice}; pin `ip: {assignment.ip}` on it so removing "
             f"{assignment.displaced_by} can never move it"
         )
-    return overlay.outputs()
+    return overlay.outputs.exports()

@@ -35,12 +35,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 StepName = Literal["install", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
-#: The order a node's steps run in.
-STEP_ORDER: tuple[StepName, ...] = ("install", "join", "firewall", "hosts", "verify")
 #: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
 SHARED_SCRIPTS: dict[StepName, str] = {
     "network": "controller",
@@ -252,13 +250,17 @@ def _program(step: StepName, shared: tuple[tuple[str, str], ...]) -> Program:
     return Program(step, shared)
 
 
+#: A step's parameter dataclass: ``StepScript[FirewallParams].params`` is a FirewallParams.
+P_co = TypeVar("P_co", bound=StepParams, covariant=True)
+
+
 @dataclass(frozen=True)
-class StepScript:
+class StepScript(Generic[P_co]):
     """One step for one node: its parameters, and the stdin its command carries."""
 
     node: str
     generation: int
-    params: StepParams
+    params: P_co
 
     @property
     def name(self) -> StepName:

@@ -49,5 +49,6 @@ overlay = Overlay(
     central_token=pulumi.Config("zerotier").require_secret("zerotierCentralToken"),
     ssh_private_key=config.require_secret("sshPrivateKey"),
 )
-pulumi.export("nodes", overlay.outputs()["nodes"])
-pulumi.export("slurmNodes", overlay.outputs()["slurmNodes"])
+exports = overlay.outputs.exports()
+pulumi.export("nodes", exports["nodes"])
+pulumi.export("slurmNodes", exports["slurmNodes"])
