@@ -50,5 +50,6 @@ overlay = Overlay(
     ssh_private_key=config.require_secret("sshPrivateKey"),
 )
 exports = overlay.outputs.exports()
+pulumi.export("overlayUrn", overlay.urn)  # where `python -m cluster status --outputs` finds its resources
 pulumi.export("nodes", exports["nodes"])
 pulumi.export("slurmNodes", exports["slurmNodes"])
