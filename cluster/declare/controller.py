@@ -73,6 +73,7 @@ class CentralController:
         self, entry: DeclareNetwork, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
     ) -> tuple[pulumi.Resource, pulumi.Output[str]]:
         spec = entry.spec
+        assert entry.triggers is None, "a Central network has no triggers input"
         network = zerotier.Network(
             f"{self.prefix}-{entry.name}",
             name=spec.name,
@@ -97,6 +98,7 @@ class CentralController:
         self, entry: AuthorizeMember, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
     ) -> pulumi.Resource:
         member = entry.settings
+        assert entry.triggers is None, "a Central member has no triggers input"
         address = known.get(PENDING_MEMBER) if isinstance(member.address, Pending) else member.address
         declared: pulumi.Resource = zerotier.Member(
             f"{self.prefix}-{entry.name}",

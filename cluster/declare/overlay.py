@@ -203,7 +203,7 @@ class Overlay(pulumi.ComponentResource):
                     connection=self.connections[entry.host],
                     source=self.bundle,
                     remote_path=entry.remote_path,
-                    triggers=list(entry.triggers),
+                    triggers=_triggers(entry, known),
                     opts=self._opts(entry, after),
                 )
             case RunStep():
@@ -240,8 +240,7 @@ class Overlay(pulumi.ComponentResource):
     ) -> command.remote.Command:
         """``script`` run on the entry's host; ``known`` supplies its pending values and triggers."""
         assert entry.host is not None
-        triggers = entry.triggers if isinstance(entry, RunStep) else None
-        values = [known[t.name] if isinstance(t, Pending) else t for t in triggers] if triggers is not None else None
+        triggers = _triggers(entry, known)
         return command.remote.Command(
             f"{self.name}-{entry.name}",
             connection=self.connections[entry.host],
@@ -249,7 +248,7 @@ class Overlay(pulumi.ComponentResource):
             update=COMMANDS["update"],
             delete=COMMANDS["delete"],
             stdin=_text(script, known),
-            triggers=values,
+            triggers=triggers,
             # Scripts print short progress lines and results, never secrets; verbose
             # tool output goes to a log file on the node.
             logging=command.remote.Logging.STDOUT_AND_STDERR,
@@ -282,6 +281,13 @@ class Overlay(pulumi.ComponentResource):
             slurm_nodes=plan.slurm_nodes,
             overlay_interface=publish.interface_list(n.interface for n in plan.active),
         )
+
+
+def _triggers(entry: Declaration, known: Mapping[str, pulumi.Output[str]]) -> list[Any] | None:
+    """The entry's triggers, pending ones filled in from ``known``."""
+    if entry.triggers is None:
+        return None
+    return [known[t.name] if isinstance(t, Pending) else t for t in entry.triggers]
 
 
 def _suffixed(value: pulumi.Output[str], suffix: str) -> pulumi.Output[str]:

@@ -98,6 +98,9 @@ class Entry:
     after: tuple[str, ...] = ()
     needs: tuple[Need, ...] = ()
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    #: A remote command's or copy's ``triggers``: a change of any of them replaces the resource
+    #: (a :class:`Pending` one is filled in like a need). Central's resources have none.
+    triggers: tuple[Trigger, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +109,6 @@ class CopyBundle(Entry):
 
     host: str
     remote_path: str = REMOTE_BUNDLE
-    triggers: tuple[Trigger, ...] = ()
 
     @property
     def step(self) -> Literal["bundle"]:
@@ -123,7 +125,6 @@ class RunStep(Entry):
 
     host: str
     script: StepScript[StepParams]
-    triggers: tuple[Trigger, ...] | None = None
 
     @property
     def step(self) -> StepName:

@@ -108,6 +108,8 @@ class InstallParams(StepParams):
     signing_key_url: str = field(metadata=var("ZTC_SIGNING_KEY_URL"))
     signing_key_fingerprint: str = field(metadata=var("ZTC_SIGNING_KEY_FINGERPRINT"))
     uninstall_on_destroy: str = field(metadata=var("ZTC_UNINSTALL_ON_DESTROY"))
+    #: Seconds to wait for another package manager run (unattended-upgrades) to release its locks.
+    lock_timeout: str = field(default="600", metadata=var("ZTC_LOCK_TIMEOUT"))
 
 
 @dataclass(frozen=True)
