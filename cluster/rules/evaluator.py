@@ -1,116 +1,234 @@
-"""Evaluation: the action ZeroTier takes on a frame, and the check that the cluster is never cut off."""
+"""Evaluation: what ZeroTier does with a frame, and the check that the cluster is never cut off.
+
+:func:`decide` runs a rule list over a frame exactly as ZeroTier's engine
+(``node/Network.cpp``, ``_doZtFilter``) does: matches read left to right,
+each ANDed in (or ORed with ``or``), an AND skipped once the rule cannot hold,
+``not`` inverting all but ZeroTier's hard answers, a ``drop`` skipped after a
+``treq`` the sender could not know yet, ``break`` and the end of the list
+dropping (this program defines no capabilities). Port ranges are cut where a
+rule's range starts or ends, so a frame from "any ephemeral port" is decided
+for every port, not for a sample.
+
+:func:`cluster_problems` evaluates everything the cluster's nodes need from
+each other (:func:`needed_traffic`), for each pair of nodes in both
+directions, on the sender and on the receiver, at the nodes' real overlay
+addresses. Nodes that no rule can tell apart (same role, same SSH port, in the
+same ``ipsrc``/``ipdest`` networks) are checked once per kind, so the check
+does not grow with the cluster.
+
+:func:`reach` answers "does ZeroTier let this member reach that one on this
+protocol and port", for the whole exchange (replies included).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Interface
+from typing import Literal
 
 from cluster.conventions import MAX_RULE_ENTRIES
 from cluster.errors import Problem
-from cluster.rules.model import ROLE_VALUES, Action, Match, NetworkRules, Rule, RulesSpec, port_range
+from cluster.rules.frame import ACK, ARP, EPHEMERAL, FIN, ICMP, PSH, RST, SYN, TCP, UDP, Frame, Member, PortRange
+from cluster.rules.keywords import KEYWORDS, YES_SKIP_DROP, Hard
+from cluster.rules.model import Action, NetworkRules, Rule, RulesSpec
+
+#: slurmctld's and slurmd's ports (Slurm's defaults, ``SlurmctldPort``/``SlurmdPort``).
+SLURMCTLD_PORT = 6817
+SLURMD_PORT = 6818
+#: Where MPI and srun listen: Open MPI's TCP transport binds the first free port from 1024
+#: (``btl_tcp_port_min_v4``), its runtime, MPICH and srun take ephemeral ports: any unprivileged port.
+UNPRIVILEGED: PortRange = (1024, 65535)
+#: The flags of a TCP session: client to server, then server to client (a close may be a reset).
+CLIENT_FLAGS = (SYN, ACK, PSH | ACK, FIN | ACK, RST, RST | ACK)
+SERVER_FLAGS = (SYN | ACK, ACK, PSH | ACK, FIN | ACK, RST, RST | ACK)
+
+Protocol = Literal["tcp", "udp", "icmp", "arp"]
 
 
-def rules_problems(result: NetworkRules, rules: RulesSpec, ssh_ports: Iterable[int]) -> list[Problem]:
-    """What makes ``result`` unusable: too many entries, or the cluster cut off from itself."""
-    problems = []
+def decide(rules: Sequence[Rule], frame: Frame) -> list[tuple[Frame, Action | None]]:
+    """The action ZeroTier takes on each part of ``frame`` (None: no rule decided, the frame is dropped).
+
+    The parts are the frame's port ranges cut where a rule that is evaluated
+    for it starts or ends a range; every port of a part meets the same fate.
+    """
+    decided: list[tuple[Frame, Action | None]] = []
+    work = [frame]
+    while work:
+        part = work.pop()
+        outcome = _run(rules, part)
+        if isinstance(outcome, tuple):
+            work.extend(reversed(outcome))
+        else:
+            decided.append((part, outcome))
+    return decided
+
+
+def evaluate(rules: Sequence[Rule], frame: Frame) -> Action | None:
+    """The action on ``frame``, whose every port must meet one fate (a single port always does)."""
+    fates = {action for _, action in decide(rules, frame)}
+    if len(fates) != 1:
+        raise ValueError(f"the ports of {frame} meet different fates: use decide()")
+    return fates.pop()
+
+
+def _run(rules: Sequence[Rule], frame: Frame) -> Action | tuple[Frame, ...] | None:
+    """One pass of ZeroTier's engine, or the parts to run instead where a port range is cut."""
+    skip_drop = False
+    for rule in rules:
+        holds = True
+        for m in rule.matches:
+            if not holds and not m.either:
+                continue  # ZeroTier's circuit breaker: the AND is not even evaluated
+            answer = KEYWORDS[m.keyword].test(m.args, frame)
+            if isinstance(answer, tuple):
+                return answer
+            if isinstance(answer, Hard):
+                value = answer is not Hard.NO
+                skip_drop = skip_drop or answer is YES_SKIP_DROP
+            else:
+                value = answer != m.negate
+            holds = (holds or value) if m.either else (holds and value)
+        if not holds:
+            continue
+        if rule.action == "drop" and skip_drop:
+            skip_drop = False
+            continue
+        return rule.action if rule.action != "break" else None
+    return None
+
+
+def exchange(sender: Member, receiver: Member, protocol: Protocol, port: int | PortRange = 0) -> list[Frame]:
+    """Every frame of one exchange from ``sender`` to ``receiver``, on both sides, replies included.
+
+    TCP: a session from the sender's ephemeral ports to ``port`` (a port or a
+    range), every flag both ends send. UDP: a datagram and its answer. ICMP:
+    echo request and reply. ARP: the broadcast request (checked on the
+    sender before and after it knows the receiver, and on the receiver) and
+    the unicast reply.
+    """
+    server = (port, port) if isinstance(port, int) else port
+
+    def both(f: Frame) -> list[Frame]:
+        return [f, replace(f, inbound=True)]
+
+    if protocol == "arp":
+        ask = Frame(sender, receiver, False, ethertype=ARP, destination="broadcast")
+        return [replace(ask, receiver=None), *both(ask), *both(Frame(receiver, sender, False, ethertype=ARP))]
+    if protocol == "icmp":
+        there = Frame(sender, receiver, False, protocol=ICMP, icmp=(8, 0))
+        back = Frame(receiver, sender, False, protocol=ICMP, icmp=(0, 0))
+        return both(there) + both(back)
+    number = TCP if protocol == "tcp" else UDP
+    there = Frame(sender, receiver, False, protocol=number, sport=EPHEMERAL, dport=server)
+    back = Frame(receiver, sender, False, protocol=number, sport=server, dport=EPHEMERAL)
+    if number == UDP:
+        return both(there) + both(back)
+    frames = []
+    for flags in CLIENT_FLAGS:
+        frames += both(replace(there, tcp_flags=flags))
+    for flags in SERVER_FLAGS:
+        frames += both(replace(back, tcp_flags=flags))
+    return frames
+
+
+def first_dropped(rules: Sequence[Rule], frames: Iterable[Frame]) -> Frame | None:
+    """The first frame (or part of one) that ``rules`` do not accept; None if they accept them all."""
+    for frame in frames:
+        for part, action in decide(rules, frame):
+            if action != "accept":
+                return part
+    return None
+
+
+def reach(
+    rules: Sequence[Rule], sender: Member, receiver: Member, protocol: Protocol, port: int | PortRange = 0
+) -> Frame | None:
+    """Whether ZeroTier lets ``sender`` reach ``receiver``: the first frame of the exchange dropped, or None."""
+    return first_dropped(rules, exchange(sender, receiver, protocol, port))
+
+
+# --- the lock-out check ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node the cluster needs: the member it is on the network, and the port its sshd listens on."""
+
+    member: Member
+    ssh_port: int
+
+
+def needed_traffic(client: Node, server: Node) -> Iterator[tuple[str, list[Frame]]]:
+    """What ``client`` needs to reach on ``server`` (named), as the frames of each exchange.
+
+    ARP, ping, SSH (sshd's port), Slurm (slurmd to slurmctld on the head's
+    6817, slurmctld and slurmd to slurmd on compute nodes' 6818) and MPI and
+    srun (any unprivileged port, :data:`UNPRIVILEGED`).
+    """
+    a, b = client.member, server.member
+    yield "ARP", exchange(a, b, "arp")
+    yield "ping", exchange(a, b, "icmp")
+    yield "SSH", exchange(a, b, "tcp", server.ssh_port)
+    if b.role == "head":
+        yield "Slurm (slurmd to slurmctld)", exchange(a, b, "tcp", SLURMCTLD_PORT)
+    if b.role == "compute":
+        yield "Slurm (to slurmd)", exchange(a, b, "tcp", SLURMD_PORT)
+    yield "MPI and srun (TCP to any unprivileged port)", exchange(a, b, "tcp", UNPRIVILEGED)
+
+
+def _kinds(rules: Sequence[Rule], nodes: Sequence[Node]) -> list[list[Node]]:
+    """The nodes by kind (no rule tells two of one kind apart): the first two of each kind."""
+    networks = sorted(
+        {IPv4Interface(m.args[0]).network for r in rules for m in r.matches if m.keyword in ("ipsrc", "ipdest")},
+        key=str,
+    )
+    addresses = sorted({m.args[0] for r in rules for m in r.matches if m.keyword in ("ztsrc", "ztdest")})
+    kinds: dict[tuple[object, ...], list[Node]] = {}
+    for node in nodes:
+        m = node.member
+        key = (m.role, node.ssh_port, tuple(m.ip in n for n in networks), tuple(m.zt == z for z in addresses))
+        kind = kinds.setdefault(key, [])
+        if len(kind) < 2:
+            kind.append(node)
+    return list(kinds.values())
+
+
+def cluster_problems(rules: Sequence[Rule], key: str, nodes: Sequence[Node]) -> list[Problem]:
+    """Refuses rules that cut the nodes off from each other: the first frame they drop, named."""
+    kinds = _kinds(rules, nodes)
+    for senders in kinds:
+        for receivers in kinds:
+            pair = (
+                (senders[0], senders[1] if len(senders) > 1 else None)
+                if senders is receivers
+                else (senders[0], receivers[0])
+            )
+            if pair[1] is None:
+                continue  # a node does not talk to itself over the network
+            for what, frames in needed_traffic(pair[0], pair[1]):
+                dropped = first_dropped(rules, frames)
+                if dropped is not None:
+                    return [
+                        Problem(
+                            key,
+                            f"these rules drop {dropped}: {what} between the nodes would be cut off",
+                            "let ARP, ping, SSH, Slurm and MPI through between the nodes (docs/firewall.md, "
+                            "'ZeroTier rules'): narrow the rule, e.g. with tseq/treq role, ipprotocol and a port "
+                            "no node needs",
+                        )
+                    ]
+    return []
+
+
+def rules_problems(result: NetworkRules, rules: RulesSpec, nodes: Sequence[Node]) -> list[Problem]:
+    """What makes ``result`` unusable: too many entries, or the nodes cut off from each other."""
     if result.entries > MAX_RULE_ENTRIES:
-        problems.append(
+        return [
             Problem(
                 rules.origin,
                 f"the network's rules have {result.entries} entries; ZeroTier takes at most {MAX_RULE_ENTRIES}",
                 "use fewer or shorter rules (every match and every action is an entry)",
             )
-        )
-    problems += cluster_problems(result.rules, rules.origin, ssh_ports)
-    return problems
-
-
-@dataclass(frozen=True)
-class Frame:
-    """A frame as the filter sees it, on one side: the sender (outbound) or the receiver (inbound)."""
-
-    sender: str
-    receiver: str
-    inbound: bool
-    ethertype: int = 0x0800
-    protocol: int = 0
-    sport: int = 0
-    dport: int = 0
-    icmp_type: int = -1
-    #: The sender's IP is one the controller assigned to it.
-    ipauth: bool = True
-    tcp_flags: int = 0
-
-    def __str__(self) -> str:
-        what = {0x0806: "ARP"}.get(self.ethertype) or {1: "ICMP", 6: "TCP", 17: "UDP"}.get(self.protocol, "IPv4")
-        port = f" {self.sport}->{self.dport}" if self.protocol in (6, 17) else ""
-        return f"{what}{port} {self.sender}->{self.receiver} ({'receiver' if self.inbound else 'sender'})"
-
-
-def _matches(m: Match, f: Frame) -> bool | None:
-    """Whether ``m`` holds for ``f``; None where ZeroTier says "no" even under ``not`` (no IP header)."""
-    kw, a = m.keyword, m.args
-    ip = f.ethertype == 0x0800
-    if kw == "ethertype":
-        return f.ethertype == a[0]
-    if kw == "ipprotocol":
-        return f.protocol == a[0] if ip else None
-    if kw in ("sport", "dport"):
-        first, last = port_range(str(a[0]))
-        port = f.sport if kw == "sport" else f.dport
-        return (f.protocol in (6, 17) and first <= port <= last) if ip else None
-    if kw == "icmp":
-        return (f.protocol == 1 and f.icmp_type == a[0]) if ip else None
-    if kw == "chr":
-        bits = (1 << 63 if f.inbound else 0) | (1 << 60 if f.ipauth else 0) | f.tcp_flags
-        return bool(bits & int(str(a[0]), 16))
-    if kw in ("tseq", "treq"):
-        role = f.sender if kw == "tseq" else f.receiver
-        return ROLE_VALUES[role] == a[1]
-    # ztsrc, ztdest, ipsrc, ipdest: the frames checked carry no particular address.
-    return False
-
-
-def evaluate(rules: Sequence[Rule], frame: Frame) -> Action | None:
-    """The action ZeroTier takes on ``frame`` (None: no rule matched, the frame is dropped).
-
-    Matches read left to right: each ANDs into the result, or ORs with ``or``;
-    ``not`` inverts one match. Tags are taken as known on both sides.
-    """
-    for rule in rules:
-        result = True
-        for m in rule.matches:
-            held = _matches(m, frame)
-            value = False if held is None else held != m.negate
-            result = (result or value) if m.either else (result and value)
-        if result:
-            return rule.action if rule.action != "break" else None
-    return None
-
-
-def needed_frames(ssh_ports: Iterable[int]) -> list[Frame]:
-    """ARP, ICMP echo and SSH (and its replies) between the head and compute nodes, both sides."""
-    frames = []
-    for a, b in (("head", "compute"), ("compute", "head"), ("compute", "compute")):
-        for inbound in (False, True):
-            frames.append(Frame(a, b, inbound, ethertype=0x0806))
-            frames += [Frame(a, b, inbound, protocol=1, icmp_type=t) for t in (8, 0)]
-            for port in sorted(set(ssh_ports)):
-                frames.append(Frame(a, b, inbound, protocol=6, sport=40000, dport=port, tcp_flags=1 << 1))
-                frames.append(Frame(b, a, inbound, protocol=6, sport=port, dport=40000, tcp_flags=1 << 4))
-    return frames
-
-
-def cluster_problems(rules: Sequence[Rule], key: str, ssh_ports: Iterable[int]) -> list[Problem]:
-    """Refuses rules that cut the cluster off from itself: the first frame they drop, named."""
-    for frame in needed_frames(ssh_ports):
-        if evaluate(rules, frame) != "accept":
-            return [
-                Problem(
-                    key,
-                    f"these rules drop {frame}: the cluster would be cut off from itself",
-                    "let ARP, ICMP and SSH through between head and compute (put narrower drops, "
-                    "e.g. with tseq/treq role and a port, before broad ones)",
-                )
-            ]
-    return []
+        ]
+    return cluster_problems(result.rules, rules.origin, nodes)
