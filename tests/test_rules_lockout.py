@@ -210,6 +210,10 @@ def test_a_treq_the_sender_cannot_know_yet_skips_the_next_drop() -> None:
         (ask, "accept")
     ]
     assert decide(rules("drop ethertype arp;\naccept;"), ask) == [(ask, "drop")]
+    # ZeroTier does not even evaluate an AND once the rule cannot hold: that treq skips nothing.
+    assert decide(rules("drop ethertype ipv4 and treq role device;\ndrop ethertype arp;\naccept;"), ask) == [
+        (ask, "drop")
+    ]
 
 
 def test_reach_answers_for_a_whole_exchange() -> None:
