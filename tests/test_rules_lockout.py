@@ -22,7 +22,7 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.errors import ConfigError
-from cluster.rules.evaluator import decide, reach
+from cluster.rules.evaluator import Node, cluster_problems, decide, reach
 from cluster.rules.frame import EPHEMERAL, TCP, Frame, Member
 from cluster.rules.parser import parse_source
 
@@ -72,10 +72,10 @@ HEAD_C1 = "from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the s
             cut_off("extra", f"TCP 40000-40100->22 SYN {HEAD_C1}", "SSH"),
         ),
         (
-            {"extra": "drop ipprotocol tcp and dport 60990-61010;"},
+            {"extra": "drop ipprotocol tcp and sport 22 and dport 60990-61010;"},
             cut_off(
                 "extra",
-                "TCP 22->60990-60999 SYN+ACK from c1 (compute, 10.147.17.11) to head (head, 10.147.17.1), "
+                "TCP 22->60990-60999 SYN+ACK from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), "
                 "on the sender",
                 "SSH",
             ),
@@ -124,11 +124,14 @@ HEAD_C1 = "from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the s
                 "extra", f"TCP 32768-60999->10000-65535 SYN {HEAD_C1}", "MPI and srun (TCP to any unprivileged port)"
             ),
         ),
-        # A receiver's tag is not known to the sender of an ARP request: only the ARP reply is decided here.
+        # The sender of an ARP request checks it before it knows any receiver (treq lets it pass: the receiver
+        # decides), then once per receiver, whose tag it knows.
         (
             {"replace": "accept treq role compute;\ndrop;"},
             cut_off(
-                "replace", "ARP reply from c1 (compute, 10.147.17.11) to head (head, 10.147.17.1), on the sender", "ARP"
+                "replace",
+                "ARP request from c1 (compute, 10.147.17.11) to head (head, 10.147.17.1) (broadcast), on the sender",
+                "ARP",
             ),
         ),
         # No member's MAC is ever certified by the controller (it certifies assigned IPs only): see docs/firewall.md.
@@ -227,3 +230,31 @@ def test_reach_answers_for_a_whole_exchange() -> None:
     )
     assert reach(rules("drop ztsrc 0123456789;\naccept;"), ALICE, HEAD, "icmp") is not None
     assert reach(rules("drop ztsrc 0123456789;\naccept;"), HEAD, C1, "icmp") is None
+
+
+def many_nodes(count: int) -> list[Node]:
+    return [
+        Node(Member("head" if i == 0 else "compute", IPv4Address(0x0A930000 + i + 1), name=f"n{i:04d}"), 22)
+        for i in range(count)
+    ]
+
+
+def test_one_node_of_a_thousand_singled_out_by_address_is_found() -> None:
+    """Nodes are checked by kind, not by pair: a /32 makes its node a kind of its own, and it is found."""
+    found = cluster_problems(rules("drop ipdest 10.147.2.245/32 and ipprotocol tcp;\naccept;"), "k", many_nodes(1000))
+    assert [p.message for p in found] == [
+        "these rules drop TCP 32768-60999->22 SYN from n0000 (head, 10.147.0.1) to n0756 (compute, 10.147.2.245), "
+        "on the sender: SSH between the nodes would be cut off"
+    ]
+
+
+def test_rules_that_tell_too_many_nodes_apart_are_refused_not_left_unchecked() -> None:
+    singled = "\n".join(
+        f"drop ipsrc 10.147.{(i + 1) // 256}.{(i + 1) % 256}/32 and ipprotocol udp;" for i in range(300)
+    )
+    found = cluster_problems(rules(singled + "\naccept;"), "k", many_nodes(2000))
+    assert [str(p) for p in found] == [
+        "k: these rules tell the nodes apart by address (ipsrc, ipdest, ztsrc, ztdest) into 1204 pairs of kinds, "
+        "too many to prove with 901 entries that none is cut off\n"
+        "    fix: match roles (tseq/treq) or whole networks rather than single nodes' addresses"
+    ]

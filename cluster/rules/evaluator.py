@@ -22,15 +22,15 @@ protocol and port", for the whole exchange (replies included).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from ipaddress import IPv4Interface
-from typing import Literal
+from typing import Any, Literal
 
 from cluster.conventions import MAX_RULE_ENTRIES
 from cluster.errors import Problem
 from cluster.rules.frame import ACK, ARP, EPHEMERAL, FIN, ICMP, PSH, RST, SYN, TCP, UDP, Frame, Member, PortRange
-from cluster.rules.keywords import KEYWORDS, YES_SKIP_DROP, Hard
+from cluster.rules.keywords import KEYWORDS, YES_SKIP_DROP, Hard, network
 from cluster.rules.model import Action, NetworkRules, Rule, RulesSpec
 
 #: slurmctld's and slurmd's ports (Slurm's defaults, ``SlurmctldPort``/``SlurmdPort``).
@@ -52,6 +52,10 @@ def decide(rules: Sequence[Rule], frame: Frame) -> list[tuple[Frame, Action | No
     The parts are the frame's port ranges cut where a rule that is evaluated
     for it starts or ends a range; every port of a part meets the same fate.
     """
+    return _decide(_compiled(rules), frame)
+
+
+def _decide(rules: Sequence[_Compiled], frame: Frame) -> list[tuple[Frame, Action | None]]:
     decided: list[tuple[Frame, Action | None]] = []
     work = [frame]
     while work:
@@ -72,29 +76,37 @@ def evaluate(rules: Sequence[Rule], frame: Frame) -> Action | None:
     return fates.pop()
 
 
-def _run(rules: Sequence[Rule], frame: Frame) -> Action | tuple[Frame, ...] | None:
+#: A rule ready to run: its action and, per match, its test, arguments, ``not`` and ``or``.
+_Compiled = tuple[str, tuple[tuple[Callable[[tuple[Any, ...], Frame], Any], tuple[Any, ...], bool, bool], ...]]
+
+
+def _compiled(rules: Sequence[Rule]) -> list[_Compiled]:
+    return [(r.action, tuple((KEYWORDS[m.keyword].test, m.args, m.negate, m.either) for m in r.matches)) for r in rules]
+
+
+def _run(rules: Sequence[_Compiled], frame: Frame) -> Action | tuple[Frame, ...] | None:
     """One pass of ZeroTier's engine, or the parts to run instead where a port range is cut."""
     skip_drop = False
-    for rule in rules:
+    for action, matches in rules:
         holds = True
-        for m in rule.matches:
-            if not holds and not m.either:
+        for test, args, negate, either in matches:
+            if not holds and not either:
                 continue  # ZeroTier's circuit breaker: the AND is not even evaluated
-            answer = KEYWORDS[m.keyword].test(m.args, frame)
-            if isinstance(answer, tuple):
-                return answer
-            if isinstance(answer, Hard):
+            answer = test(args, frame)
+            if answer is True or answer is False:
+                value = answer is not negate
+            elif isinstance(answer, Hard):
                 value = answer is not Hard.NO
                 skip_drop = skip_drop or answer is YES_SKIP_DROP
             else:
-                value = answer != m.negate
-            holds = (holds or value) if m.either else (holds and value)
+                return answer  # type: ignore[no-any-return]  # the parts of a cut port range
+            holds = (holds or value) if either else (holds and value)
         if not holds:
             continue
-        if rule.action == "drop" and skip_drop:
+        if action == "drop" and skip_drop:
             skip_drop = False
             continue
-        return rule.action if rule.action != "break" else None
+        return action if action != "break" else None  # type: ignore[return-value]
     return None
 
 
@@ -134,8 +146,12 @@ def exchange(sender: Member, receiver: Member, protocol: Protocol, port: int | P
 
 def first_dropped(rules: Sequence[Rule], frames: Iterable[Frame]) -> Frame | None:
     """The first frame (or part of one) that ``rules`` do not accept; None if they accept them all."""
+    return _first_dropped(_compiled(rules), frames)
+
+
+def _first_dropped(rules: Sequence[_Compiled], frames: Iterable[Frame]) -> Frame | None:
     for frame in frames:
-        for part, action in decide(rules, frame):
+        for part, action in _decide(rules, frame):
             if action != "accept":
                 return part
     return None
@@ -177,47 +193,109 @@ def needed_traffic(client: Node, server: Node) -> Iterator[tuple[str, list[Frame
     yield "MPI and srun (TCP to any unprivileged port)", exchange(a, b, "tcp", UNPRIVILEGED)
 
 
-def _kinds(rules: Sequence[Rule], nodes: Sequence[Node]) -> list[list[Node]]:
-    """The nodes by kind (no rule tells two of one kind apart): the first two of each kind."""
-    networks = sorted(
-        {IPv4Interface(m.args[0]).network for r in rules for m in r.matches if m.keyword in ("ipsrc", "ipdest")},
-        key=str,
-    )
-    addresses = sorted({m.args[0] for r in rules for m in r.matches if m.keyword in ("ztsrc", "ztdest")})
-    kinds: dict[tuple[object, ...], list[Node]] = {}
+#: The most work the check takes on (pairs of kinds of node times rule entries, a few seconds at most):
+#: rules that tell so many nodes apart by address are refused rather than left unchecked.
+MAX_WORK = 1_000_000
+
+
+class _Kinds:
+    """What the rules can tell apart about a node as a frame's sender, and as its receiver.
+
+    A node's key is its role with the ``ipsrc`` (or ``ipdest``) networks that
+    contain it and the ``ztsrc`` (``ztdest``) addresses it has; networks are
+    looked up by prefix length, so a key costs one lookup per length in use.
+    """
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.sources = self._by_length(rules, "ipsrc")
+        self.destinations = self._by_length(rules, "ipdest")
+        self.zt_sources = {m.args[0] for r in rules for m in r.matches if m.keyword == "ztsrc"}
+        self.zt_destinations = {m.args[0] for r in rules for m in r.matches if m.keyword == "ztdest"}
+
+    @staticmethod
+    def _by_length(rules: Sequence[Rule], keyword: str) -> list[tuple[int, dict[int, str]]]:
+        """Each prefix length in use: its mask, and the networks of that length by network address."""
+        lengths: dict[int, dict[int, str]] = {}
+        for text in {m.args[0] for r in rules for m in r.matches if m.keyword == keyword}:
+            net = network(text)
+            lengths.setdefault(int(net.netmask), {})[int(net.network_address)] = str(net)
+        return sorted(lengths.items())
+
+    @staticmethod
+    def _key(m: Member, nets: list[tuple[int, dict[int, str]]], addresses: set[str]) -> tuple[object, ...]:
+        ip = int(m.ip)
+        inside = frozenset(found for mask, by_address in nets if (found := by_address.get(ip & mask)) is not None)
+        return (m.role, inside, m.zt if m.zt in addresses else None)
+
+    def sender(self, m: Member) -> tuple[object, ...]:
+        return self._key(m, self.sources, self.zt_sources)
+
+    def receiver(self, m: Member) -> tuple[object, ...]:
+        return self._key(m, self.destinations, self.zt_destinations)
+
+
+def _groups(nodes: Sequence[Node], key: Callable[[Node], tuple[object, ...]]) -> list[list[Node]]:
+    """The nodes by ``key``: the first two of each group (two, so a pair of distinct nodes can be found)."""
+    groups: dict[tuple[object, ...], list[Node]] = {}
     for node in nodes:
-        m = node.member
-        key = (m.role, node.ssh_port, tuple(m.ip in n for n in networks), tuple(m.zt == z for z in addresses))
-        kind = kinds.setdefault(key, [])
-        if len(kind) < 2:
-            kind.append(node)
-    return list(kinds.values())
+        group = groups.setdefault(key(node), [])
+        if len(group) < 2:
+            group.append(node)
+    return list(groups.values())
+
+
+def _pairs(first: list[list[Node]], second: list[list[Node]]) -> Iterator[tuple[Node, Node]]:
+    """One pair of distinct nodes for each pair of groups that has one."""
+    for one in first:
+        for other in second:
+            pair = next(((a, b) for a in one for b in other if a is not b), None)
+            if pair is not None:
+                yield pair
 
 
 def cluster_problems(rules: Sequence[Rule], key: str, nodes: Sequence[Node]) -> list[Problem]:
-    """Refuses rules that cut the nodes off from each other: the first frame they drop, named."""
-    kinds = _kinds(rules, nodes)
-    for senders in kinds:
-        for receivers in kinds:
-            pair = (
-                (senders[0], senders[1] if len(senders) > 1 else None)
-                if senders is receivers
-                else (senders[0], receivers[0])
+    """Refuses rules that cut the nodes off from each other: the first frame they drop, named.
+
+    Every frame of what a client needs from a server goes either from the
+    client to the server or back, and its fate depends only on what the rules
+    can tell about its sender and receiver (:class:`_Kinds`) and on the
+    server's role and sshd port. So each direction is evaluated once per pair
+    of kinds of node, not per pair of nodes.
+    """
+    kinds = _Kinds(rules)
+    sends = {id(n): kinds.sender(n.member) for n in nodes}
+    receives = {id(n): kinds.receiver(n.member) for n in nodes}
+    clients = _groups(nodes, lambda n: sends[id(n)])
+    servers = _groups(nodes, lambda n: (receives[id(n)], n.ssh_port))
+    repliers = _groups(nodes, lambda n: (sends[id(n)], n.ssh_port))
+    askers = _groups(nodes, lambda n: receives[id(n)])
+    pairs = len(clients) * len(servers) + len(repliers) * len(askers)
+    entries = sum(r.entries for r in rules)
+    if pairs * entries > MAX_WORK:
+        return [
+            Problem(
+                key,
+                f"these rules tell the nodes apart by address (ipsrc, ipdest, ztsrc, ztdest) into {pairs} pairs "
+                f"of kinds, too many to prove with {entries} entries that none is cut off",
+                "match roles (tseq/treq) or whole networks rather than single nodes' addresses",
             )
-            if pair[1] is None:
-                continue  # a node does not talk to itself over the network
-            for what, frames in needed_traffic(pair[0], pair[1]):
-                dropped = first_dropped(rules, frames)
-                if dropped is not None:
-                    return [
-                        Problem(
-                            key,
-                            f"these rules drop {dropped}: {what} between the nodes would be cut off",
-                            "let ARP, ping, SSH, Slurm and MPI through between the nodes (docs/firewall.md, "
-                            "'ZeroTier rules'): narrow the rule, e.g. with tseq/treq role, ipprotocol and a port "
-                            "no node needs",
-                        )
-                    ]
+        ]
+    compiled = _compiled(rules)
+    forward = ((client, server, client) for client, server in _pairs(clients, servers))
+    back = ((client, server, server) for server, client in _pairs(repliers, askers))
+    for client, server, sender in itertools.chain(forward, back):
+        for what, frames in needed_traffic(client, server):
+            dropped = _first_dropped(compiled, (f for f in frames if f.sender is sender.member))
+            if dropped is not None:
+                return [
+                    Problem(
+                        key,
+                        f"these rules drop {dropped}: {what} between the nodes would be cut off",
+                        "let ARP, ping, SSH, Slurm and MPI through between the nodes (docs/firewall.md, "
+                        "'ZeroTier rules'): narrow the rule, e.g. with tseq/treq role, ipprotocol and a port "
+                        "no node needs",
+                    )
+                ]
     return []
 
 

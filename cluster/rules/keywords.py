@@ -25,11 +25,12 @@ arrived): "yes", and the next ``drop`` that would be taken is skipped.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
 from cluster.rules.frame import ARP, IPV4, PORTED, Frame, PortRange
@@ -184,15 +185,32 @@ def _ip_parse(args: Sequence[str]) -> Args:
     return (str(net),)
 
 
+@functools.lru_cache(maxsize=4096)
+def network(text: str) -> IPv4Network:
+    """The network of an ``ipsrc``/``ipdest`` argument (cached: the evaluator tests it on every frame)."""
+    return IPv4Interface(text).network
+
+
+@functools.lru_cache(maxsize=4096)
+def _bounds(text: str) -> tuple[int, int]:
+    net = network(text)
+    return int(net.network_address), int(net.netmask)
+
+
+def _within(ip: IPv4Address, text: str) -> bool:
+    address, mask = _bounds(text)
+    return int(ip) & mask == address
+
+
 def _ip_src(a: Args, f: Frame) -> Answer:
-    return f.sender.ip in IPv4Interface(a[0]).network if f.ethertype == IPV4 else HARD_NO
+    return _within(f.sender.ip, a[0]) if f.ethertype == IPV4 else HARD_NO
 
 
 def _ip_dest(a: Args, f: Frame) -> Answer:
     if f.ethertype != IPV4:
         return HARD_NO
     assert f.receiver is not None, "IPv4 frames here are unicast"
-    return f.receiver.ip in IPv4Interface(a[0]).network
+    return _within(f.receiver.ip, a[0])
 
 
 def _icmp_parse(args: Sequence[str]) -> Args:
