@@ -288,3 +288,24 @@ def test_more_than_zerotiers_limit_of_entries_is_refused() -> None:
         f"{MAX_RULE_ENTRIES}\n"
         "    fix: use fewer or shorter rules (every match and every action is an entry)"
     ]
+
+
+def test_rule_messages_quote_a_bounded_excerpt_of_what_was_written() -> None:
+    """A 3 MB word gives a message of a few lines; control and bidi characters are quoted escaped."""
+    word = "\u202e\x1b]52;c;" + "x" * 3_000_000
+    assert problems_of({"extra": f"accept ethertype {word};"}) == [
+        f"{K}.extra (line 1): ethertype: ethertype '\\u202e\\x1b]52;c;{'x' * 32}'... "
+        "(3000008 characters) is not a number\n"
+        "    fix: see docs/firewall.md, 'ZeroTier rules', for what is accepted"
+    ]
+    assert problems_of({"extra": word}) == [
+        f"{K}.extra (line 1): '\\u202e\\x1b]52;c;{'x' * 32}'... (3000008 characters) "
+        "is not an action\n    fix: start every rule with accept, drop or break"
+    ]
+    assert problems_of({"x" * 3_000_000: "accept;"}) == [
+        f"{K}.{'x' * 40}... (3000000 characters): is not a known key\n    fix: use extra or replace"
+    ]
+    many = "bogus;\n" * 100_000
+    found = problems_of({"extra": many})
+    assert len(found) == 11
+    assert found[-1] == f"{K}.extra (line 11): and what follows was not read\n    fix: fix the problems above first"

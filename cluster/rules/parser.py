@@ -50,9 +50,11 @@ def parse_rules(value: Any, key: str = KEY) -> tuple[RulesSpec, list[Problem]]:
     problems = []
     for name in value:
         if name not in ("extra", "replace"):
-            near = difflib.get_close_matches(str(name), ["extra", "replace"], n=1)
+            text = str(name)
+            near = difflib.get_close_matches(text[:20], ["extra", "replace"], n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
-            problems.append(Problem(f"{key}.{name}", "is not a known key", f"{hint}use extra or replace"))
+            shown_name = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+            problems.append(Problem(f"{key}.{shown_name}", "is not a known key", f"{hint}use extra or replace"))
     if "extra" in value and "replace" in value:
         problems.append(
             Problem(key, "sets both extra and replace", "use extra to add to the generated rules, or replace alone")
