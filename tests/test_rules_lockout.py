@@ -186,10 +186,14 @@ def rules(text: str) -> Any:
     return parsed
 
 
+def fates(rules: Any, frame: Frame) -> list[tuple[Frame, str | None]]:
+    return [(d.frame, d.action) for d in decide(rules, frame)]
+
+
 def test_a_port_range_is_cut_where_a_rule_starts_or_ends_and_every_part_decided() -> None:
     frame = Frame(HEAD, C1, False, protocol=TCP, sport=EPHEMERAL, dport=(22, 22), tcp_flags=0x02)
-    fates = decide(rules("drop sport 40000-40100;\naccept;"), frame)
-    assert sorted((f.sport, a) for f, a in fates) == [
+    parts = fates(rules("drop sport 40000-40100;\naccept;"), frame)
+    assert sorted((f.sport, a) for f, a in parts) == [
         ((32768, 39999), "accept"),
         ((40000, 40100), "drop"),
         ((40101, 60999), "accept"),
@@ -200,21 +204,21 @@ def test_not_does_not_invert_zerotiers_hard_answers() -> None:
     ping = Frame(HEAD, C1, False, protocol=1, icmp=(8, 0))
     arp = Frame(HEAD, C1, False, ethertype=0x0806)
     # icmp with a matching type and no code is "yes" even under not; a port match on ARP is "no" even under not.
-    assert decide(rules("drop not icmp 8 -1;\naccept;"), ping) == [(ping, "drop")]
-    assert decide(rules("drop not dport 22;\naccept;"), arp) == [(arp, "accept")]
+    assert fates(rules("drop not icmp 8 -1;\naccept;"), ping) == [(ping, "drop")]
+    assert fates(rules("drop not dport 22;\naccept;"), arp) == [(arp, "accept")]
     # An IPv4 frame without ports is a plain "no": not makes it "yes".
-    assert decide(rules("drop not dport 22;\naccept;"), ping) == [(ping, "drop")]
+    assert fates(rules("drop not dport 22;\naccept;"), ping) == [(ping, "drop")]
 
 
 def test_a_treq_the_sender_cannot_know_yet_skips_the_next_drop() -> None:
     ask = Frame(HEAD, None, False, ethertype=0x0806, destination="broadcast")
-    assert decide(rules("drop treq role device;\naccept;"), ask) == [(ask, "accept")]
-    assert decide(rules("accept treq role device and ipprotocol tcp;\ndrop ethertype arp;\naccept;"), ask) == [
+    assert fates(rules("drop treq role device;\naccept;"), ask) == [(ask, "accept")]
+    assert fates(rules("accept treq role device and ipprotocol tcp;\ndrop ethertype arp;\naccept;"), ask) == [
         (ask, "accept")
     ]
-    assert decide(rules("drop ethertype arp;\naccept;"), ask) == [(ask, "drop")]
+    assert fates(rules("drop ethertype arp;\naccept;"), ask) == [(ask, "drop")]
     # ZeroTier does not even evaluate an AND once the rule cannot hold: that treq skips nothing.
-    assert decide(rules("drop ethertype ipv4 and treq role device;\ndrop ethertype arp;\naccept;"), ask) == [
+    assert fates(rules("drop ethertype ipv4 and treq role device;\ndrop ethertype arp;\naccept;"), ask) == [
         (ask, "drop")
     ]
 
@@ -225,7 +229,10 @@ def test_reach_answers_for_a_whole_exchange() -> None:
     text = "accept ipprotocol tcp and dport 22 or sport 22;\ndrop ipprotocol tcp;\naccept;"
     assert reach(rules(text), ALICE, HEAD, "tcp", 22) is None
     dropped = reach(rules(text), ALICE, HEAD, "tcp", 443)
-    assert str(dropped) == (
+    assert dropped is not None
+    assert dropped.action == "drop"
+    assert dropped.rule is not None and dropped.rule.source() == "drop ipprotocol tcp;"
+    assert str(dropped.frame) == (
         "TCP 32768-60999->443 SYN from alice (device, 10.147.17.100) to head (head, 10.147.17.1), on the sender"
     )
     assert reach(rules("drop ztsrc 0123456789;\naccept;"), ALICE, HEAD, "icmp") is not None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from cluster.conventions import MAX_RULE_ENTRIES
 from cluster.errors import Problem
@@ -46,31 +46,42 @@ SERVER_FLAGS = (SYN | ACK, ACK, PSH | ACK, FIN | ACK, RST, RST | ACK)
 Protocol = Literal["tcp", "udp", "icmp", "arp"]
 
 
-def decide(rules: Sequence[Rule], frame: Frame) -> list[tuple[Frame, Action | None]]:
-    """The action ZeroTier takes on each part of ``frame`` (None: no rule decided, the frame is dropped).
+class Decision(NamedTuple):
+    """What ZeroTier does with (a part of) a frame, and the rule that decides it."""
+
+    frame: Frame
+    #: None: dropped because no rule decided it, or a ``break`` (this program defines no capabilities).
+    action: Action | None
+    #: The rule whose action was taken; None where no rule matched.
+    rule: Rule | None
+
+
+def decide(rules: Sequence[Rule], frame: Frame) -> list[Decision]:
+    """What ZeroTier does with each part of ``frame``.
 
     The parts are the frame's port ranges cut where a rule that is evaluated
     for it starts or ends a range; every port of a part meets the same fate.
     """
-    return _decide(_compiled(rules), frame)
+    return _decide(rules, _compiled(rules), frame)
 
 
-def _decide(rules: Sequence[_Compiled], frame: Frame) -> list[tuple[Frame, Action | None]]:
-    decided: list[tuple[Frame, Action | None]] = []
+def _decide(rules: Sequence[Rule], compiled: Sequence[_Compiled], frame: Frame) -> list[Decision]:
+    decided: list[Decision] = []
     work = [frame]
     while work:
         part = work.pop()
-        outcome = _run(rules, part)
-        if isinstance(outcome, tuple):
+        outcome = _run(compiled, part)
+        if isinstance(outcome, list):
             work.extend(reversed(outcome))
         else:
-            decided.append((part, outcome))
+            action, index = outcome
+            decided.append(Decision(part, action, rules[index] if index is not None else None))
     return decided
 
 
 def evaluate(rules: Sequence[Rule], frame: Frame) -> Action | None:
     """The action on ``frame``, whose every port must meet one fate (a single port always does)."""
-    fates = {action for _, action in decide(rules, frame)}
+    fates = {d.action for d in decide(rules, frame)}
     if len(fates) != 1:
         raise ValueError(f"the ports of {frame} meet different fates: use decide()")
     return fates.pop()
@@ -84,10 +95,10 @@ def _compiled(rules: Sequence[Rule]) -> list[_Compiled]:
     return [(r.action, tuple((KEYWORDS[m.keyword].test, m.args, m.negate, m.either) for m in r.matches)) for r in rules]
 
 
-def _run(rules: Sequence[_Compiled], frame: Frame) -> Action | tuple[Frame, ...] | None:
-    """One pass of ZeroTier's engine, or the parts to run instead where a port range is cut."""
+def _run(rules: Sequence[_Compiled], frame: Frame) -> tuple[Action | None, int | None] | list[Frame]:
+    """One pass of ZeroTier's engine: the action and the deciding rule's index, or the parts of a cut port range."""
     skip_drop = False
-    for action, matches in rules:
+    for index, (action, matches) in enumerate(rules):
         holds = True
         for test, args, negate, either in matches:
             if not holds and not either:
@@ -99,15 +110,15 @@ def _run(rules: Sequence[_Compiled], frame: Frame) -> Action | tuple[Frame, ...]
                 value = answer is not Hard.NO
                 skip_drop = skip_drop or answer is YES_SKIP_DROP
             else:
-                return answer  # type: ignore[no-any-return]  # the parts of a cut port range
+                return list(answer)  # the parts of a cut port range
             holds = (holds or value) if either else (holds and value)
         if not holds:
             continue
         if action == "drop" and skip_drop:
             skip_drop = False
             continue
-        return action if action != "break" else None  # type: ignore[return-value]
-    return None
+        return (action if action != "break" else None), index  # type: ignore[return-value]
+    return None, None
 
 
 def exchange(sender: Member, receiver: Member, protocol: Protocol, port: int | PortRange = 0) -> list[Frame]:
@@ -144,23 +155,27 @@ def exchange(sender: Member, receiver: Member, protocol: Protocol, port: int | P
     return frames
 
 
-def first_dropped(rules: Sequence[Rule], frames: Iterable[Frame]) -> Frame | None:
+def first_dropped(rules: Sequence[Rule], frames: Iterable[Frame]) -> Decision | None:
     """The first frame (or part of one) that ``rules`` do not accept; None if they accept them all."""
-    return _first_dropped(_compiled(rules), frames)
+    return _first_dropped(rules, _compiled(rules), frames)
 
 
-def _first_dropped(rules: Sequence[_Compiled], frames: Iterable[Frame]) -> Frame | None:
+def _first_dropped(rules: Sequence[Rule], compiled: Sequence[_Compiled], frames: Iterable[Frame]) -> Decision | None:
     for frame in frames:
-        for part, action in _decide(rules, frame):
-            if action != "accept":
-                return part
+        for decision in _decide(rules, compiled, frame):
+            if decision.action != "accept":
+                return decision
     return None
 
 
 def reach(
     rules: Sequence[Rule], sender: Member, receiver: Member, protocol: Protocol, port: int | PortRange = 0
-) -> Frame | None:
-    """Whether ZeroTier lets ``sender`` reach ``receiver``: the first frame of the exchange dropped, or None."""
+) -> Decision | None:
+    """Whether ZeroTier lets ``sender`` reach ``receiver``: None, or the first frame of the exchange it drops.
+
+    The :class:`Decision` names the frame (``str(decision.frame)`` is a
+    sentence) and the rule that dropped it (None: no rule accepted it).
+    """
     return first_dropped(rules, exchange(sender, receiver, protocol, port))
 
 
@@ -285,12 +300,12 @@ def cluster_problems(rules: Sequence[Rule], key: str, nodes: Sequence[Node]) -> 
     back = ((client, server, server) for server, client in _pairs(repliers, askers))
     for client, server, sender in itertools.chain(forward, back):
         for what, frames in needed_traffic(client, server):
-            dropped = _first_dropped(compiled, (f for f in frames if f.sender is sender.member))
+            dropped = _first_dropped(rules, compiled, (f for f in frames if f.sender is sender.member))
             if dropped is not None:
                 return [
                     Problem(
                         key,
-                        f"these rules drop {dropped}: {what} between the nodes would be cut off",
+                        f"these rules drop {dropped.frame}: {what} between the nodes would be cut off",
                         "let ARP, ping, SSH, Slurm and MPI through between the nodes (docs/firewall.md, "
                         "'ZeroTier rules'): narrow the rule, e.g. with tseq/treq role, ipprotocol and a port "
                         "no node needs",
