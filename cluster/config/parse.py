@@ -47,7 +47,15 @@ from cluster.config.fields import (
     text,
 )
 from cluster.config.inventory import ALIASES, load_inventory
-from cluster.conventions import INTERFACE_NAME, MAX_LIST_ENTRIES, NAMESPACE, NETWORK_ID_PATTERN, ZT_ADDRESS
+from cluster.conventions import (
+    CENTRAL_TOKEN_KEY,
+    INTERFACE_NAME,
+    MAX_LIST_ENTRIES,
+    NAMESPACE,
+    NETWORK_ID_PATTERN,
+    PROVIDER_NAMESPACE,
+    ZT_ADDRESS,
+)
 from cluster.errors import Problem
 from cluster.rules.model import RulesSpec
 from cluster.rules.parser import parse_rules
@@ -66,7 +74,7 @@ from cluster.spec import (
     RemoteHead,
 )
 
-__all__ = ["KNOWN_KEYS", "SECRET_KEYS", "namespace_problems", "parse_cluster", "parse_node"]
+__all__ = ["KNOWN_KEYS", "SECRET_KEYS", "namespace_problems", "parse_cluster", "parse_node", "plain_token_problem"]
 
 SECRET_KEYS = ("sshPrivateKey",)
 
@@ -575,10 +583,14 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
     return spec
 
 
-def namespace_problems(keys: Iterable[object]) -> list[Problem]:
-    """Config keys in a namespace that looks like a typo of this project's (``zerotier-clustr:``).
+def namespace_problems(keys: Iterable[object], *, secret_keys: Iterable[str] | None = None) -> list[Problem]:
+    """Config keys the program would never read, and a Central token stored in plain text.
 
-    Pulumi keeps such keys without complaint and the program would never read them.
+    A namespace that looks like a typo of this project's (``zerotier-clustr:``)
+    and one of this program's settings under the provider's namespace
+    (``zerotier:nodes``) are kept by Pulumi without complaint and never read.
+    With ``secret_keys`` (the keys Pulumi holds encrypted), a Central token
+    outside them sits in plain text in the stack file and in the state.
     """
     problems = []
     for config_key in keys:
@@ -586,7 +598,15 @@ def namespace_problems(keys: Iterable[object]) -> list[Problem]:
             problems.append(Problem(v.shown(config_key), "is not a namespace:key name", "write it as text"))
             continue
         namespace, _, name = config_key.partition(":")
-        if namespace != NAMESPACE and difflib.get_close_matches(namespace[:64], [NAMESPACE], n=1, cutoff=0.8):
+        if namespace == PROVIDER_NAMESPACE and name.split(".")[0] in KNOWN_KEYS:
+            problems.append(
+                Problem(
+                    printable(config_key),
+                    f"is a setting of this program in the ZeroTier provider's namespace {PROVIDER_NAMESPACE!r}",
+                    f"write it as {printable(key(name))}",
+                )
+            )
+        elif namespace != NAMESPACE and difflib.get_close_matches(namespace[:64], [NAMESPACE], n=1, cutoff=0.8):
             problems.append(
                 Problem(
                     printable(config_key),
@@ -594,4 +614,15 @@ def namespace_problems(keys: Iterable[object]) -> list[Problem]:
                     f"write it as {printable(key(name))}",
                 )
             )
+        elif config_key == CENTRAL_TOKEN_KEY and secret_keys is not None and config_key not in secret_keys:
+            problems.append(plain_token_problem())
     return problems
+
+
+def plain_token_problem() -> Problem:
+    """The Central token given as plain config: it would sit unencrypted in the stack file and the state."""
+    return Problem(
+        CENTRAL_TOKEN_KEY,
+        "is in plain text in the stack file (anyone who reads the repository can control the network)",
+        f"remove it, revoke it at my.zerotier.com, and run `pulumi config set --secret {CENTRAL_TOKEN_KEY}`",
+    )

@@ -17,12 +17,12 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from cluster.config.parse import KNOWN_KEYS, SECRET_KEYS, namespace_problems, parse_cluster
-from cluster.conventions import NAMESPACE
+from cluster.conventions import CENTRAL_TOKEN_KEY, NAMESPACE
 from cluster.declare.overlay import Overlay
 from cluster.errors import ConfigError, Problem
 from cluster.spec import ClusterSpec
 
-TOKEN_KEY = "zerotier:zerotierCentralToken"
+TOKEN_KEY = CENTRAL_TOKEN_KEY
 TOKEN_ENV = "ZEROTIER_CENTRAL_TOKEN"
 
 
@@ -38,7 +38,8 @@ def stack_config() -> dict[str, Any]:
     """This project's config keys (without the namespace), secrets excluded."""
     cfg = pulumi.Config(NAMESPACE)
     keys = _all_config_keys()
-    if typos := namespace_problems(sorted(keys)):
+    secret_keys = {k for k in keys if runtime_config.is_config_secret(k)}
+    if typos := namespace_problems(sorted(keys), secret_keys=secret_keys):
         raise ConfigError(typos)
     present = {k.split(":", 1)[1] for k in keys if k.startswith(f"{NAMESPACE}:")}
     raw: dict[str, Any] = {}
