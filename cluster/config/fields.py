@@ -221,11 +221,19 @@ def choice(choices: Sequence[str], what: str = "") -> Reader:
     return read
 
 
+def spelling(value: Any) -> str | None:
+    """Why an address (or a network's address part) is not in its one spelling; see :func:`v.ipv4_spelling`."""
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    address = value.strip().partition("/")[0]
+    return v.ipv4_spelling(address) if address else None
+
+
 def ipv4(fix: str) -> Reader:
     def read(value: Any, p: Problems) -> Any:
         ip = v.parse_ipv4(value)
         if ip is None:
-            p.add("", f"{v.shown(value)} is not an IPv4 address", fix)
+            p.add("", spelling(value) or f"{v.shown(value)} is not an IPv4 address", fix)
             return INVALID
         return ip
 
@@ -236,7 +244,8 @@ def ipv4_net(fix: str) -> Reader:
     def read(value: Any, p: Problems) -> Any:
         net = v.parse_ipv4_network(value)
         if net is None:
-            p.add("", f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)", fix)
+            why = spelling(value) or f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)"
+            p.add("", why, fix)
             return INVALID
         return net
 
@@ -244,11 +253,12 @@ def ipv4_net(fix: str) -> Reader:
 
 
 def source(value: Any, p: Problems) -> Any:
-    net = v.parse_source(value)
+    why = spelling(value)
+    net = v.parse_source(value) if why is None else None
     if net is None:
         p.add(
             "",
-            f"{v.shown(value)} is not an address or network in CIDR form",
+            why or f"{v.shown(value)} is not an address or network in CIDR form",
             "write it like 192.0.2.0/24, 198.51.100.7 or 2001:db8::/32 (host bits zero)",
         )
         return INVALID

@@ -44,6 +44,7 @@ from cluster.config.fields import (
     read_fields,
     section,
     source,
+    spelling,
     text,
 )
 from cluster.config.inventory import ALIASES, load_inventory
@@ -142,7 +143,7 @@ def _cidr(value: Any, p: Problems) -> Any:
     if net is None:
         p.add(
             "",
-            f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)",
+            spelling(value) or f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)",
             "write it like 10.147.17.0/24",
         )
     elif net.prefixlen > 30:
@@ -249,6 +250,8 @@ class SshDefaults:
     port: int = 22
     #: A jump host, HEAD (the head node, resolved later) or None.
     proxy: Proxy | str | None = None
+    #: False when ``ssh`` itself was refused: its problem is reported once, not again per node.
+    valid: bool = True
 
 
 PROXY = (
@@ -311,7 +314,7 @@ def parse_node(raw: Any, p: Problems, ssh: SshDefaults) -> tuple[NodeSpec, bool]
     if f is None:
         return None
     user = ssh.user if f["user"] is None else f["user"]
-    if user is None:
+    if user is None and ssh.valid:
         p.add("user", "no login user for this node", f"set {key('ssh.user')} or the node's user")
     proxy = ssh.proxy if f["proxy"] is INHERIT else f["proxy"]
     if not complete(f) or user is None:
@@ -561,7 +564,7 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
     if top is None:
         p.raise_if_any()
     assert top is not None
-    ssh = top["ssh"] if isinstance(top["ssh"], SshDefaults) else SshDefaults()
+    ssh = top["ssh"] if isinstance(top["ssh"], SshDefaults) else SshDefaults(valid=False)
     entries = _node_entries(top["nodes"], top["inventory"], base_dir, p)
     parsed = [node for raw, scope in entries if (node := parse_node(raw, scope, ssh))]
     nodes = _resolve_head_proxies(parsed, p)

@@ -10,7 +10,7 @@ key and the fix.
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Address, IPv4Network, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import urlsplit
 
 DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -66,7 +66,7 @@ def describe_meta(value: str) -> str:
 
 def check_host(value: str) -> str | None:
     if HOST.fullmatch(value):
-        return None
+        return ipv4_spelling(value)
     why = describe_meta(value)
     if value.startswith("-"):
         why = "starts with '-', which ssh would read as an option"
@@ -107,6 +107,81 @@ def _text(value: object) -> str | None:
     """Address text: bounded, and without an IPv6 zone (``%eth0``), which ``ipaddress`` takes verbatim."""
     if isinstance(value, str) and len(value) <= 100 and "%" not in value:
         return value.strip()
+    return None
+
+
+CANONICAL_IPV4 = re.compile(r"(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}")
+
+
+def inet_aton(text: str) -> IPv4Address | None:
+    """The address glibc's ``inet_aton`` (so ssh, ping and ``getaddrinfo``) reads in ``text``, if any.
+
+    It takes one to four parts, each decimal, octal (leading ``0``) or hex
+    (``0x``); the last part fills the remaining bytes: ``10.147.4357`` is
+    10.147.17.5, ``177410309`` is 10.146.254.5, ``192.168.010.011`` is 192.168.8.9.
+    """
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    values = []
+    for part in parts:
+        if re.fullmatch(r"0[xX][0-9a-fA-F]*", part):
+            values.append(int(part[2:] or "0", 16))
+        elif re.fullmatch(r"0[0-7]*", part):
+            values.append(int(part, 8))
+        elif re.fullmatch(r"[1-9][0-9]*", part) and len(part) <= 10:
+            values.append(int(part))
+        else:
+            return None
+    *leading, last = values
+    if any(value > 255 for value in leading) or last >= 256 ** (4 - len(leading)):
+        return None
+    number = last
+    for index, value in enumerate(leading):
+        number |= value << (8 * (3 - index))
+    return IPv4Address(number)
+
+
+def ipv4_spelling(text: str) -> str | None:
+    """Why ``text`` is not the one spelling of an IPv4 address (dotted quad, no leading zeros), if it is not.
+
+    Python's ``ipaddress`` refuses ``010`` and ``10.147.4357``, but ssh and the
+    C library read them as addresses (octal, short forms), so a check done in
+    Python would judge a different machine than the one ssh reaches. An IPv6
+    form of an IPv4 address (``::ffff:10.147.17.5``) reaches that IPv4 address.
+    """
+    if CANONICAL_IPV4.fullmatch(text) and inet_aton(text) is not None:
+        return None
+    read = inet_aton(text)
+    if read is not None:
+        why = f"{shown(text)} is read by ssh and the C library as the address {read}"
+        if "0x" in text.lower():
+            why += " (0x means hex)"
+        elif re.search(r"(^|\.)0[0-9]", text):
+            decimal = ".".join(str(int(part)) for part in text.split("."))
+            why += " (a leading 0 means octal)"
+            if CANONICAL_IPV4.fullmatch(decimal) and decimal != str(read):
+                why += f"; Python tools read {decimal}"
+        elif text.count(".") < 3:
+            why += " (a short form: the last part fills the remaining bytes)"
+        return f"{why}: write {read} (dotted quad, no leading zeros) or the address you mean"
+    if re.fullmatch(r"[0-9.]+", text):
+        return f"{shown(text)} is neither an IPv4 address nor a host name"
+    if ":" in text:
+        try:
+            ip = ip_address(text)
+        except ValueError:
+            return None
+        embedded = getattr(ip, "ipv4_mapped", None) or _ipv4_compatible(ip)
+        if embedded is not None:
+            return f"{shown(text)} is the IPv4 address {embedded} in IPv6 form: write {embedded}"
+    return None
+
+
+def _ipv4_compatible(ip: object) -> IPv4Address | None:
+    """The IPv4 address inside a deprecated IPv4-compatible IPv6 address (``::10.147.17.5``)."""
+    if isinstance(ip, IPv6Address) and int(ip) >> 32 == 0 and int(ip) > 0xFFFF:
+        return IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
 
