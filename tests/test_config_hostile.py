@@ -353,7 +353,7 @@ def test_an_oversized_inventory_is_refused(tmp_path: Path) -> None:
         ("compute:\n  hosts:\n    ? c[0:" + "9" * 5000 + "]\n", "hosts.yaml: compute.hosts.c[0:", "expand"),
         ("head:\n  hosts:\n    h1:\n    h1:\n", "hosts.yaml", "duplicate key 'h1'"),
         ("head:\n  hosts:\n    h1: {ansible_port: 22, ansible_port: 23}\n", "hosts.yaml", "line 3"),
-        ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml: compute", "nests groups"),
+        ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml: compute", "a descendant of itself"),
         ("head:\n  hosts:\n    h1: {ansible_port: ٢٢}\n", "hosts.yaml: head.hosts.h1.ansible_port", "whole number"),
         ("head:\n  hosts:\n    h1: {state: evicted, ansible_user: ops}\n", "hosts.yaml: head.hosts.h1.state", "evicts"),
         (

@@ -30,14 +30,21 @@ class Problems:
     """
 
     def __init__(
-        self, scope: str = f"{NAMESPACE}:", items: list[Problem] | None = None, aliases: Mapping[str, str] | None = None
+        self,
+        scope: str = f"{NAMESPACE}:",
+        items: list[Problem] | None = None,
+        aliases: Mapping[str, str] | None = None,
+        places: Mapping[str, str] | None = None,
     ) -> None:
         self.scope = scope
         self.items = [] if items is None else items
         self.aliases = aliases or {}
+        self.places = places or {}
 
     def key(self, field: object = "") -> str:
         name = printable(field)
+        if name in self.places:
+            return self.places[name]
         name = self.aliases.get(name, name)
         if not name:
             return self.scope.rstrip(":")
@@ -47,9 +54,16 @@ class Problems:
     def at(self, field: object) -> Problems:
         return Problems(self.key(field), self.items)
 
-    def under(self, key: str, aliases: Mapping[str, str] | None = None) -> Problems:
-        """Scoped at a key that is not below this one (an inventory host, a node's origin)."""
-        return Problems(key, self.items, aliases)
+    def under(
+        self, key: str, aliases: Mapping[str, str] | None = None, places: Mapping[str, str] | None = None
+    ) -> Problems:
+        """Scoped at a key that is not below this one (an inventory host, a node's origin).
+
+        ``aliases`` name a field differently below the scope (``user`` as
+        ``ansible_user``); ``places`` give a field's whole key elsewhere (a
+        variable an inventory host takes from a group's ``vars``).
+        """
+        return Problems(key, self.items, aliases, places)
 
     def add(self, field: object, message: str, fix: str) -> None:
         self.items.append(Problem(self.key(field), message, fix))
@@ -215,7 +229,9 @@ def choice(choices: Sequence[str], what: str = "") -> Reader:
     def read(value: Any, p: Problems) -> Any:
         if isinstance(value, str) and value in choices:
             return value
-        p.add("", f"{v.shown(value)} is not {what or 'one of ' + listed}", f"use one of: {listed}")
+        same = [c for c in choices if isinstance(value, str) and c.lower() == value.lower()]
+        fix = f"write {same[0]} (lowercase: the value is case-sensitive)" if same else f"use one of: {listed}"
+        p.add("", f"{v.shown(value)} is not {what or 'one of ' + listed}", fix)
         return INVALID
 
     return read

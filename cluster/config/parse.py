@@ -358,7 +358,7 @@ def _node_entries(nodes: Any, inventory: Any, base_dir: Path, p: Problems) -> li
             return []
         entries, problems = load_inventory(base_dir / inventory, shown_as=v.shown(inventory, 200).strip("'\""))
         p.items.extend(problems)
-        return [(raw, p.under(origin, ALIASES)) for raw, origin in entries]
+        return [(entry.raw, p.under(entry.origin, ALIASES, entry.places)) for entry in entries]
     if nodes is None:
         p.add(
             "nodes",
