@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cluster.config import validate as v
@@ -116,7 +117,7 @@ class Field:
     #: The spec attribute it fills; by default the key in snake case.
     attr: str = ""
 
-    @property
+    @cached_property
     def attribute(self) -> str:
         return self.attr or re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), self.name)
 
