@@ -17,9 +17,11 @@ from cluster.spec import ClusterSpec
 def check_cluster(spec: ClusterSpec, p: Problems) -> None:
     """Checks that need the whole cluster: names, roles, addresses, lock-out safety."""
     _check_names(spec, p)
+    _check_targets(spec, p)
     _check_roles(spec, p)
     _check_lockout(spec, p)
     _check_underlay(spec, p)
+    _check_peers(spec, p)
     _check_controller(spec, p)
     _check_roots(spec, p)
     if not p.items:
@@ -50,6 +52,58 @@ def _check_names(spec: ClusterSpec, p: Problems) -> None:
                 "address", f"is the same device as {addresses[device.address]}", "list each device once"
             )
         addresses[device.address] = device.origin
+
+
+def _check_targets(spec: ClusterSpec, p: Problems) -> None:
+    """Two active nodes at one SSH target (jump host, host, port) are one machine configured twice.
+
+    Both would run every step on that machine, and it would join twice with one
+    identity. Evicted nodes are left out: a replacement may reuse a stolen node's address.
+    """
+    seen: dict[tuple[object, ...], str] = {}
+    for node in spec.active_nodes:
+        if not isinstance(node.host, str):
+            continue
+        via = (node.proxy.host.lower(), node.proxy.port) if node.proxy else None
+        target = (via, node.host.lower(), node.port)
+        if target in seen:
+            p.under(node.origin).add(
+                "host",
+                f"{node.host} port {node.port} is also the SSH target of {seen[target]}",
+                "give each node its own host (or port); a machine listed twice would be provisioned twice",
+            )
+        else:
+            seen[target] = node.origin or node.name
+
+
+def _check_peers(spec: ClusterSpec, p: Problems) -> None:
+    """``firewall.peers`` are other stacks' slices: inside the overlay, and never the auto-assign pool.
+
+    A peer range is trusted like a member; the pool is where ZeroTier puts
+    members nobody manages, and anything outside the cidr is not the overlay at all.
+    """
+    net = spec.network
+    for i, peer in enumerate(spec.firewall.peers):
+        where = f"firewall.peers[{i}]"
+        pool = net.pool
+        if not peer.subnet_of(net.cidr):
+            p.add(
+                where,
+                f"{peer} is not inside network.cidr {net.cidr}, so it is not other members of this network",
+                "list other stacks' slices of the cidr (their addressSlice output), e.g. 10.147.17.128/25",
+            )
+        elif pool is not None and peer.network_address <= pool.end and pool.start <= peer.broadcast_address:
+            p.add(
+                where,
+                f"{peer} overlaps the auto-assign pool {pool.start}-{pool.end}, whose members nobody manages",
+                "list only other stacks' slices, which lie outside the pool",
+            )
+        elif net.slice is not None and peer.overlaps(net.slice):
+            p.add(
+                "network.slice",
+                f"{net.slice} overlaps {where} {peer}, which is listed as another stack's slice",
+                "give this stack its own part of the cidr, apart from the peers",
+            )
 
 
 def _check_roles(spec: ClusterSpec, p: Problems) -> None:
@@ -88,7 +142,26 @@ def _check_roles(spec: ClusterSpec, p: Problems) -> None:
 def _check_lockout(spec: ClusterSpec, p: Problems) -> None:
     """Refuses SSH restrictions that would cut off the connection the program itself uses."""
     fw = spec.firewall
-    if fw.mode == "off" or fw.compute_ssh != "head-and-overlay":
+    if fw.mode == "off":
+        return
+    if fw.ssh_from and all(net.version == 6 for net in fw.ssh_from):
+        via_head = fw.compute_ssh == "head-and-overlay"
+        cut = [
+            node
+            for node in spec.active_nodes
+            if not (via_head and node.role == "compute")
+            and isinstance(node.host, str)
+            and v.parse_ipv4(node.host) is not None
+        ]
+        if cut:
+            named = ", ".join(n.name for n in cut[:3]) + (f" and {len(cut) - 3} more" if len(cut) > 3 else "")
+            p.add(
+                "firewall.sshFrom",
+                f"lists only IPv6 sources, but {named} {'is' if len(cut) == 1 else 'are'} reached over IPv4, "
+                "so the firewall would lock the program out",
+                "add the IPv4 address or network you connect from (e.g. 198.51.100.7), or reach the nodes over IPv6",
+            )
+    if fw.compute_ssh != "head-and-overlay":
         return
     if not fw.head_addresses:
         p.add(
@@ -173,10 +246,24 @@ def _check_roots(spec: ClusterSpec, p: Problems) -> None:
             "give this stack a head node, or use roots: public",
         )
         return
-    if spec.root_endpoint is None and (not isinstance(head.host, str) or v.parse_ipv4(head.host) is None):
+    fix = "set rootEndpoint to the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1"
+    head_ip = v.parse_ipv4(head.host) if isinstance(head.host, str) else None
+    if spec.root_endpoint is None and head_ip is None:
         shown = v.shown(head.host) if isinstance(head.host, str) else "known only at deploy time"
         p.add(
-            "rootEndpoint",
-            f"is not set and the head's host ({shown}) is not an IPv4 address, which a moon needs",
-            "set rootEndpoint to the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1",
+            "rootEndpoint", f"is not set and the head's host ({shown}) is not an IPv4 address, which a moon needs", fix
+        )
+        return
+    endpoint = spec.root_endpoint or head_ip
+    where = "rootEndpoint" if spec.root_endpoint is not None else "roots"
+    said = "" if spec.root_endpoint is not None else "is head, and the moon's endpoint would be the head's host: "
+    why = v.check_endpoint(endpoint) if endpoint is not None else None
+    if why is not None:
+        p.add(where, said + why, fix)
+    elif endpoint is not None and endpoint in spec.network.cidr:
+        p.add(
+            where,
+            f"{said}{endpoint} is inside the overlay {spec.network.cidr}: nodes would reach their root only "
+            "through the network the root is there to set up",
+            fix.replace("e.g.", "outside network.cidr, e.g."),
         )

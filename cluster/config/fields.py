@@ -178,7 +178,12 @@ def text(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
     def read(value: Any, p: Problems) -> Any:
         if isinstance(value, str) and pattern.fullmatch(value):
             return value
-        p.add("", f"{v.shown(value)} is not {what}", fix)
+        if isinstance(value, bool | int | float):
+            written = str(value).lower() if isinstance(value, bool) else v.shown(value)
+            kind = "true or false" if isinstance(value, bool) else "a number"
+            p.add("", f"{written} is read as {kind}, not as text", f"quote it ('{written}'); {fix}")
+        else:
+            p.add("", f"{v.shown(value)} is not {what}", fix)
         return INVALID
 
     return read

@@ -125,14 +125,55 @@ def _fingerprint(value: Any, p: Problems) -> Any:
 
 
 def _host_key(value: Any, p: Problems) -> Any:
-    if isinstance(value, str) and v.HOST_KEY.fullmatch(value.strip()):
+    why = v.check_host_key(value.strip()) if isinstance(value, str) else "is not an OpenSSH public host key"
+    if why is None:
         return value.strip()
-    p.add(
-        "",
-        "is not an OpenSSH public host key",
-        "paste one line of `ssh-keyscan -t ed25519 HOST` without the host name, e.g. 'ssh-ed25519 AAAA...'",
-    )
+    p.add("", why, f"{v.KEYSCAN}, e.g. 'ssh-ed25519 AAAA...'")
     return INVALID
+
+
+EXAMPLE_NAMES = {"node": "compute-01", "device": "alice-laptop", "head": "head"}
+
+
+def _name(what: str, fix: str) -> Reader:
+    """A node's or device's name: a DNS label that every node's /etc/hosts can carry as a name."""
+    label = text(v.DNS_LABEL, "a DNS label", fix)
+
+    def read(value: Any, p: Problems) -> Any:
+        name = label(value, p)
+        why = v.check_name(name) if isinstance(name, str) else None
+        if why is not None:
+            p.add("", why, f"give the {what} a name with a letter in it, e.g. {EXAMPLE_NAMES[what]}")
+            return INVALID
+        return name
+
+    return read
+
+
+def _zerotier_id(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
+    """A ZeroTier address or network ID (whose first 10 digits are its controller's address)."""
+    read_id = hex_id(pattern, what, fix)
+
+    def read(value: Any, p: Problems) -> Any:
+        parsed = read_id(value, p)
+        why = v.check_zerotier_address(parsed[:10]) if isinstance(parsed, str) else None
+        if why is not None and len(parsed) > 10:
+            why = f"its first 10 digits are its controller's address, and {why}"
+        if why is not None:
+            p.add("", why, fix)
+            return INVALID
+        return parsed
+
+    return read
+
+
+def _endpoint(value: Any, p: Problems) -> Any:
+    ip = ipv4("write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")(value, p)
+    why = v.check_endpoint(ip) if ip is not INVALID else None
+    if why is not None:
+        p.add("", why, "write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")
+        return INVALID
+    return ip
 
 
 # --- network -----------------------------------------------------------------
@@ -177,7 +218,7 @@ NETWORK = (
     Field("slice", ipv4_net("write it like 10.147.17.64/26")),
     Field(
         "networkId",
-        hex_id(
+        _zerotier_id(
             NETWORK_ID_PATTERN,
             "a ZeroTier network ID",
             "use the 16 hex digits ZeroTier Central shows (e.g. 8056c2e21c1930be), or remove it to create one",
@@ -185,6 +226,7 @@ NETWORK = (
     ),
     Field("manage", flag, True),
     Field("keepSettings", flag, False),
+    Field("publicCidr", flag, False),
     Field(
         "fromStack",
         text(v.STACK_NAME, "a stack reference", "write organization/project/stack, e.g. acme/zerotier-cluster/onprem"),
@@ -236,7 +278,17 @@ def _network(value: Any, p: Problems) -> Any:
             "only applies to a network adopted with networkId and manage: true",
             "remove keepSettings, or set networkId to the network to adopt",
         )
-    return NetworkSpec(**attributes(f, NETWORK)) if complete(f) else INVALID
+    if f["publicCidr"] is not True and not any(cidr.subnet_of(private) for private in v.PRIVATE_NETS):
+        p.add(
+            "cidr",
+            f"{cidr} is public address space: every node would route it into the overlay, away from the internet",
+            "use a private range (inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10), or set "
+            "network.publicCidr: true if your organization holds this range and means to route it into the overlay",
+        )
+        return INVALID
+    if not complete(f):
+        return INVALID
+    return NetworkSpec(**{name: value for name, value in attributes(f, NETWORK).items() if name != "public_cidr"})
 
 
 # --- ssh and nodes -------------------------------------------------------------
@@ -278,11 +330,7 @@ SSH = (
 NODE = (
     Field(
         "name",
-        text(
-            v.DNS_LABEL,
-            "a DNS label",
-            "use letters, digits and '-', at most 63, not starting or ending with '-' (e.g. compute-01)",
-        ),
+        _name("node", "use letters, digits and '-', at most 63, not starting or ending with '-' (e.g. compute-01)"),
         REQUIRED,
         "give every node a name (a DNS label such as compute-01)",
     ),
@@ -376,10 +424,12 @@ def _node_entries(nodes: Any, inventory: Any, base_dir: Path, p: Problems) -> li
 
 
 DEVICE = (
-    Field("name", text(v.DNS_LABEL, "a DNS label", "name the device like alice-laptop"), REQUIRED, "name the device"),
+    Field("name", _name("device", "name the device like alice-laptop"), REQUIRED, "name the device"),
     Field(
         "address",
-        hex_id(ZT_ADDRESS, "a ZeroTier address", "use the 10 hex digits `zerotier-cli info` prints on the device"),
+        _zerotier_id(
+            ZT_ADDRESS, "a ZeroTier address", "use the 10 hex digits `zerotier-cli info` prints on the device"
+        ),
         REQUIRED,
         "give the 10 hex digits `zerotier-cli info` prints on the device",
     ),
@@ -395,7 +445,7 @@ def _device(value: Any, p: Problems) -> Any:
 REMOTE_HEAD = (
     Field(
         "name",
-        text(v.DNS_LABEL, "a DNS label", "use the head's node name in the owning stack"),
+        _name("head", "use the head's node name in the owning stack"),
         REQUIRED,
         "use the head's node name in the owning stack",
     ),
@@ -456,6 +506,10 @@ def _nft_name(what: str, fix: str) -> Reader:
     return text(v.NFT_NAME, what, fix)
 
 
+#: Tables distributions and other firewalls own (nftables.conf, iptables-nft, firewalld, ufw, Docker).
+DISTRIBUTION_TABLES = ("filter", "nat", "mangle", "raw", "security", "broute", "firewalld", "ufw", "docker")
+#: Chain names hosts give their base chains (the hooks, and what nftables.conf and iptables-nft call them).
+BASE_CHAINS = ("input", "forward", "output", "prerouting", "postrouting", "ingress", "egress")
 INTEGRATE_FIX = "name your existing {}, as `nft list ruleset` shows it (e.g. filter / input)"
 INTEGRATE = (
     Field("family", choice(("inet", "ip", "ip6")), "inet"),
@@ -505,6 +559,23 @@ def _firewall(value: Any, p: Problems) -> Any:
     if mode not in ("integrate", INVALID) and integrate is not None:
         p.add("integrate", f"is only used with mode integrate (mode is {mode})", "remove it or set mode: integrate")
         return INVALID
+    if mode == "enforce" and isinstance(table, str) and table.lower() in DISTRIBUTION_TABLES:
+        p.add(
+            "table",
+            f"names {table!r}, a table the distribution or another firewall owns (inet filter on Debian), which "
+            "enforce mode replaces on every run and deletes on destroy",
+            "keep the program's own table: remove firewall.table (default zerotier_cluster), or name one nothing else "
+            "uses; to add to your own table, use mode: integrate",
+        )
+        return INVALID
+    if mode == "integrate" and isinstance(table, str) and table.lower() in BASE_CHAINS:
+        p.add(
+            "table",
+            f"names {table!r}, which in integrate mode is the program's own chain in your table: a chain of that "
+            "name (a base chain on most hosts) would be taken over and flushed",
+            "remove firewall.table (default zerotier_cluster), or name a chain nothing else uses",
+        )
+        return INVALID
     if isinstance(integrate, IntegrateTarget) and integrate.chain == table:
         p.add(
             "table",
@@ -548,7 +619,7 @@ TOP = (
     Field("rules", _rules, RulesSpec()),
     Field("controller", choice(("central", "head")), "central"),
     Field("roots", choice(("public", "head")), "public"),
-    Field("rootEndpoint", ipv4("write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")),
+    Field("rootEndpoint", _endpoint),
 )
 #: Every key the program reads, in the project's namespace.
 KNOWN_KEYS = tuple(f.name for f in TOP)

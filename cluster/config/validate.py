@@ -9,6 +9,7 @@ key and the fix.
 
 from __future__ import annotations
 
+import binascii
 import re
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import urlsplit
@@ -26,12 +27,13 @@ FINGERPRINT = re.compile(r"[0-9A-F]{40}")
 URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&()*+,;=%-]{1,2000}")
 NFT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
-HOST_KEY = re.compile(
-    r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]{1,16384}={0,3}"
-)
+HOST_KEY = re.compile(r"([a-z0-9@.-]{1,64}) ([A-Za-z0-9+/]{1,16384}={0,3})")
 DIGITS = re.compile(r"[0-9]{1,12}")
 SHELL_META = set("`$;&|<>()'\"\\*?[]{}~!#\n\t ")
 
+#: Address space any site may use privately (RFC 1918, and RFC 6598's shared space): an overlay elsewhere
+#: routes public addresses into the overlay on every node, which needs ``network.publicCidr: true``.
+PRIVATE_NETS = tuple(IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
 #: Address space an overlay must never cover: the default route and ranges with a meaning of their own.
 FORBIDDEN_NETS = (
     (IPv4Network("0.0.0.0/8"), "'this network' (0.0.0.0/8)"),
@@ -92,6 +94,107 @@ def check_url(value: str) -> str | None:
         return "carries credentials (user:password@), which would be stored in plain text"
     if not parts.hostname:
         return f"{shown(value)} names no host"
+    return None
+
+
+#: Host key types pulumi-command can pin, with the strings after the type in the key's wire form
+#: (RFC 4253 section 6.6: uint32-length-prefixed strings) and their exact lengths (None: any).
+HOST_KEY_TYPES: dict[str, tuple[tuple[bytes | None, int | None], ...]] = {
+    "ssh-ed25519": ((None, 32),),
+    "ecdsa-sha2-nistp256": ((b"nistp256", None), (None, 65)),
+    "ecdsa-sha2-nistp384": ((b"nistp384", None), (None, 97)),
+    "ecdsa-sha2-nistp521": ((b"nistp521", None), (None, 133)),
+}
+KEYSCAN = "pin the node's ed25519 key: paste the output of `ssh-keyscan -t ed25519 HOST` without the host name"
+
+
+def check_host_key(value: str) -> str | None:
+    """Why ``value`` (``type base64``) cannot pin a node's SSH host key, if it cannot.
+
+    The base64 must decode, and its bytes must be a key of the declared type:
+    a pasted key cut short or of another type would fail every connection
+    with an error that names neither. ``ssh-rsa`` is refused: pulumi-command
+    pins ``HostKeyAlgorithms`` to the key's type, so it would offer only
+    ``ssh-rsa`` signatures (SHA-1), which OpenSSH 8.8 and later refuse.
+    """
+    match = HOST_KEY.fullmatch(value)
+    if match is None:
+        return "is not an OpenSSH public host key ('type base64')"
+    declared, encoded = match.group(1), match.group(2)
+    if declared == "ssh-rsa":
+        return (
+            "is an ssh-rsa key: pulumi-command would offer only ssh-rsa (SHA-1) signatures for it, "
+            "which OpenSSH 8.8 and later refuse, so every connection would fail"
+        )
+    if declared not in HOST_KEY_TYPES:
+        return f"has type {shown(declared)}, which is not a host key type ({', '.join(HOST_KEY_TYPES)})"
+    try:
+        blob = binascii.a2b_base64(encoded, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return "is not valid base64 after the key type (cut short or mistyped?)"
+    strings = _ssh_strings(blob)
+    if strings is None or not strings:
+        return "does not decode to an SSH public key (cut short or mistyped?)"
+    if strings[0] != declared.encode():
+        inner = shown(strings[0][:64].decode("ascii", "replace"))
+        return f"says {declared} but its bytes are a {inner} key"
+    body, expected = strings[1:], HOST_KEY_TYPES[declared]
+    if len(body) != len(expected) or any(
+        (want is not None and got != want) or (size is not None and len(got) != size)
+        for got, (want, size) in zip(body, expected, strict=False)
+    ):
+        return f"does not decode to a whole {declared} key (cut short or mistyped?)"
+    return None
+
+
+def _ssh_strings(blob: bytes) -> list[bytes] | None:
+    """The length-prefixed strings of an SSH wire-format key, or None when the lengths do not add up."""
+    strings, at = [], 0
+    while at < len(blob):
+        if at + 4 > len(blob):
+            return None
+        size = int.from_bytes(blob[at : at + 4], "big")
+        at += 4
+        if at + size > len(blob):
+            return None
+        strings.append(blob[at : at + size])
+        at += size
+    return strings
+
+
+def check_name(value: str) -> str | None:
+    """Why a node or device name cannot be a name in every node's /etc/hosts, if it cannot.
+
+    ``localhost`` already names each machine itself; a name that ssh and the
+    resolver read as an address (``8``, ``010``, ``0x1f``) would never be looked up.
+    """
+    if value.lower() in ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"):
+        return f"{shown(value)} already names each machine itself (/etc/hosts)"
+    read = inet_aton(value)
+    if read is not None:
+        return f"{shown(value)} is read as the address {read} by ssh and every resolver, not as a name"
+    return None
+
+
+def check_zerotier_address(address: str) -> str | None:
+    """ZeroTier reserves addresses starting with ff and the address 0: no node can have one."""
+    if address.startswith("ff"):
+        return f"{address} starts with ff, which ZeroTier reserves (no node has such an address)"
+    if int(address, 16) == 0:
+        return f"{address} is zero, which ZeroTier reserves (no node has such an address)"
+    return None
+
+
+def check_endpoint(ip: IPv4Address) -> str | None:
+    """Why other machines cannot reach ``ip`` as a root's (moon's) endpoint, if they cannot."""
+    if ip.is_unspecified:
+        return f"{ip} is 'any address', which no other machine can send to"
+    if ip == IPv4Address("255.255.255.255") or ip in IPv4Network("240.0.0.0/4"):
+        return f"{ip} is broadcast or reserved, not one machine's address"
+    if ip.is_loopback:
+        return f"{ip} is loopback: on every other node it is that node itself"
+    if ip.is_multicast:
+        return f"{ip} is a multicast group, not one machine's address"
     return None
 
 
