@@ -212,7 +212,15 @@ NETWORK = (
         REQUIRED,
         "name the ZeroTier network, e.g. name: chpc-overlay",
     ),
-    Field("description", text(v.ONE_LINE, "one line of text", "write a short sentence"), NetworkSpec.description),
+    Field(
+        "description",
+        text(
+            v.ONE_LINE,
+            "one line of printable text",
+            "write a short sentence without control, bidi or zero-width characters",
+        ),
+        NetworkSpec.description,
+    ),
     Field("cidr", _cidr, REQUIRED, "set the overlay's IPv4 network, e.g. cidr: 10.147.17.0/24"),
     Field("pool", section(POOL, lambda f: Pool(f["start"], f["end"]))),
     Field("slice", ipv4_net("write it like 10.147.17.64/26")),
@@ -434,7 +442,15 @@ DEVICE = (
         "give the 10 hex digits `zerotier-cli info` prints on the device",
     ),
     Field("ip", ipv4("write it like 10.147.17.240, or remove it")),
-    Field("description", text(v.ONE_LINE, "one line of text", "write a short sentence"), ""),
+    Field(
+        "description",
+        text(
+            v.ONE_LINE,
+            "one line of printable text",
+            "write a short sentence without control, bidi or zero-width characters",
+        ),
+        "",
+    ),
 )
 
 

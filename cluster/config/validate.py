@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # Safe inside the hosts block's marker line and as a ZeroTier network name.
 NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-# One printable line (descriptions shown in ZeroTier Central).
-ONE_LINE = re.compile(r"[^\x00-\x1f\x7f]{0,255}")
+# One printable line (descriptions shown in ZeroTier Central and in render): no C0 or C1 controls (terminal
+# escapes), no bidi overrides or zero-width characters (text that reads differently than it is).
+ONE_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]{0,255}")
 # Hostnames, IPv4 and IPv6 literals. No leading '-' so a host can never become an ssh option.
 HOST = re.compile(r"[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,252}")
 USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
