@@ -41,9 +41,14 @@ def stack_file(nodes: int, devices: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_once(project: Path) -> tuple[float, float]:
-    """Seconds and the child's peak RSS in MiB for one render."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_once(project: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and the child's peak RSS in MiB for one render.
+
+    CPU time is what the render costs whatever else the machine runs; wall
+    time is what the operator waits, and grows when other work shares the cores.
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     with open(os.devnull, "wb") as sink:
         done = subprocess.run(
@@ -56,8 +61,8 @@ def run_once(project: Path) -> tuple[float, float]:
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"render failed ({done.returncode}):\n{done.stderr.decode()[:2000]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, usage.ru_utime + usage.ru_stime - cpu_before, max(usage.ru_maxrss, before) / 1024
 
 
 def main() -> None:
@@ -72,10 +77,15 @@ def main() -> None:
         (project / "Pulumi.scale.yaml").write_text(stack_file(args.nodes, args.devices))
         size = (project / "Pulumi.scale.yaml").stat().st_size
         runs = [run_once(project) for _ in range(args.repeat)]
-    best = min(seconds for seconds, _ in runs)
     print(f"python -m cluster render: {args.nodes} nodes, {args.devices} devices, stack file {size / 1024:.0f} KiB")
-    print(f"wall seconds: best {best:.2f} of {args.repeat} ({', '.join(f'{s:.2f}' for s, _ in runs)})")
-    print(f"peak RSS: {max(mib for _, mib in runs):.0f} MiB")
+    print(
+        f"wall seconds: best {min(r[0] for r in runs):.2f} of {args.repeat} ({', '.join(f'{r[0]:.2f}' for r in runs)})"
+    )
+    print(
+        f"CPU seconds:  best {min(r[1] for r in runs):.2f} of {args.repeat} ({', '.join(f'{r[1]:.2f}' for r in runs)})"
+    )
+    print(f"peak RSS: {max(r[2] for r in runs):.0f} MiB")
+    print(f"load average when done: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
