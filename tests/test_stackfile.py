@@ -121,3 +121,26 @@ def test_a_too_large_stack_file_points_at_an_inventory(tmp_path: Path) -> None:
         "move the nodes into an inventory file (zerotier-cluster:inventory: inventory.yaml, which may hold "
         "10,000 hosts) and keep the stack file to settings",
     )
+
+
+def test_the_program_refuses_what_render_refuses_in_the_stack_file(tmp_path: Path) -> None:
+    """The engine would hand the program "on" as text; the file shows it was unquoted, and both refuse it."""
+    import json
+
+    from cluster.declare.program import build
+    from tests.mockrun import run_program
+
+    (tmp_path / "Pulumi.yaml").write_text("name: zerotier-cluster\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  zerotier-cluster:network: {name: on, cidr: 10.147.17.0/24}\n"
+        "  zerotier-cluster:nodes: [{name: head, role: head, host: 192.0.2.1, user: u}]\n"
+    )
+    config = {
+        "zerotier-cluster:network": json.dumps({"name": "on", "cidr": "10.147.17.0/24"}),
+        "zerotier-cluster:nodes": json.dumps([{"name": "head", "role": "head", "host": "192.0.2.1", "user": "u"}]),
+    }
+    with pytest.raises(Exception, match="quote it") as err:  # the engine wraps the ConfigError
+        run_program(config, [], program=lambda: build(tmp_path))
+    assert (
+        "zerotier-cluster:network.name: 'on' (line 2 of Pulumi.dev.yaml) is read by YAML 1.1 as true, not as written"
+    ) in str(err.value)
