@@ -127,3 +127,10 @@ def test_full_with_out_prints_everything_and_writes_the_files(tmp_path: Path) ->
     assert "===== head: firewall ruleset (nft -f) =====" in done.stdout
     assert f"wrote {tmp_path / 'out' / 'plan.json'}" in done.stdout
     assert (tmp_path / "out" / "head" / "firewall.nft").is_file()
+
+
+def test_what_nodes_report_is_printed_escaped_line_by_line() -> None:
+    from cluster.operate.cli import safe_lines
+
+    reported = "NODE  ERROR\ncompute-01  unreachable: \x1b]52;c;cm0gLXJm\x07 \u202eboom\n"
+    assert safe_lines(reported) == "NODE  ERROR\ncompute-01  unreachable: \\x1b]52;c;cm0gLXJm\\x07 \\u202eboom\n"

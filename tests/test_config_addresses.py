@@ -131,6 +131,17 @@ def test_every_other_spelling_is_refused_with_the_one_to_write(raw: dict[str, An
     assert problems(raw).problems == (problem,)
 
 
+def test_ipv6_forms_routers_deliver_to_an_overlay_address_count_as_that_address() -> None:
+    assert problems(config(**node(2, host="2002:a93:1105::1"), **node(1, host="64:ff9b::a93:1106"))).problems == (
+        Problem(
+            NS + "network.cidr",
+            "10.147.17.0/24 contains compute-01's SSH address 64:ff9b::a93:1106 (10.147.17.6), compute-02's SSH "
+            "address 2002:a93:1105::1 (10.147.17.5), so the overlay would capture the SSH path",
+            "choose a cidr no node is reached at, or reach the nodes at addresses outside it",
+        ),
+    )
+
+
 def test_a_host_name_and_ipv6_hosts_still_pass() -> None:
     from cluster.config.parse import parse_cluster
     from tests.mockrun import ROOT

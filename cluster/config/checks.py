@@ -188,9 +188,10 @@ def _check_underlay(spec: ClusterSpec, p: Problems) -> None:
     clashes: dict[IPv4Address, str] = {}
     for node in spec.nodes:
         for what, host in (("SSH address", node.host), ("jump host", node.proxy.host if node.proxy else None)):
-            ip = v.parse_ipv4(host) if isinstance(host, str) else None
+            ip = v.embedded_ipv4(host) if isinstance(host, str) else None
             if ip is not None and ip in cidr:
-                clashes.setdefault(ip, f"{node.name}'s {what} {ip}")
+                shown = str(ip) if host == str(ip) else f"{host} ({ip})"
+                clashes.setdefault(ip, f"{node.name}'s {what} {shown}")
     if clashes:
         listed = ", ".join(list(clashes.values())[:3]) + (f" and {len(clashes) - 3} more" if len(clashes) > 3 else "")
         p.add(

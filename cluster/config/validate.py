@@ -282,6 +282,31 @@ def ipv4_spelling(text: str) -> str | None:
     return None
 
 
+#: NAT64's well-known prefix (RFC 6052): the last 32 bits are an IPv4 address a gateway forwards to.
+NAT64 = IPv6Network("64:ff9b::/96")
+
+
+def embedded_ipv4(text: str) -> IPv4Address | None:
+    """The IPv4 address traffic to ``text`` ends up at: itself, or the one inside an IPv6 form of it.
+
+    Besides IPv4-mapped and -compatible forms (refused where hosts are read),
+    6to4 (``2002:0a93:1105::``) and NAT64 (``64:ff9b::a93:1105``) addresses
+    carry an IPv4 address that routers deliver to.
+    """
+    ip4 = parse_ipv4(text)
+    if ip4 is not None:
+        return ip4
+    try:
+        ip = ip_address(text) if _text(text) is not None else None
+    except ValueError:
+        return None
+    if not isinstance(ip, IPv6Address):
+        return None
+    if ip in NAT64:
+        return IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.ipv4_mapped or ip.sixtofour or _ipv4_compatible(ip)
+
+
 def _ipv4_compatible(ip: object) -> IPv4Address | None:
     """The IPv4 address inside a deprecated IPv4-compatible IPv6 address (``::10.147.17.5``)."""
     if isinstance(ip, IPv6Address) and int(ip) >> 32 == 0 and int(ip) > 0xFFFF:

@@ -29,6 +29,8 @@ MAX_PARALLEL = 256
 MAX_TIMEOUT = 3600.0
 #: ``pulumi stack output --json`` of a 10,000-node stack is a few MiB; nothing legitimate is near this.
 MAX_OUTPUTS_BYTES = 64 * 1024 * 1024
+#: The longest line of status output (a node's error with its fix fits easily).
+STATUS_LINE_CHARS = 4000
 #: A stack name as ``pulumi stack`` prints it (``dev``, or ``org/project/dev``, whose file is Pulumi.dev.yaml).
 STACK = re.compile(r"([A-Za-z0-9_.-]{1,100}/){0,2}[A-Za-z0-9_.-]{1,100}")
 DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
@@ -163,6 +165,11 @@ def _outputs(path: Path) -> dict[str, Any] | str:
     return loaded
 
 
+def safe_lines(text: str) -> str:
+    """``text`` line by line through :func:`safe`: its line structure kept, anything else unprintable escaped."""
+    return "".join(safe(line, STATUS_LINE_CHARS) + "\n" for line in text.splitlines())
+
+
 def _status(plan: Plan, args: argparse.Namespace, outputs: dict[str, Any]) -> int:
     options = report.Options(
         stack=args.stack,
@@ -174,5 +181,7 @@ def _status(plan: Plan, args: argparse.Namespace, outputs: dict[str, Any]) -> in
         outputs=outputs,
     )
     rows = report.check_cluster(plan, options)
-    sys.stdout.write(report.as_json(rows) if args.json else report.table(plan, rows, args.mesh))
+    # What nodes report (their stderr, zerotier-cli's output) is theirs to choose: escaped like any message.
+    text = report.as_json(rows) if args.json else report.table(plan, rows, args.mesh)
+    sys.stdout.write(safe_lines(text))
     return 0 if all(r.ok for r in rows) else 1
