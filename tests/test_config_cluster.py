@@ -64,8 +64,11 @@ CASES = [
         [
             (
                 "zerotier-cluster:firewall.peers[0]",
-                "0.0.0.0/0 is not inside network.cidr 10.147.17.0/24, so it is not other members of this network",
-                "list other stacks' slices of the cidr (their addressSlice output), e.g. 10.147.17.128/25",
+                (
+                    "0.0.0.0/0 covers the whole network 10.147.17.0/24: every member, devices and members nobody "
+                    "manages included, would be trusted like a node"
+                ),
+                "list only other stacks' slices of the cidr (their addressSlice output), e.g. 10.147.17.128/25",
             ),
         ],
         id="peers-all",

@@ -77,20 +77,22 @@ def _check_targets(spec: ClusterSpec, p: Problems) -> None:
 
 
 def _check_peers(spec: ClusterSpec, p: Problems) -> None:
-    """``firewall.peers`` are other stacks' slices: inside the overlay, and never the auto-assign pool.
+    """``firewall.peers`` are other stacks' slices: never the whole network, never the auto-assign pool.
 
-    A peer range is trusted like a member; the pool is where ZeroTier puts
-    members nobody manages, and anything outside the cidr is not the overlay at all.
+    A peer range is trusted like a node. Covering the whole cidr (``0.0.0.0/0``)
+    would trust every member, devices included; the pool is where ZeroTier
+    puts members nobody manages.
     """
     net = spec.network
     for i, peer in enumerate(spec.firewall.peers):
         where = f"firewall.peers[{i}]"
         pool = net.pool
-        if not peer.subnet_of(net.cidr):
+        if net.cidr.subnet_of(peer):
             p.add(
                 where,
-                f"{peer} is not inside network.cidr {net.cidr}, so it is not other members of this network",
-                "list other stacks' slices of the cidr (their addressSlice output), e.g. 10.147.17.128/25",
+                f"{peer} covers the whole network {net.cidr}: every member, devices and members nobody manages "
+                "included, would be trusted like a node",
+                "list only other stacks' slices of the cidr (their addressSlice output), e.g. 10.147.17.128/25",
             )
         elif pool is not None and peer.network_address <= pool.end and pool.start <= peer.broadcast_address:
             p.add(
