@@ -71,7 +71,8 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
-        self.problems = tuple(problems)
+        # One mistake read by many (a group's variable, by each of its hosts) is listed once.
+        self.problems = tuple(dict.fromkeys(problems))
         count = len(self.problems)
         head = f"{count} configuration problem{'s' if count != 1 else ''}:"
         lines = [head, *(f"  {p}" for p in self.problems[:SHOWN_PROBLEMS])]

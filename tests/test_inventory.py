@@ -249,3 +249,17 @@ def test_other_tools_variables_are_left_alone(tmp_path: Path) -> None:
         "head: {hosts: {h1: }}\n",
     )
     assert rows(spec) == [("h1", "head", "h1", "ops", 22, "active", 0)]
+
+
+def test_a_bad_group_variable_is_one_problem_however_many_hosts_take_it(tmp_path: Path) -> None:
+    text = (
+        "all: {vars: {ansible_user: ops}}\nhead: {hosts: {h1: }}\ncompute:\n  vars: {ansible_port: seventy}\n"
+        "  hosts:\n    c[1:500]:\n"
+    )
+    assert refused(tmp_path, text) == (
+        Problem(
+            "hosts.yaml: compute.vars.ansible_port",
+            "must be a whole number, got 'seventy'",
+            "use a number from 1 to 65535",
+        ),
+    )
