@@ -41,7 +41,7 @@ PLAIN_INT = re.compile(r"-?(0|[1-9][0-9]*)")
 PLAIN_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)?\.[0-9]*([eE][-+]?[0-9]+)?|\.(inf|Inf|INF|nan|NaN|NAN)|-\.(inf|Inf|INF)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Surprise:
     """An unquoted scalar YAML 1.1 reads as something other than what was written (``on`` → true)."""
 
@@ -51,6 +51,10 @@ class Surprise:
 
     def __str__(self) -> str:
         return self.text
+
+    def __repr__(self) -> str:
+        """As a message shows any value: the text as written."""
+        return repr(self.text)
 
 
 class StrictLoader(yaml.CSafeLoader):
