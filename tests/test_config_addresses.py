@@ -148,3 +148,13 @@ def test_a_host_name_and_ipv6_hosts_still_pass() -> None:
 
     spec = parse_cluster(config(**node(1, host="cn01.example"), **node(2, host="2001:db8::12")), base_dir=ROOT)
     assert [n.host for n in spec.nodes] == ["203.0.113.10", "cn01.example", "2001:db8::12"]
+
+
+def test_an_address_yaml_read_as_a_number_says_quote_it() -> None:
+    assert problems(config(**node(2, host=177410309))).problems == (
+        Problem(
+            NS + "nodes[2].host",
+            "177410309 is read as a number, not as text",
+            "quote it ('177410309'); use a plain hostname or IP address",
+        ),
+    )

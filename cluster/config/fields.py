@@ -178,15 +178,21 @@ def text(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
     def read(value: Any, p: Problems) -> Any:
         if isinstance(value, str) and pattern.fullmatch(value):
             return value
-        if isinstance(value, bool | int | float):
-            written = str(value).lower() if isinstance(value, bool) else v.shown(value)
-            kind = "true or false" if isinstance(value, bool) else "a number"
-            p.add("", f"{written} is read as {kind}, not as text", f"quote it ('{written}'); {fix}")
-        else:
+        if not _not_text(value, p, fix):
             p.add("", f"{v.shown(value)} is not {what}", fix)
         return INVALID
 
     return read
+
+
+def _not_text(value: Any, p: Problems, fix: str) -> bool:
+    """Says "quote it" when YAML (or the engine's JSON) made a number or a flag of what must be text."""
+    if not isinstance(value, bool | int | float):
+        return False
+    written = str(value).lower() if isinstance(value, bool) else v.shown(value)
+    kind = "true or false" if isinstance(value, bool) else "a number"
+    p.add("", f"{written} is read as {kind}, not as text", f"quote it ('{written}'); {fix}")
+    return True
 
 
 def hex_id(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
@@ -317,7 +323,7 @@ def connection_text(check: Callable[[str], str | None], fix: str, *, outputs: bo
             p.add("", why, fix)
         elif outputs and _is_output(value):
             return value
-        else:
+        elif not _not_text(value, p, fix):
             p.add("", f"must be text, got {v.shown(value)}", fix)
         return INVALID
 
