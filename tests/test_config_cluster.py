@@ -283,10 +283,33 @@ CASES = [
                     "lists only IPv6 sources, but head, compute-01, compute-02 are reached over IPv4, so the "
                     "firewall would lock the program out"
                 ),
-                "add the IPv4 address or network you connect from (e.g. 198.51.100.7), or reach the nodes over IPv6",
+                (
+                    "add the IPv4 address or network the SSH sessions come from (e.g. 198.51.100.7), or reach the "
+                    "nodes over IPv6"
+                ),
             ),
         ],
         id="v6-only",
+    ),
+    pytest.param(
+        config(
+            ssh={"user": "u", "proxy": "head"},
+            firewall={"computeSsh": "head-and-overlay", "headAddresses": ["2001:db8::1"]},
+        ),
+        [
+            (
+                "zerotier-cluster:firewall.headAddresses",
+                (
+                    "lists only IPv6 sources, but compute-01, compute-02 are reached over IPv4, so the firewall "
+                    "would lock the program out"
+                ),
+                (
+                    "add the IPv4 address or network the SSH sessions come from (e.g. 198.51.100.7), or reach the "
+                    "nodes over IPv6"
+                ),
+            ),
+        ],
+        id="v6-only-head-addresses",
     ),
     pytest.param(
         config(**node(1, hostKey="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK")),

@@ -11,7 +11,7 @@ from cluster.errors import ConfigError
 from cluster.plan.addressing import allocate
 from cluster.plan.network import cluster_rules, ssh_ports
 from cluster.rules.evaluator import rules_problems
-from cluster.spec import ClusterSpec
+from cluster.spec import ClusterSpec, NodeSpec, SourceNet
 
 
 def check_cluster(spec: ClusterSpec, p: Problems) -> None:
@@ -146,23 +146,12 @@ def _check_lockout(spec: ClusterSpec, p: Problems) -> None:
     fw = spec.firewall
     if fw.mode == "off":
         return
-    if fw.ssh_from and all(net.version == 6 for net in fw.ssh_from):
-        via_head = fw.compute_ssh == "head-and-overlay"
-        cut = [
-            node
-            for node in spec.active_nodes
-            if not (via_head and node.role == "compute")
-            and isinstance(node.host, str)
-            and v.parse_ipv4(node.host) is not None
-        ]
-        if cut:
-            named = ", ".join(n.name for n in cut[:3]) + (f" and {len(cut) - 3} more" if len(cut) > 3 else "")
-            p.add(
-                "firewall.sshFrom",
-                f"lists only IPv6 sources, but {named} {'is' if len(cut) == 1 else 'are'} reached over IPv4, "
-                "so the firewall would lock the program out",
-                "add the IPv4 address or network you connect from (e.g. 198.51.100.7), or reach the nodes over IPv6",
-            )
+    via_head = fw.compute_ssh == "head-and-overlay"
+    direct = [n for n in spec.active_nodes if not (via_head and n.role == "compute")]
+    _check_family("firewall.sshFrom", fw.ssh_from, direct, p)
+    if via_head:
+        computes = [n for n in spec.active_nodes if n.role == "compute"]
+        _check_family("firewall.headAddresses", fw.head_addresses, computes, p)
     if fw.compute_ssh != "head-and-overlay":
         return
     if not fw.head_addresses:
@@ -178,6 +167,22 @@ def _check_lockout(spec: ClusterSpec, p: Problems) -> None:
                 f"{node.name} is reached directly, so computeSsh head-and-overlay would lock the program out of it",
                 f"route compute nodes through the head (set {key('ssh.proxy')}: head), or use computeSsh: anywhere",
             )
+
+
+def _check_family(setting: str, sources: tuple[SourceNet, ...], nodes: list[NodeSpec], p: Problems) -> None:
+    """Only IPv6 sources while a node is reached at an IPv4 address: its SSH session comes from IPv4, and is cut."""
+    if not sources or any(net.version == 4 for net in sources):
+        return
+    cut = [n for n in nodes if isinstance(n.host, str) and v.parse_ipv4(n.host) is not None]
+    if cut:
+        named = ", ".join(n.name for n in cut[:3]) + (f" and {len(cut) - 3} more" if len(cut) > 3 else "")
+        p.add(
+            setting,
+            f"lists only IPv6 sources, but {named} {'is' if len(cut) == 1 else 'are'} reached over IPv4, "
+            "so the firewall would lock the program out",
+            "add the IPv4 address or network the SSH sessions come from (e.g. 198.51.100.7), "
+            "or reach the nodes over IPv6",
+        )
 
 
 def _check_underlay(spec: ClusterSpec, p: Problems) -> None:
