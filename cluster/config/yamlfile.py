@@ -152,9 +152,7 @@ def surprise_problem(key: str, found: Surprise, file: str) -> Problem:
     )
 
 
-def read_yaml(
-    path: Path, *, shown_as: str, key: str, fix: str, too_large: str = "", check_surprises: bool = False
-) -> tuple[Any, list[Problem]]:
+def read_yaml(path: Path, *, shown_as: str, key: str, fix: str, too_large: str = "") -> tuple[Any, list[Problem]]:
     """The document in ``path``, or the problems that stop it being read.
 
     Problems reading the file go to ``key`` (the setting that names it) with
