@@ -18,7 +18,7 @@ from pulumi.runtime import config as runtime_config
 
 from cluster.config.parse import KNOWN_KEYS, SECRET_KEYS, namespace_problems, parse_cluster
 from cluster.config.stackfile import read_stack_config
-from cluster.conventions import CENTRAL_TOKEN_KEY, NAMESPACE
+from cluster.conventions import CENTRAL_TOKEN_KEY, COMPONENT_NAME, NAMESPACE
 from cluster.declare.overlay import Overlay
 from cluster.errors import ConfigError, Problem
 from cluster.spec import ClusterSpec
@@ -200,7 +200,7 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
     overlay = Overlay(
-        NAMESPACE,
+        COMPONENT_NAME,
         spec,
         central_token=token,
         ssh_private_key=key,
@@ -212,4 +212,5 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
             f"address {assignment.first_choice}; pin `ip: {assignment.ip}` on it so removing "
             f"{assignment.displaced_by} can never move it"
         )
-    return overlay.outputs()
+    # The component's URN tells `python -m cluster status` where the stack's resources are.
+    return {"overlayUrn": overlay.urn, **overlay.outputs.exports()}

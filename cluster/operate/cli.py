@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from cluster.config.parse import parse_cluster
-from cluster.config.stackfile import read_stack_config
+from cluster.config.stackfile import project_name, read_stack_config
 from cluster.config.yamlfile import read_text
-from cluster.conventions import NETWORK_ID_PATTERN
+from cluster.conventions import COMPONENT_NAME, NETWORK_ID_PATTERN
 from cluster.errors import ConfigError, safe
+from cluster.operate.status import Target
 from cluster.plan.build import Plan, build_plan
 
 from . import render, report
@@ -33,6 +34,7 @@ MAX_OUTPUTS_BYTES = 64 * 1024 * 1024
 STATUS_LINE_CHARS = 4000
 #: A stack name as ``pulumi stack`` prints it (``dev``, or ``org/project/dev``, whose file is Pulumi.dev.yaml).
 STACK = re.compile(r"([A-Za-z0-9_.-]{1,100}/){0,2}[A-Za-z0-9_.-]{1,100}")
+COMPONENT = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
 DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
 
 
@@ -62,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--mesh", action="store_true", help="paths between every pair of nodes, not only to the head")
     status.add_argument("--network-id", type=_network_id, help="the network ID, when the config does not name it")
     status.add_argument(
+        "--component",
+        type=_component,
+        help=f"the Overlay component's name in the program (default: the overlayUrn output, else {COMPONENT_NAME})",
+    )
+    status.add_argument(
         "--outputs",
         type=Path,
         help="the stack's outputs (`pulumi stack output --json > FILE`): compares identities with members",
@@ -76,6 +83,15 @@ def _stack(text: str) -> str:
             f"{safe(repr(text), 80)} is not a stack name (letters, digits, '_', '.', '-'; or org/project/stack)"
         )
     return text.rpartition("/")[2]
+
+
+def _component(text: str) -> str:
+    """The Overlay component's resource name, as the program named it (it goes into the URNs status prints)."""
+    if not COMPONENT.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{safe(repr(text), 80)} is not a resource name (letters, digits, '_', '.', ':', '-')"
+        )
+    return text
 
 
 def _network_id(text: str) -> str:
@@ -171,8 +187,13 @@ def safe_lines(text: str) -> str:
 
 
 def _status(plan: Plan, args: argparse.Namespace, outputs: dict[str, Any]) -> int:
+    try:
+        target = Target.find(args.stack, project_name(args.project), args.component, outputs)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
     options = report.Options(
-        stack=args.stack,
+        target=target,
         identity=args.identity,
         parallel=args.parallel,
         timeout=args.timeout,
