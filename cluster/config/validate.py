@@ -294,7 +294,7 @@ def embedded_ipv4(text: str) -> IPv4Address | None:
     carry an IPv4 address that routers deliver to.
     """
     ip4 = parse_ipv4(text)
-    if ip4 is not None:
+    if ip4 is not None or ":" not in text:
         return ip4
     try:
         ip = ip_address(text) if _text(text) is not None else None
