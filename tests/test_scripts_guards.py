@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, StepScript, standalone
+from cluster.operate.status import status_stdin
+from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, StepScript
 from tests.lab.provision import cluster_config, plan_for, run_step, ship, step_of, with_param
 
 MARKER = "/var/tmp/the-damaged-program-ran"
@@ -132,8 +133,8 @@ BAD_PARAMETERS = [
     # (step, variable, bad value, the message)
     ("firewall", "ZTC_FW_MODE", "off", "ZTC_FW_MODE is not valid: 'off'"),
     ("firewall", "ZTC_FW_FAMILY", "bridge", "ZTC_FW_FAMILY is not valid: 'bridge'"),
-    ("firewall", "ZTC_FW_TABLE", "t;flush", "a firewall table or chain name is not valid: 't;flush'"),
-    ("firewall", "ZTC_FW_CHAIN", "in put", "a firewall table or chain name is not valid: 'in put'"),
+    ("firewall", "ZTC_FW_TABLE", "t;flush", "ZTC_FW_TABLE is not valid: 't;flush'"),
+    ("firewall", "ZTC_FW_CHAIN", "in put", "ZTC_FW_CHAIN is not valid: 'in put'"),
     ("firewall", "ZTC_FW_HOOK_CHAIN", "1input", "ZTC_FW_HOOK_CHAIN is not valid: '1input'"),
     ("firewall", "ZTC_FW_SET_PREFIX", "a-b", "ZTC_FW_SET_PREFIX is not valid: 'a-b'"),
     ("firewall", "ZTC_SSH_PORT", "22 ", "ZTC_SSH_PORT is not valid: '22 '"),
@@ -163,6 +164,14 @@ BAD_PARAMETERS = [
     ("member", "ZTC_MEMBER_SETTINGS", "true", "ZTC_MEMBER_SETTINGS (a JSON object) is not valid: 'true'"),
     ("moon", "ZTC_ROOT_ENDPOINT", "192.0.2.10", "ZTC_ROOT_ENDPOINT (<ipv4>/<port>) is not valid: '192.0.2.10'"),
     ("orbit", "ZTC_MOON", "x.moon AAAA", "ZTC_MOON (<file> <base64>) is not valid: 'x.moon AAAA'"),
+    ("firewall", "ZTC_SSH_PORT_KEY", "", "ZTC_SSH_PORT_KEY is not valid: ''"),
+    ("firewall", "ZTC_SSH_SOURCES_KEY", "", "ZTC_SSH_SOURCES_KEY is not valid: ''"),
+    (
+        "firewall",
+        "ZTC_RULESET",
+        "",
+        "ZTC_RULESET is empty: the program sends the node's whole ruleset; run pulumi up again",
+    ),
 ]
 
 
@@ -224,19 +233,11 @@ STATUS_BAD = [
 @pytest.mark.parametrize(("var", "value", "message"), STATUS_BAD, ids=[v for v, _, _ in STATUS_BAD])
 def test_status_refuses_a_bad_parameter_by_name(machine_factory, operator, var: str, value: str, message: str) -> None:
     node = machine_factory("guard-status")
-    variables = {
-        "ZTC_NODE": "head",
-        "ZTC_FW_MODE": "enforce",
-        "ZTC_FW_FAMILY": "inet",
-        "ZTC_FW_TABLE": "zerotier_cluster",
-        "ZTC_FW_CHAIN": "input",
-        "ZTC_HOSTS_TAG": "chpc-overlay",
-        "ZTC_PROBE": "10.147.17.11",
-    }
-    variables[var] = value
-    r = operator.run(
-        str(node.host.ip), "ops", "/bin/sh -s", stdin=standalone("status", "status", tuple(variables.items()))
-    )
+    plan = plan_for(cluster_config())
+    stdin = status_stdin(plan, next(n for n in plan.nodes if n.name == "head"), ["10.147.17.11"])
+    stdin, found = re.subn(rf"^{var}=.*$", f"{var}={shlex.quote(value)}", stdin, count=1, flags=re.M)
+    assert found == 1, f"status.sh takes no {var}"
+    r = operator.run(str(node.host.ip), "ops", "/bin/sh -s", stdin=stdin)
     assert (r.returncode, r.stdout) == (1, ""), r.stderr
     assert f"ERROR: {message}" in r.stderr
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from cluster.operate.sshrun import Reply
-from cluster.operate.status import Context, Facts, Row, evaluate, peer_path, status_stdin
+from cluster.operate.status import Context, Facts, Row, Target, evaluate, peer_path, status_stdin
 from cluster.plan.build import Plan
 from tests.lab.provision import NETWORK_ID, cluster_config, plan_for
 
@@ -24,6 +24,8 @@ NOW = 1_764_000_000
 ADDRESSES = {"head": "aaaa000001", "compute-01": "aaaa000011", "compute-02": "aaaa000012"}
 URN = "urn:pulumi:lab::zerotier-cluster::zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-"
 PLAN = plan_for(cluster_config())
+#: Stack lab of this project, its component named as the program names it.
+LAB = Target.find("lab", "zerotier-cluster", None, {})
 IPS = {"head": "10.147.17.1", "compute-01": "10.147.17.11", "compute-02": "10.147.17.12"}
 
 
@@ -96,7 +98,7 @@ def report(facts: dict[str, Any]) -> str:
 
 
 def judge(name: str, facts: dict[str, Any], *, members: dict[str, str] | None = None, mesh: bool = False) -> Row:
-    ctx = Context(PLAN, "lab", ADDRESSES, NETWORK_ID, members or {}, mesh)
+    ctx = Context(PLAN, LAB, ADDRESSES, NETWORK_ID, members or {}, mesh)
     node = next(n for n in PLAN.nodes if n.name == name)
     return evaluate(ctx, node, Reply(stdout=report(facts)))
 
@@ -248,7 +250,7 @@ def test_a_network_left_fails_network_and_address() -> None:
 def test_without_a_network_id_the_network_is_found_by_its_planned_interface() -> None:
     facts = healthy("compute-01")
     node = next(n for n in PLAN.nodes if n.name == "compute-01")
-    ctx = Context(PLAN, "lab", ADDRESSES, None, {}, False)
+    ctx = Context(PLAN, LAB, ADDRESSES, None, {}, False)
     assert evaluate(ctx, node, Reply(stdout=report(facts))).ok is True
     facts["listnetworks"][1][0]["portDeviceName"] = "ztother0"
     row = evaluate(ctx, node, Reply(stdout=report(facts)))
@@ -417,7 +419,7 @@ def test_firewall_off_is_not_compared() -> None:
     facts = healthy("compute-01")
     facts["values"]["firewall.loaded"] = "no"
     facts["values"]["hosts.block"] = sha(plan.hosts_block)
-    row = evaluate(Context(plan, "lab", ADDRESSES, NETWORK_ID, {}, False), node, Reply(stdout=report(facts)))
+    row = evaluate(Context(plan, LAB, ADDRESSES, NETWORK_ID, {}, False), node, Reply(stdout=report(facts)))
     assert verdicts(row)["firewall"] == (None, "off")
     assert row.ok is True
 
@@ -461,7 +463,7 @@ def test_each_hosts_drift_alone_fails_hosts(blocks: str, block: str | None, show
 
 def test_an_unreachable_node_is_a_row_with_the_eviction_hint() -> None:
     node = next(n for n in PLAN.nodes if n.name == "compute-02")
-    ctx = Context(PLAN, "lab", ADDRESSES, NETWORK_ID, {}, False)
+    ctx = Context(PLAN, LAB, ADDRESSES, NETWORK_ID, {}, False)
     row = evaluate(ctx, node, Reply(error="ssh: connect to host 192.0.2.12 port 22: Connection timed out"))
     assert (row.reached, row.ok, row.checks) == (False, False, ())
     shown = row.as_json()
@@ -481,7 +483,7 @@ def test_an_unreachable_node_is_a_row_with_the_eviction_hint() -> None:
 
 def test_a_report_that_is_not_status_output_names_the_nodes_last_error_line() -> None:
     node = next(n for n in PLAN.nodes if n.name == "compute-01")
-    ctx = Context(PLAN, "lab", ADDRESSES, NETWORK_ID, {}, False)
+    ctx = Context(PLAN, LAB, ADDRESSES, NETWORK_ID, {}, False)
     row = evaluate(ctx, node, Reply(stdout="", stderr="sh: 1: sudo: not found\nzerotier-cluster: ERROR: bad\n"))
     assert (row.reached, row.error) == (False, "status check failed on the node: zerotier-cluster: ERROR: bad")
     assert evaluate(ctx, node, Reply()).error == "status check failed on the node: no report"
