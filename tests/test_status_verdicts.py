@@ -497,6 +497,16 @@ def test_the_status_stdin_carries_where_the_firewall_lives_and_what_to_ping() ->
         "ZTC_FW_FAMILY=inet\nZTC_FW_TABLE=zerotier_cluster\nZTC_FW_CHAIN=input\nZTC_HOSTS_TAG=chpc-overlay\n"
         "ZTC_PROBE='10.147.17.1 10.147.17.12'\n"
     )
+    integrated = plan_for(
+        cluster_config(
+            firewall={"mode": "integrate", "integrate": {"family": "ip", "table": "filter", "chain": "INPUT"}}
+        )
+    )
+    stdin = status_stdin(integrated, next(n for n in integrated.nodes if n.name == "compute-01"), ["10.147.17.1"])
+    assert (
+        "\nZTC_FW_MODE=integrate\nZTC_FW_FAMILY=ip\nZTC_FW_TABLE=filter\nZTC_FW_CHAIN=zerotier_cluster\n"
+        "ZTC_HOSTS_TAG=chpc-overlay\nZTC_PROBE=10.147.17.1\n"
+    ) in stdin
     off = plan_for(cluster_config(firewall={"mode": "off"}))
     stdin = status_stdin(off, next(n for n in off.nodes if n.name == "head"), [])
     assert "\nZTC_FW_MODE=off\nZTC_FW_FAMILY=inet\nZTC_FW_TABLE=zerotier_cluster\nZTC_FW_CHAIN=input\n" in stdin
