@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -716,3 +717,35 @@ def test_a_remote_heads_address_is_pinged_from_a_stack_that_does_not_own_the_hea
         False,
         "head (10.147.17.1) does not answer ping over the overlay; via 192.0.2.1/9993",
     )
+
+
+def test_a_block_whose_exit_code_is_not_a_number_counts_as_failed() -> None:
+    facts = Facts.parse("ztc-status 1\n@info x\nboom\n@end\n")
+    assert facts.blocks == {"info": (-1, "boom")}
+    assert facts.cli_error("info") == "zerotier-cli -j info exited -1: boom"
+
+
+@pytest.mark.parametrize("blocks", [None, ""], ids=["no-line", "empty"])
+def test_no_count_of_hosts_blocks_is_none(blocks: str | None) -> None:
+    facts = healthy("compute-01")
+    facts["values"]["hosts.blocks"] = blocks
+    assert verdicts(judge("compute-01", facts))["hosts"] == (False, "MISSING")
+
+
+def test_rows_name_the_node_its_host_and_role_whether_or_not_it_answered() -> None:
+    node = next(n for n in PLAN.nodes if n.name == "compute-02")
+    ctx = Context(PLAN, LAB, ADDRESSES, NETWORK_ID, {}, False)
+    for reply in (Reply(error="timed out"), Reply(stdout="garbage\n")):
+        row = evaluate(ctx, node, reply)
+        assert (row.name, row.host, row.role, row.reached) == ("compute-02", "192.0.2.12", "compute", False)
+    # A host another resource gives (a cloud server's address) is not known until pulumi up: shown as such.
+    elsewhere = replace(node, spec=replace(node.spec, host=object()))
+    assert evaluate(ctx, elsewhere, Reply(error="timed out")).host == "(from another resource)"
+
+
+def test_a_component_urn_names_the_target_and_anything_else_none() -> None:
+    urn = "urn:pulumi:burst::cloud-burst::pulumi:pulumi:Stack$custom:index:Burst$zerotier-cluster:index:Overlay::burst"
+    target = Target.of_urn(urn)
+    assert target == Target("burst", "cloud-burst", "burst", "custom:index:Burst$zerotier-cluster:index:Overlay")
+    assert Target.of_urn("a::b::c::d") is None
+    assert Target.of_urn("urn:pulumi:lab::zerotier-cluster::zerotier-cluster:index:Overlay") is None
