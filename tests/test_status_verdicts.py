@@ -739,7 +739,7 @@ def test_rows_name_the_node_its_host_and_role_whether_or_not_it_answered() -> No
         row = evaluate(ctx, node, reply)
         assert (row.name, row.host, row.role, row.reached) == ("compute-02", "192.0.2.12", "compute", False)
     # A host another resource gives (a cloud server's address) is not known until pulumi up: shown as such.
-    elsewhere = replace(node, spec=replace(node.spec, host=object()))
+    elsewhere = replace(node, spec=replace(node.spec, host=object()))  # type: ignore[arg-type]
     assert evaluate(ctx, elsewhere, Reply(error="timed out")).host == "(from another resource)"
 
 
