@@ -125,3 +125,32 @@ def test_a_controller_report_without_the_expected_id_on_its_last_line_is_refused
 
 def test_the_expected_id_on_the_last_line_is_taken() -> None:
     assert reported_network("setting network\n  9f2e6d33a3050e2a  \n", "9f2e6d33a3050e2a") == "9f2e6d33a3050e2a"
+
+
+def test_the_heads_network_and_member_commands_are_the_components_children_after_their_installs() -> None:
+    """The head's controller steps carry their options: parent, order (after the installs), replacement order."""
+    config, secrets = stack_file_config("dev")
+    del config["zerotier:zerotierCentralToken"]
+    config["zerotier-cluster:controller"] = json.dumps("head")
+    run = run_program(config, [s for s in secrets if s != "zerotier:zerotierCentralToken"])
+    component = "urn:pulumi:dev::zerotier-cluster::pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster"
+    command = (
+        "urn:pulumi:dev::zerotier-cluster::zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-"
+    )
+    steps = {r.name: r for r in run.resources if r.name.endswith(("-member", "-network"))}
+    assert {
+        name: (r.parent, sorted(r.dependencies), r.options["deleteBeforeReplace"]) for name, r in steps.items()
+    } == {
+        "zerotier-cluster-network": (component, [f"{command}head-install"], True),
+        "zerotier-cluster-head-member": (component, [f"{command}head-install", f"{command}network"], True),
+        "zerotier-cluster-compute-01-member": (
+            component,
+            [f"{command}compute-01-install", f"{command}head-install", f"{command}network"],
+            True,
+        ),
+        "zerotier-cluster-compute-02-member": (
+            component,
+            [f"{command}compute-02-install", f"{command}head-install", f"{command}network"],
+            True,
+        ),
+    }
