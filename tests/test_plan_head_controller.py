@@ -131,9 +131,13 @@ def test_every_composed_text_has_exactly_one_shebang_line() -> None:
     steps = [s for n in plan.nodes for s in n.steps if s is not None]
     steps += [plan.controller.network, *plan.controller.members, plan.moon]
     assert len(steps) == 22  # 5 on the head, 6 on each compute node (orbit), network, 3 members, moon
+
+    def shebangs(text: str) -> int:
+        return sum(line.startswith("#!") for line in text.splitlines())
+
     for step in steps:
         stdin = step.text()
-        assert stdin.startswith("#!/bin/sh\n") and stdin.count("#!") == 1, step.name
-        assert "#!" not in step.program.text, step.name
+        assert stdin.startswith("#!/bin/sh\n") and shebangs(stdin) == 1, step.name
+        assert shebangs(step.program.text) == 0, step.name
     status = status_stdin(plan, plan.nodes[0], [])
-    assert status.startswith("#!/bin/sh\n") and status.count("#!") == 1
+    assert status.startswith("#!/bin/sh\n") and shebangs(status) == 1
