@@ -21,6 +21,8 @@ def blob(*parts: bytes) -> str:
 
 
 ED = blob(b"ssh-ed25519", b"\x01" * 32)
+#: A whole nistp256 key; its base64 ends in one '='.
+P256 = "ecdsa-sha2-nistp256 " + blob(b"ecdsa-sha2-nistp256", b"nistp256", b"\x04" * 65)
 NOT_HOST = "is not a hostname or IP address"
 
 
@@ -88,7 +90,7 @@ WHOLE = "does not decode to a whole {} key (cut short or mistyped?)"
     ("value", "expected"),
     [
         (f"ssh-ed25519 {ED}", None),
-        ("ecdsa-sha2-nistp256 " + blob(b"ecdsa-sha2-nistp256", b"nistp256", b"\x04" * 65), None),
+        (P256, None),
         ("ecdsa-sha2-nistp384 " + blob(b"ecdsa-sha2-nistp384", b"nistp384", b"\x04" * 97), None),
         ("ecdsa-sha2-nistp521 " + blob(b"ecdsa-sha2-nistp521", b"nistp521", b"\x04" * 133), None),
         ("ssh-ed25519 " + blob(b"ssh-ed25519", b"\x01" * 31), WHOLE.format("ssh-ed25519")),
@@ -126,12 +128,17 @@ WHOLE = "does not decode to a whole {} key (cut short or mistyped?)"
         (f"SSH-ED25519 {ED}", "is not an OpenSSH public host key ('type base64')"),
         (f"ssh-ed25519  {ED}", "is not an OpenSSH public host key ('type base64')"),
         ("ssh-ed25519 AAAAC3NzaC1lZDI", "is not valid base64 after the key type (cut short or mistyped?)"),
+        (P256 + "=", "is not valid base64 after the key type (cut short or mistyped?)"),
         ("ssh-ed25519 AAAAC3NzaC1lZDI=", "does not decode to an SSH public key (cut short or mistyped?)"),
         ("ssh-ed25519 AAAA", "does not decode to an SSH public key (cut short or mistyped?)"),
         ("ssh-ed25519 AAAAAA==", "says ssh-ed25519 but its bytes are a '' key"),
         (
             "ssh-ed25519 " + blob(b"ecdsa-sha2-nistp256", b"\x01" * 32),
             "says ssh-ed25519 but its bytes are a 'ecdsa-sha2-nistp256' key",
+        ),
+        (
+            "ssh-ed25519 " + blob(b"\xffssh", b"\x01" * 32),
+            "says ssh-ed25519 but its bytes are a '\ufffdssh' key",
         ),
     ],
 )
@@ -287,6 +294,8 @@ def test_inet_aton_bounds(text: str, address: str | None) -> None:
         ("::1", None),
         ("::ffff", None),
         ("::1:0", "0.1.0.0"),
+        ("::1:0:1", None),
+        ("::ffff:10.1.2.3%eth0", None),
         ("2001:db8::1", None),
         ("node", None),
         ("fe80::1%eth0", None),
