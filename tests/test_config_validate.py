@@ -275,6 +275,7 @@ def test_ipv4_spelling(value: str, expected: str | None) -> None:
         ("1.2.3.255", "1.2.3.255"),
         ("1.2.3.256", None),
         ("12345678901", None),
+        ("1.2.3.4.0", None),
         ("", None),
         ("1..2", None),
     ],
@@ -335,6 +336,8 @@ def test_describe_meta_names_at_most_ten_sorted_characters() -> None:
     [
         (" 10.0.0.1 ", "10.0.0.1"),
         ("1" * 101, None),
+        (" " * 92 + "10.0.0.1", "10.0.0.1"),
+        (" " * 93 + "10.0.0.1", None),
         ("::1", None),
         (5, None),
         ("x", None),
