@@ -245,7 +245,7 @@ def test_section_and_read_fields() -> None:
     assert read(section, {"bb": 1, "bBb": True}) == (
         None,
         [
-            ("zerotier-cluster:x.A", "is not a recognised field", "did you mean 'a'?"),
+            ("zerotier-cluster:x.bBb", "is not a recognised field", "did you mean 'bB'?"),
             ("zerotier-cluster:x.bb", "is not a recognised field", "use one of: a, bB"),
             ("zerotier-cluster:x.bB", "is missing", "BFIX"),
         ],
