@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
+from cluster.config import parse as P
+from cluster.config.fields import INVALID, Problems
 from cluster.config.parse import namespace_problems, parse_cluster
+from cluster.conventions import NETWORK_ID_PATTERN, ZT_ADDRESS
 from cluster.errors import ConfigError
 from tests.mockrun import ROOT
 from tests.test_config import BASE, config
@@ -129,3 +132,194 @@ def test_the_moons_endpoint_is_an_ipv4_address_other_machines_can_reach() -> Non
 )
 def test_keys_the_program_would_never_read(keys: list[object], expected: list[tuple[str, str, str]]) -> None:
     assert [(p.key, p.message, p.fix) for p in namespace_problems(keys)] == expected
+
+
+# --- reader factories: the tables are built at import, so each factory is also called here --------------
+
+
+PORT_FIX = "write protocol/port or protocol/first-last, e.g. tcp/443 or udp/60000-61000"
+RESERVED_FF = "starts with ff, which ZeroTier reserves (no node has such an address)"
+RESERVED_0 = "is zero, which ZeroTier reserves (no node has such an address)"
+
+
+def read(reader: Any, value: Any) -> tuple[Any, list[tuple[str, str, str]]]:
+    p = Problems("zerotier-cluster:x")
+    out = reader(value, p)
+    return (None if out is INVALID else out), [(q.key, q.message, q.fix) for q in p.items]
+
+
+@pytest.mark.parametrize(
+    ("what", "value", "expected"),
+    [
+        ("node", "c1", ("c1", [])),
+        (
+            "node",
+            "8",
+            (
+                None,
+                [
+                    (
+                        "zerotier-cluster:x",
+                        "'8' is read as the address 0.0.0.8 by ssh and every resolver, not as a name",
+                        "give the node a name with a letter in it, e.g. compute-01",
+                    )
+                ],
+            ),
+        ),
+        (
+            "device",
+            "localhost",
+            (
+                None,
+                [
+                    (
+                        "zerotier-cluster:x",
+                        "'localhost' already names each machine itself (/etc/hosts)",
+                        "give the device a name with a letter in it, e.g. alice-laptop",
+                    )
+                ],
+            ),
+        ),
+        ("head", "-x", (None, [("zerotier-cluster:x", "'-x' is not a DNS label", "NFIX")])),
+        ("node", 5, (None, [("zerotier-cluster:x", "5 is read as a number, not as text", "quote it ('5'); NFIX")])),
+    ],
+)
+def test_name_reader(what: str, value: Any, expected: Any) -> None:
+    assert read(P._name(what, "NFIX"), value) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "what", "value", "expected"),
+    [
+        (ZT_ADDRESS, "a ZeroTier address", "0123456789", ("0123456789", [])),
+        (
+            ZT_ADDRESS,
+            "a ZeroTier address",
+            "ff00000001",
+            (None, [("zerotier-cluster:x", "ff00000001 " + RESERVED_FF, "ZFIX")]),
+        ),
+        (
+            ZT_ADDRESS,
+            "a ZeroTier address",
+            "0000000000",
+            (None, [("zerotier-cluster:x", "0000000000 " + RESERVED_0, "ZFIX")]),
+        ),
+        (
+            ZT_ADDRESS,
+            "a ZeroTier address",
+            5,
+            (None, [("zerotier-cluster:x", "'5' is not a ZeroTier address", "ZFIX")]),
+        ),
+        (NETWORK_ID_PATTERN, "a network ID", "0123456789abcdef", ("0123456789abcdef", [])),
+        (
+            NETWORK_ID_PATTERN,
+            "a network ID",
+            "FF23456789ABCDEF",
+            (
+                None,
+                [
+                    (
+                        "zerotier-cluster:x",
+                        "its first 10 digits are its controller's address, and ff23456789 " + RESERVED_FF,
+                        "ZFIX",
+                    )
+                ],
+            ),
+        ),
+        (
+            NETWORK_ID_PATTERN,
+            "a network ID",
+            "0000000000abcdef",
+            (
+                None,
+                [
+                    (
+                        "zerotier-cluster:x",
+                        "its first 10 digits are its controller's address, and 0000000000 " + RESERVED_0,
+                        "ZFIX",
+                    )
+                ],
+            ),
+        ),
+    ],
+)
+def test_zerotier_id_reader(pattern: Any, what: str, value: Any, expected: Any) -> None:
+    assert read(P._zerotier_id(pattern, what, "ZFIX"), value) == expected
+
+
+def test_nft_name_reader() -> None:
+    assert read(P._nft_name("a table name", "TFIX"), "t_1") == ("t_1", [])
+    assert read(P._nft_name("a table name", "TFIX"), "9t") == (
+        None,
+        [("zerotier-cluster:x", "'9t' is not a table name", "TFIX")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "overlay", "other"),
+    [
+        ("tcp/22", ("tcp/22", []), "tcp/22"),
+        ("udp/1-65535", ("udp/1-65535", []), "udp/1-65535"),
+        ("tcp/0", (None, [("zerotier-cluster:x", "'tcp/0' has ports out of order or out of range", PORT_FIX)]), None),
+        (
+            "tcp/65536",
+            (None, [("zerotier-cluster:x", "'tcp/65536' has ports out of order or out of range", PORT_FIX)]),
+            None,
+        ),
+        (
+            "tcp/5-4",
+            (None, [("zerotier-cluster:x", "'tcp/5-4' has ports out of order or out of range", PORT_FIX)]),
+            None,
+        ),
+        ("icmp/1", (None, [("zerotier-cluster:x", "'icmp/1' is not a port rule", PORT_FIX)]), None),
+        (5, (None, [("zerotier-cluster:x", "5 is not a port rule", PORT_FIX)]), None),
+        ({"port": "tcp/22", "from": ["10.0.0.0/8"]}, ("tcp/22 from 10.0.0.0/8", []), "tcp/22 from 10.0.0.0/8"),
+        (
+            {"port": "tcp/22", "from": "2001:db8::/32"},
+            (
+                None,
+                [
+                    (
+                        "zerotier-cluster:x.from",
+                        "lists an IPv6 network, but the overlay (network.cidr) is IPv4",
+                        "list overlay ranges such as 10.147.17.0/28, or open the port in firewall.openings instead",
+                    )
+                ],
+            ),
+            "tcp/22 from 2001:db8::/32",
+        ),
+        ({"from": ["10.0.0.0/8"]}, (None, [("zerotier-cluster:x.port", "is missing", PORT_FIX)]), None),
+    ],
+)
+def test_port_rule_reader(value: Any, overlay: Any, other: str | None) -> None:
+    def shown(answer: tuple[Any, list[tuple[str, str, str]]]) -> tuple[Any, list[tuple[str, str, str]]]:
+        rule, problems = answer
+        if rule is None:
+            return None, problems
+        sources = " ".join(str(s) for s in rule.sources)
+        return f"{rule.protocol}/{rule.first}" + (f"-{rule.last}" if rule.last != rule.first else "") + (
+            f" from {sources}" if sources else ""
+        ), problems
+
+    assert shown(read(P.rule(overlay=True), value)) == overlay
+    assert shown(read(P.rule(overlay=False), value))[0] == other
+
+
+def test_cluster_ports_reader() -> None:
+    assert read(P._cluster_ports, "all") == (None, [])
+    assert read(P._cluster_ports, ["tcp/22"])[1] == []
+    assert [(r.protocol, r.first, r.last) for r in read(P._cluster_ports, ["tcp/22"])[0]] == [("tcp", 22, 22)]
+    assert read(P._cluster_ports, "ALL") == (
+        None,
+        [("zerotier-cluster:x", "must be a list, got str", "write e.g. [tcp/443, udp/60000-61000]")],
+    )
+    assert read(P._cluster_ports, [{"port": "tcp/22", "from": ["2001:db8::/32"]}]) == (
+        None,
+        [
+            (
+                "zerotier-cluster:x[0].from",
+                "lists an IPv6 network, but the overlay (network.cidr) is IPv4",
+                "list overlay ranges such as 10.147.17.0/28, or open the port in firewall.openings instead",
+            )
+        ],
+    )
