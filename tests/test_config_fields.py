@@ -30,9 +30,6 @@ def refused(message: str, fix: str = "FIX") -> Answer:
     return None, [("zerotier-cluster:x", message, fix)]
 
 
-TEXT = f.text(v.NFT_NAME, "a table name", "FIX")
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -45,10 +42,7 @@ TEXT = f.text(v.NFT_NAME, "a table name", "FIX")
     ],
 )
 def test_text(value: Any, expected: Answer) -> None:
-    assert read(TEXT, value) == expected
-
-
-HEX = f.hex_id(re.compile(r"[0-9a-f]{10}"), "a ZeroTier address", "FIX")
+    assert read(f.text(v.NFT_NAME, "a table name", "FIX"), value) == expected
 
 
 @pytest.mark.parametrize(
@@ -59,13 +53,14 @@ HEX = f.hex_id(re.compile(r"[0-9a-f]{10}"), "a ZeroTier address", "FIX")
         (1234567890, ("1234567890", [])),
         (True, refused("True is not a ZeroTier address")),
         (-1, refused("-1 is not a ZeroTier address")),
+        (0, refused("'0' is not a ZeroTier address")),
         (10**20, refused("100000000000000000000 is not a ZeroTier address")),
         (10**20 - 1, refused("'99999999999999999999' is not a ZeroTier address")),
         ("x", refused("'x' is not a ZeroTier address")),
     ],
 )
 def test_hex_id(value: Any, expected: Answer) -> None:
-    assert read(HEX, value) == expected
+    assert read(f.hex_id(re.compile(r"[0-9a-f]{10}"), "a ZeroTier address", "FIX"), value) == expected
 
 
 RANGE = "use a number from 10 to 3600"
@@ -121,7 +116,8 @@ ONE_OF = "use one of: central, head"
     ],
 )
 def test_choice(what: str, value: Any, expected: Answer) -> None:
-    assert read(f.choice(("central", "head"), what), value) == expected
+    reader = f.choice(("central", "head"), what) if what else f.choice(("central", "head"))
+    assert read(reader, value) == expected
 
 
 OCTAL = (
@@ -278,4 +274,17 @@ def test_problems_name_each_key_in_its_scope() -> None:
     assert (f.printable(5), f.printable("a\nb"), f.key("x")) == ("5", "'a\\nb'", "zerotier-cluster:x")
     assert f.Field("keyFingerprint", f.flag).attribute == "key_fingerprint"
     assert f.Field("url", f.flag, attr="installer_url").attribute == "installer_url"
-    assert (repr(f.INVALID), repr(f.REQUIRED)) == ("INVALID", "REQUIRED")
+    assert (repr(f.INVALID), repr(f.REQUIRED), repr(f.Marker("X"))) == ("INVALID", "REQUIRED", "X")
+
+
+def test_a_pulumi_output_passes_as_a_host_only_where_outputs_are_allowed() -> None:
+    import pulumi
+
+    output = pulumi.Output.from_input("10.0.0.5")
+    p = f.Problems()
+    assert f.connection_text(v.check_host, "F", outputs=True)(output, p) is output
+    assert p.items == []
+    assert f.connection_text(v.check_host, "F", outputs=False)(output, p) is f.INVALID
+    assert [
+        (q.key, q.message.startswith("must be text, got <pulumi.output.Output object"), q.fix) for q in p.items
+    ] == [("zerotier-cluster", True, "F")]
