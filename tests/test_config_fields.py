@@ -39,6 +39,14 @@ def refused(message: str, fix: str = "FIX") -> Answer:
         (5, refused("5 is read as a number, not as text", "quote it ('5'); FIX")),
         (1.5, refused("1.5 is read as a number, not as text", "quote it ('1.5'); FIX")),
         (True, refused("true is read as true or false, not as text", "quote it ('true'); FIX")),
+        pytest.param(
+            10**5000,
+            refused(
+                "a number too long to show is read as a number, not as text",
+                "quote it ('a number too long to show'); FIX",
+            ),
+            id="a huge int",
+        ),
     ],
 )
 def test_text(value: Any, expected: Answer) -> None:
@@ -133,6 +141,7 @@ OCTAL = (
         ("010.0.0.1", OCTAL),
         (" 010.0.0.1/8", OCTAL),
         (" " * 90 + "010.0.0.1", OCTAL),
+        (" " * 91 + "010.0.0.1", OCTAL),
         (" " * 92 + "010.0.0.1", None),
         ("/8", None),
         (5, None),
@@ -214,6 +223,7 @@ def test_list_of() -> None:
         (5, refused("5 is read as a number, not as text", "quote it ('5'); UFIX")),
         (False, refused("false is read as true or false, not as text", "quote it ('false'); UFIX")),
         (None, refused("must be text, got None", "UFIX")),
+        (["ops"], refused("must be text, got ['ops']", "UFIX")),
     ],
 )
 def test_connection_text(value: Any, expected: Answer) -> None:

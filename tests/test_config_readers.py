@@ -323,3 +323,13 @@ def test_cluster_ports_reader() -> None:
             )
         ],
     )
+
+
+def test_proxy_reader() -> None:
+    assert read(P._proxy, "none") == (None, [])
+    assert read(P._proxy, "head") == ("head", [])
+    fix = "write head, none, or a mapping with host, user, port"
+    assert read(P._proxy, "bastion") == (None, [("zerotier-cluster:x", "'bastion' is not a jump host", fix)])
+    assert read(P._proxy, "Head") == (None, [("zerotier-cluster:x", "'Head' is not a jump host", fix)])
+    proxy, problems = read(P._proxy, {"host": "192.0.2.9", "user": "jump"})
+    assert (proxy.host, proxy.user, proxy.port, problems) == ("192.0.2.9", "jump", 22, [])
