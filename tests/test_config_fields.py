@@ -270,6 +270,7 @@ def test_problems_name_each_key_in_its_scope() -> None:
     p = f.Problems()
     assert (p.key(), p.key("network")) == ("zerotier-cluster", "zerotier-cluster:network")
     assert p.at("nodes").key("[1]") == "zerotier-cluster:nodes[1]"
+    assert p.under("inv.yaml: all.hosts.NODEX").key() == "inv.yaml: all.hosts.NODEX"
     assert p.at("nodes").at("[1]").key("host") == "zerotier-cluster:nodes[1].host"
     inventory = p.under("inv.yaml: all.hosts.h1", {"host": "ansible_host"}, {"ip": "inv.yaml: all.vars.ip"})
     assert (inventory.key("host"), inventory.key("ip"), inventory.key("user")) == (
