@@ -333,3 +333,127 @@ def test_proxy_reader() -> None:
     assert read(P._proxy, "Head") == (None, [("zerotier-cluster:x", "'Head' is not a jump host", fix)])
     proxy, problems = read(P._proxy, {"host": "192.0.2.9", "user": "jump"})
     assert (proxy.host, proxy.user, proxy.port, problems) == ("192.0.2.9", "jump", 22, [])
+
+
+CIDR_FIX = "write it like 10.147.17.0/24"
+
+
+@pytest.mark.parametrize(
+    ("cidr", "expected"),
+    [
+        (
+            "10.147.17.0/31",
+            [(NS + "network.cidr", "10.147.17.0/31 has no room for a cluster", "use a /30 or larger, e.g. a /24")],
+        ),
+        (
+            "010.147.17.0/24",
+            [
+                (
+                    NS + "network.cidr",
+                    "'010.147.17.0' is read by ssh and the C library as the address 8.147.17.0 "
+                    "(a leading 0 means octal); Python tools read 10.147.17.0: write 8.147.17.0 "
+                    "(dotted quad, no leading zeros) or the address you mean",
+                    CIDR_FIX,
+                )
+            ],
+        ),
+        (
+            "10.147.17.1/24",
+            [
+                (
+                    NS + "network.cidr",
+                    "'10.147.17.1/24' is not an IPv4 network in CIDR form (host bits must be zero)",
+                    CIDR_FIX,
+                )
+            ],
+        ),
+        (5, [(NS + "network.cidr", "5 is not an IPv4 network in CIDR form (host bits must be zero)", CIDR_FIX)]),
+        (
+            "127.0.0.0/24",
+            [
+                (
+                    NS + "network.cidr",
+                    "127.0.0.0/24 overlaps loopback (127.0.0.0/8)",
+                    "use a private range no machine already uses, e.g. 10.147.17.0/24",
+                )
+            ],
+        ),
+    ],
+)
+def test_network_cidr_refusals(cidr: object, expected: list[tuple[str, str, str]]) -> None:
+    assert refused(config(network={"name": "n", "cidr": cidr})) == expected
+
+
+def test_a_30_is_the_smallest_cidr_read() -> None:
+    """A /30 is read (two usable addresses); this config needs three, which the allocator refuses."""
+    assert refused(config(network={"name": "n", "cidr": "10.147.17.0/30"})) == [
+        (
+            NS + "nodes",
+            "2 nodes and devices need an address but only 1 are free in 10.147.17.0/30",
+            "widen network.cidr or network.slice, shrink network.pool, or pin fewer addresses",
+        )
+    ]
+
+
+INTEGRATE = {"table": "filter", "chain": "input"}
+
+
+@pytest.mark.parametrize(
+    ("firewall", "expected"),
+    [
+        (
+            {"mode": "integrate"},
+            (
+                "firewall.integrate",
+                "is missing",
+                "set firewall.integrate: {table: filter, chain: input} with mode integrate",
+            ),
+        ),
+        (
+            {"mode": "enforce", "integrate": INTEGRATE},
+            (
+                "firewall.integrate",
+                "is only used with mode integrate (mode is enforce)",
+                "remove it or set mode: integrate",
+            ),
+        ),
+        (
+            {"mode": "integrate", "integrate": {"table": "filter", "chain": "zc"}, "table": "zc"},
+            (
+                "firewall.table",
+                "names the program's chain 'zc', which is also firewall.integrate.chain",
+                "choose another name for the program's chain, e.g. zerotier_cluster",
+            ),
+        ),
+        (
+            {"mode": "integrate", "integrate": INTEGRATE, "table": "Input"},
+            (
+                "firewall.table",
+                "names 'Input', which in integrate mode is the program's own chain in your table: a chain of that "
+                "name (a base chain on most hosts) would be taken over and flushed",
+                "remove firewall.table (default zerotier_cluster), or name a chain nothing else uses",
+            ),
+        ),
+        (
+            {"mode": "enforce", "table": "Filter"},
+            (
+                "firewall.table",
+                "names 'Filter', a table the distribution or another firewall owns (inet filter on Debian), which "
+                "enforce mode replaces on every run and deletes on destroy",
+                "keep the program's own table: remove firewall.table (default zerotier_cluster), or name one nothing "
+                "else uses; to add to your own table, use mode: integrate",
+            ),
+        ),
+        (
+            {"mode": "integrate", "integrate": INTEGRATE, "table": 5},
+            (
+                "firewall.table",
+                "5 is read as a number, not as text",
+                "quote it ('5'); use letters, digits and '_', e.g. zerotier_cluster",
+            ),
+        ),
+    ],
+)
+def test_firewall_section_refusals(firewall: dict[str, Any], expected: tuple[str, str, str]) -> None:
+    key, message, fix = expected
+    assert refused(config(firewall=firewall)) == [(NS + key, message, fix)]
