@@ -457,3 +457,47 @@ INTEGRATE = {"table": "filter", "chain": "input"}
 def test_firewall_section_refusals(firewall: dict[str, Any], expected: tuple[str, str, str]) -> None:
     key, message, fix = expected
     assert refused(config(firewall=firewall)) == [(NS + key, message, fix)]
+
+
+OUTSIDE_FIX = "use a host address inside 10.147.17.0/24"
+
+
+@pytest.mark.parametrize(
+    ("pool", "expected"),
+    [
+        (
+            {"start": "10.147.17.200", "end": "10.147.18.5"},
+            [("network.pool.end", "10.147.18.5 is outside network.cidr 10.147.17.0/24", OUTSIDE_FIX)],
+        ),
+        (
+            {"start": "10.147.17.0", "end": "10.147.17.255"},
+            [
+                ("network.pool.start", "10.147.17.0 is outside network.cidr 10.147.17.0/24", OUTSIDE_FIX),
+                ("network.pool.end", "10.147.17.255 is outside network.cidr 10.147.17.0/24", OUTSIDE_FIX),
+            ],
+        ),
+        # Outside, and after its end: the one problem is where it lies.
+        (
+            {"start": "10.147.18.5", "end": "10.147.17.200"},
+            [("network.pool.start", "10.147.18.5 is outside network.cidr 10.147.17.0/24", OUTSIDE_FIX)],
+        ),
+        (
+            {"start": "10.147.17.250", "end": "10.147.17.200"},
+            [("network.pool", "start 10.147.17.250 is after end 10.147.17.200", "swap them so start <= end")],
+        ),
+    ],
+)
+def test_pool_refusals(pool: dict[str, str], expected: list[tuple[str, str, str]]) -> None:
+    raw = config(network={"name": "n", "cidr": "10.147.17.0/24", "pool": pool})
+    assert refused(raw) == [(NS + key, message, fix) for key, message, fix in expected]
+
+
+def test_a_pool_of_one_address_is_read() -> None:
+    spec = parse_cluster(
+        config(
+            network={"name": "n", "cidr": "10.147.17.0/24", "pool": {"start": "10.147.17.200", "end": "10.147.17.200"}}
+        ),
+        base_dir=ROOT,
+    )
+    assert spec.network.pool is not None
+    assert (str(spec.network.pool.start), str(spec.network.pool.end)) == ("10.147.17.200", "10.147.17.200")
