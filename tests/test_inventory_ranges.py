@@ -16,6 +16,7 @@ from cluster.config.inventory import count, expand
         ("n[9:11]", ["n9", "n10", "n11"]),
         ("n[1:10:3]", ["n1", "n4", "n7", "n10"]),
         ("n[1:1]", ["n1"]),
+        ("n[1:4:2]", ["n1", "n3"]),
         ("n[a:d]", ["na", "nb", "nc", "nd"]),
         ("n[a:e:2]", ["na", "nc", "ne"]),
         ("x[1:2]y[a:b]", ["x1ya", "x1yb", "x2ya", "x2yb"]),
