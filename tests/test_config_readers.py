@@ -501,3 +501,63 @@ def test_a_pool_of_one_address_is_read() -> None:
     )
     assert spec.network.pool is not None
     assert (str(spec.network.pool.start), str(spec.network.pool.end)) == ("10.147.17.200", "10.147.17.200")
+
+
+NET = {"name": "n", "cidr": "10.147.17.0/24", "pool": {"start": "10.147.17.200", "end": "10.147.17.250"}}
+NETWORK_ID = "0123456789abcdef"
+KEEP = (
+    "network.keepSettings",
+    "only applies to a network adopted with networkId and manage: true",
+    "remove keepSettings, or set networkId to the network to adopt",
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            {"slice": "10.147.18.0/25"},
+            (
+                "network.slice",
+                "10.147.18.0/25 is not inside network.cidr 10.147.17.0/24",
+                "choose a part of 10.147.17.0/24",
+            ),
+        ),
+        (
+            {"slice": "10.147.17.128/25"},
+            (
+                "network.slice",
+                "10.147.17.128/25 overlaps network.pool 10.147.17.200-10.147.17.250",
+                "keep the auto-assign pool and this stack's slice apart",
+            ),
+        ),
+        (
+            {"fromStack": "o/p/s", "networkId": NETWORK_ID},
+            (
+                "network.fromStack",
+                "is set together with network.networkId",
+                "keep one: fromStack reads the network ID from the owning stack",
+            ),
+        ),
+        ({"keepSettings": True}, KEEP),
+        ({"keepSettings": True, "networkId": NETWORK_ID, "manage": False}, KEEP),
+    ],
+)
+def test_network_section_refusals(extra: dict[str, Any], expected: tuple[str, str, str]) -> None:
+    key, message, fix = expected
+    assert refused(config(network={**NET, **extra})) == [(NS + key, message, fix)]
+
+
+@pytest.mark.parametrize(
+    ("extra", "network_id", "keep"),
+    [
+        ({"slice": "10.147.17.0/25"}, None, False),
+        ({"networkId": NETWORK_ID}, NETWORK_ID, False),
+        ({"fromStack": "o/p/s"}, None, False),
+        ({"keepSettings": True, "networkId": NETWORK_ID}, NETWORK_ID, True),
+        ({"keepSettings": True, "networkId": NETWORK_ID, "manage": True}, NETWORK_ID, True),
+    ],
+)
+def test_network_section_accepted(extra: dict[str, Any], network_id: str | None, keep: bool) -> None:
+    network = parse_cluster(config(network={**NET, **extra}), base_dir=ROOT).network
+    assert (network.network_id, network.keep_settings) == (network_id, keep)
