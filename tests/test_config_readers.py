@@ -561,3 +561,11 @@ def test_network_section_refusals(extra: dict[str, Any], expected: tuple[str, st
 def test_network_section_accepted(extra: dict[str, Any], network_id: str | None, keep: bool) -> None:
     network = parse_cluster(config(network={**NET, **extra}), base_dir=ROOT).network
     assert (network.network_id, network.keep_settings) == (network_id, keep)
+
+
+def test_a_node_without_a_login_user_is_refused() -> None:
+    raw = config(ssh={})
+    assert refused(raw) == [
+        (NS + f"nodes[{i}].user", "no login user for this node", "set zerotier-cluster:ssh.user or the node's user")
+        for i in (0, 2)
+    ]
