@@ -18,7 +18,7 @@ from cluster.config.parse import namespace_problems, parse_cluster
 from cluster.conventions import NETWORK_ID_PATTERN, ZT_ADDRESS
 from cluster.errors import ConfigError
 from tests.mockrun import ROOT
-from tests.test_config import BASE, config
+from tests.test_config import BASE, DELETE, config
 
 NS = "zerotier-cluster:"
 URL_FIX = "write a full http(s) URL without user:password@, such as https://mirror.example/zerotier/"
@@ -568,4 +568,66 @@ def test_a_node_without_a_login_user_is_refused() -> None:
     assert refused(raw) == [
         (NS + f"nodes[{i}].user", "no login user for this node", "set zerotier-cluster:ssh.user or the node's user")
         for i in (0, 2)
+    ]
+
+
+FILE_PATH = ("inventory", "must be a file path", "write a path relative to the project, e.g. inventory.yaml")
+NODES_LIST = ("nodes", "must be a non-empty list of at most 10000", "list the head and compute nodes")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"inventory": "inventory/onprem.yaml"},
+            (
+                "inventory",
+                "is set together with nodes",
+                "list nodes in zerotier-cluster:nodes or in the inventory file, not both",
+            ),
+        ),
+        (
+            {"nodes": DELETE},
+            (
+                "nodes",
+                "is missing",
+                "list the head and compute nodes in zerotier-cluster:nodes "
+                "or point zerotier-cluster:inventory at a file",
+            ),
+        ),
+        ({"nodes": DELETE, "inventory": 5}, FILE_PATH),
+        ({"nodes": DELETE, "inventory": ""}, FILE_PATH),
+        ({"nodes": DELETE, "inventory": "a\0b"}, FILE_PATH),
+        ({"nodes": []}, NODES_LIST),
+        ({"nodes": 5}, NODES_LIST),
+        ({"nodes": [BASE["nodes"][0]] * 10_001}, NODES_LIST),
+    ],
+)
+def test_where_nodes_come_from(changes: dict[str, Any], expected: tuple[str, str, str]) -> None:
+    key, message, fix = expected
+    assert refused(config(**changes)) == [(NS + key, message, fix)]
+
+
+def test_proxy_head_takes_the_heads_connection_and_needs_a_head() -> None:
+    raw = config(
+        **{
+            "nodes.0": {**BASE["nodes"][0], "port": 2222, "proxy": "head"},
+            "nodes.2": {**BASE["nodes"][2], "proxy": "head"},
+        }
+    )
+    spec = parse_cluster(raw, base_dir=ROOT)
+    assert [(n.name, n.proxy) for n in spec.nodes][1:] == [("compute-01", None), ("compute-02", spec.nodes[2].proxy)]
+    proxy = spec.nodes[2].proxy
+    assert proxy is not None and not isinstance(proxy, str)
+    assert (proxy.host, proxy.user, proxy.port) == ("203.0.113.10", "ubuntu", 2222)
+    assert spec.nodes[0].proxy is None
+    headless = config(
+        **{"nodes.0": {**BASE["nodes"][0], "role": "compute"}, "nodes.2": {**BASE["nodes"][2], "proxy": "head"}}
+    )
+    assert refused(headless) == [
+        (
+            NS + "nodes[2].proxy",
+            "is 'head', but there is no head node here whose host and user are plain text",
+            "give the jump host as a mapping with host, user and port",
+        )
     ]
