@@ -265,3 +265,13 @@ def test_rules_that_tell_too_many_nodes_apart_are_refused_not_left_unchecked() -
         "too many to prove with 901 entries that none is cut off\n"
         "    fix: match roles (tseq/treq) or whole networks rather than single nodes' addresses"
     ]
+
+
+def test_nodes_each_with_its_own_sshd_port_are_one_kind_unless_a_rule_tells_their_ports_apart() -> None:
+    nodes = [Node(n.member, 100 + i) for i, n in enumerate(many_nodes(900))]  # sshd on 100-999
+    assert cluster_problems(rules("drop ipprotocol tcp and dport 1-99;\naccept;"), "k", nodes) == []
+    found = cluster_problems(rules("drop ipprotocol tcp and dport 345;\naccept;"), "k", nodes)
+    assert [p.message for p in found] == [
+        "these rules drop TCP 32768-60999->345 SYN from n0000 (head, 10.147.0.1) to n0245 (compute, 10.147.0.246), "
+        "on the sender: SSH between the nodes would be cut off"
+    ]

@@ -22,6 +22,7 @@ protocol and port", for the whole exchange (replies included).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -274,15 +275,21 @@ def cluster_problems(rules: Sequence[Rule], key: str, nodes: Sequence[Node]) -> 
     Every frame of what a client needs from a server goes either from the
     client to the server or back, and its fate depends only on what the rules
     can tell about its sender and receiver (:class:`_Kinds`) and on the
-    server's role and sshd port. So each direction is evaluated once per pair
-    of kinds of node, not per pair of nodes.
+    server's role and where its sshd port lies among the rules' port bounds.
+    So each direction is evaluated once per pair of kinds of node, not per
+    pair of nodes.
     """
     kinds = _Kinds(rules)
     sends = {id(n): kinds.sender(n.member) for n in nodes}
     receives = {id(n): kinds.receiver(n.member) for n in nodes}
+    # sshd ports between the same two bounds of the rules' port ranges meet the same fate
+    bounds = sorted(
+        {b for r in rules for m in r.matches if m.keyword in ("sport", "dport") for b in (m.args[0], m.args[1] + 1)}
+    )
+    ports = {id(n): bisect.bisect_right(bounds, n.ssh_port) for n in nodes}
     clients = _groups(nodes, lambda n: sends[id(n)])
-    servers = _groups(nodes, lambda n: (receives[id(n)], n.ssh_port))
-    repliers = _groups(nodes, lambda n: (sends[id(n)], n.ssh_port))
+    servers = _groups(nodes, lambda n: (receives[id(n)], ports[id(n)]))
+    repliers = _groups(nodes, lambda n: (sends[id(n)], ports[id(n)]))
     askers = _groups(nodes, lambda n: receives[id(n)])
     pairs = len(clients) * len(servers) + len(repliers) * len(askers)
     entries = sum(r.entries for r in rules)
