@@ -12,9 +12,11 @@ for every port, not for a sample.
 :func:`cluster_problems` evaluates everything the cluster's nodes need from
 each other (:func:`needed_traffic`), for each pair of nodes in both
 directions, on the sender and on the receiver, at the nodes' real overlay
-addresses. Nodes that no rule can tell apart (same role, same SSH port, in the
-same ``ipsrc``/``ipdest`` networks) are checked once per kind, so the check
-does not grow with the cluster.
+addresses. Nodes that no rule can tell apart (same role, in the same
+``ipsrc``/``ipdest`` networks, sshd ports between the same bounds of the
+rules' port ranges) are checked once per kind and direction, so the check
+follows the rules, not the cluster's size; a property test holds it to the
+check of every pair.
 
 :func:`reach` answers "does ZeroTier let this member reach that one on this
 protocol and port", for the whole exchange (replies included).
