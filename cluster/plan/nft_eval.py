@@ -1,0 +1,486 @@
+"""What a node's nftables input hook decides for one new packet: an evaluator of the rulesets the program loads.
+
+Reachability is asserted at review (``zerotier-cluster:policy``), before any
+node exists, so the host layer has to be answered from the ruleset text: the
+exact bytes ``nft -f`` loads (:mod:`cluster.plan.firewall`), plus, in
+``integrate`` mode, the operator's own ruleset around it. This module reads
+that text the way the kernel would keep it (tables, sets, chains, the
+commands ``add``/``flush``/``insert``/``delete``, a second ``table`` block
+merging into the first) and runs one packet through every base chain on the
+input hook: a ``drop`` in any of them is final, an ``accept`` only ends its own
+chain, a ``jump`` returns when the called chain has no verdict, and a chain
+without one ends in its policy.
+
+It understands the statements the program generates and the common ones an
+operator's chain holds (``ct state``, ``iif``/``iifname``, ``ip``/``ip6
+saddr``, ``tcp``/``udp`` ports, ``icmp``/``icmpv6 type``, ``meta l4proto``,
+``counter``, ``comment``); anything else is refused with :class:`NftError`
+rather than guessed at. ``tests/test_firewall_packets.py`` holds every verdict
+to what a real kernel did with the same packet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from typing import Literal
+
+Proto = Literal["tcp", "udp", "icmp"]
+Verdict = Literal["accept", "drop"]
+
+ICMP_TYPES = {
+    "echo-reply": 0, "destination-unreachable": 3, "source-quench": 4, "redirect": 5, "echo-request": 8,
+    "router-advertisement": 9, "router-solicitation": 10, "time-exceeded": 11, "parameter-problem": 12,
+    "timestamp-request": 13, "timestamp-reply": 14, "info-request": 15, "info-reply": 16,
+    "address-mask-request": 17, "address-mask-reply": 18,
+}  # fmt: skip
+ICMPV6_TYPES = {
+    "destination-unreachable": 1, "packet-too-big": 2, "time-exceeded": 3, "parameter-problem": 4,
+    "echo-request": 128, "echo-reply": 129, "mld-listener-query": 130, "mld-listener-report": 131,
+    "mld-listener-done": 132, "mld-listener-reduction": 132, "nd-router-solicit": 133, "nd-router-advert": 134,
+    "nd-neighbor-solicit": 135, "nd-neighbor-advert": 136, "nd-redirect": 137, "router-renumbering": 138,
+    "ind-neighbor-solicit": 141, "ind-neighbor-advert": 142, "mld2-listener-report": 143,
+}  # fmt: skip
+L4 = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}
+#: What each table family sees.
+FAMILIES = {"inet": (4, 6), "ip": (4,), "ip6": (6,)}
+PRIORITIES = {"raw": -300, "mangle": -150, "dstnat": -100, "filter": 0, "security": 50, "srcnat": 100}
+
+
+class NftError(ValueError):
+    """A ruleset this evaluator cannot read (it never guesses what a statement does)."""
+
+
+@dataclass(frozen=True)
+class Packet:
+    """One packet arriving at a node: who sends it, on which interface, what it is.
+
+    ``port`` is the destination port, or the ICMP (ICMPv6 for an IPv6 source)
+    type. ``state`` is conntrack's view: ``new`` for a first packet.
+    """
+
+    source: IPv4Address | IPv6Address
+    interface: str
+    protocol: Proto
+    port: int
+    sport: int = 40000
+    state: str = "new"
+
+    @property
+    def version(self) -> int:
+        return self.source.version
+
+    @property
+    def l4(self) -> int:
+        if self.protocol == "icmp":
+            return L4["icmpv6"] if self.version == 6 else L4["icmp"]
+        return L4[self.protocol]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict and the rule that gave it (``policy drop`` when a chain's policy did)."""
+
+    verdict: Verdict
+    rule: str
+    #: ``table inet zerotier_cluster chain input``.
+    where: str
+
+    def __str__(self) -> str:
+        return f"{self.verdict} by `{self.rule}` ({self.where})"
+
+
+# --- reading ------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'"[^"]*"|[{};,=\n]|[^\s{};,="]+')
+
+
+def _tokens(text: str) -> list[str]:
+    lines = [line.split("#", 1)[0] if '"' not in line.split("#", 1)[0] else line for line in text.splitlines()]
+    return _TOKEN.findall("\n".join(lines) + "\n")
+
+
+@dataclass
+class _Rule:
+    words: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words).replace(" , ", ", ")
+
+
+@dataclass
+class _Chain:
+    name: str
+    hook: str | None = None
+    priority: int = 0
+    policy: Verdict = "accept"
+    rules: list[_Rule] = field(default_factory=list)
+
+
+@dataclass
+class _Table:
+    family: str
+    name: str
+    chains: dict[str, _Chain] = field(default_factory=dict)
+    sets: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Reader:
+    """A cursor over one ruleset's tokens that applies its commands to the tables."""
+
+    def __init__(self, tables: dict[tuple[str, str], _Table], text: str) -> None:
+        self.tables = tables
+        self.toks = _tokens(text)
+        self.i = 0
+
+    def peek(self) -> str:
+        return self.toks[self.i] if self.i < len(self.toks) else ""
+
+    def take(self, expect: str | None = None) -> str:
+        if self.i >= len(self.toks):
+            raise NftError("unexpected end of ruleset")
+        tok = self.toks[self.i]
+        if expect is not None and tok != expect:
+            raise NftError(f"expected {expect!r}, found {tok!r}")
+        self.i += 1
+        return tok
+
+    def skip_breaks(self) -> None:
+        while self.peek() in ("\n", ";"):
+            self.i += 1
+
+    def statement(self) -> list[str]:
+        """Words up to the end of the line or a ``;``, braces kept balanced (element lists span lines)."""
+        words: list[str] = []
+        depth = 0
+        while self.i < len(self.toks):
+            tok = self.toks[self.i]
+            if depth == 0 and tok in ("\n", ";", "}"):
+                break
+            self.i += 1
+            if tok == "\n":
+                continue
+            depth += {"{": 1, "}": -1}.get(tok, 0)
+            words.append(tok)
+        return words
+
+    def table(self, family: str, name: str) -> _Table:
+        if family not in FAMILIES:
+            raise NftError(f"table family {family!r} is not one an input hook sees (inet, ip, ip6)")
+        return self.tables.setdefault((family, name), _Table(family, name))
+
+    def existing(self, family: str, name: str) -> _Table:
+        if (family, name) not in self.tables:
+            raise NftError(f"table {family} {name} does not exist")
+        return self.tables[(family, name)]
+
+    def run(self) -> None:
+        while True:
+            self.skip_breaks()
+            if not self.peek():
+                return
+            verb = self.take()
+            if verb == "table":
+                table = self.table(self.take(), self.take())
+                self.take("{")
+                self.table_body(table)
+            elif verb in ("add", "insert", "flush", "delete"):
+                self.command(verb)
+            else:
+                raise NftError(f"unknown command {verb!r}")
+
+    def command(self, verb: str) -> None:
+        what = self.take()
+        if what == "table":
+            family, name = self.take(), self.take()
+            if verb == "delete":
+                self.existing(family, name)
+                del self.tables[(family, name)]
+            elif verb == "add":
+                self.table(family, name)
+            else:
+                raise NftError(f"{verb} table is not supported")
+            return
+        table = self.existing(self.take(), self.take())
+        name = self.take()
+        if what == "chain":
+            if verb == "add":
+                chain = table.chains.setdefault(name, _Chain(name))
+                if self.peek() == "{":
+                    self.take("{")
+                    self.chain_body(chain)
+            elif verb == "flush":
+                table.chains[name].rules.clear()
+            elif verb == "delete":
+                del table.chains[name]
+            else:
+                raise NftError(f"{verb} chain is not supported")
+        elif what == "set":
+            if verb == "add":
+                elements = table.sets.setdefault(name, [])
+                if self.peek() == "{":
+                    self.take("{")
+                    self.set_body(elements)
+            elif verb == "flush":
+                table.sets[name].clear()
+            elif verb == "delete":
+                del table.sets[name]
+            else:
+                raise NftError(f"{verb} set is not supported")
+        elif what == "rule":
+            if name not in table.chains:
+                raise NftError(f"chain {name} does not exist in table {table.family} {table.name}")
+            rule = _Rule(tuple(self.statement()))
+            rules = table.chains[name].rules
+            if verb == "insert":
+                rules.insert(0, rule)
+            elif verb == "add":
+                rules.append(rule)
+            else:
+                raise NftError(f"{verb} rule is not supported")
+        else:
+            raise NftError(f"{verb} {what} is not supported")
+
+    def table_body(self, table: _Table) -> None:
+        while True:
+            self.skip_breaks()
+            tok = self.take()
+            if tok == "}":
+                return
+            if tok == "chain":
+                name = self.take()
+                chain = table.chains.setdefault(name, _Chain(name))
+                self.take("{")
+                self.chain_body(chain)
+            elif tok == "set":
+                elements = table.sets.setdefault(self.take(), [])
+                self.take("{")
+                self.set_body(elements)
+            else:
+                raise NftError(f"unknown table statement {tok!r}")
+
+    def chain_body(self, chain: _Chain) -> None:
+        while True:
+            self.skip_breaks()
+            if self.peek() == "}":
+                self.take()
+                return
+            words = self.statement()
+            if words[:1] == ["type"]:
+                if len(words) < 6 or words[1] != "filter" or words[2] != "hook" or words[4] != "priority":
+                    raise NftError(f"unsupported chain type: {' '.join(words)}")
+                chain.hook = words[3]
+                prio = words[5]
+                chain.priority = PRIORITIES[prio] if prio in PRIORITIES else int(prio)
+            elif words[:1] == ["policy"]:
+                if len(words) != 2 or words[1] not in ("accept", "drop"):
+                    raise NftError(f"unsupported chain policy: {' '.join(words)}")
+                chain.policy = words[1]  # type: ignore[assignment]
+            elif words[:1] == ["comment"]:
+                continue
+            elif words:
+                chain.rules.append(_Rule(tuple(words)))
+
+    def set_body(self, elements: list[str]) -> None:
+        while True:
+            self.skip_breaks()
+            if self.peek() == "}":
+                self.take()
+                return
+            words = self.statement()
+            if words[:1] == ["elements"]:
+                elements += [w for w in words[2:] if w not in ("{", "}", ",")]
+            elif words[:1] not in (["type"], ["flags"], ["comment"], ["policy"], ["auto-merge"]):
+                raise NftError(f"unknown set statement {' '.join(words)!r}")
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """The kernel's input-hook view after loading one or more rulesets in order."""
+
+    tables: tuple[_Table, ...]
+
+    @classmethod
+    def load(cls, *texts: str) -> Ruleset:
+        """Applies each text as ``nft -f`` would, in order (the operator's first, then the program's)."""
+        tables: dict[tuple[str, str], _Table] = {}
+        for text in texts:
+            _Reader(tables, text).run()
+        return cls(tuple(tables.values()))
+
+    def decide(self, packet: Packet) -> Decision:
+        """The input hook's verdict: every base chain of a family that sees the packet runs; a drop is final."""
+        chains = [
+            (c.priority, n, t, c)
+            for n, t in enumerate(self.tables)
+            if packet.version in FAMILIES[t.family]
+            for c in t.chains.values()
+            if c.hook == "input"
+        ]
+        first: Decision | None = None
+        for _, _, table, chain in sorted(chains, key=lambda c: (c[0], c[1])):
+            decision = _run_chain(table, chain, packet, 0)
+            if decision is None:
+                decision = Decision(chain.policy, f"policy {chain.policy}", _where(table, chain))
+            if decision.verdict == "drop":
+                return decision
+            first = first or decision
+        return first or Decision("accept", "no base chain on the input hook", "kernel")
+
+
+def _where(table: _Table, chain: _Chain) -> str:
+    return f"table {table.family} {table.name} chain {chain.name}"
+
+
+def _run_chain(table: _Table, chain: _Chain, packet: Packet, depth: int) -> Decision | None:
+    if depth > 16:
+        raise NftError(f"jumps nest deeper than 16 at chain {chain.name}")
+    for rule in chain.rules:
+        verdict = _Matcher(table, packet, rule).verdict()
+        if verdict is None:
+            continue
+        if verdict in ("accept", "drop"):
+            return Decision(verdict, rule.text, _where(table, chain))  # type: ignore[arg-type]
+        if verdict == "return":
+            return None
+        target = verdict.split(" ", 1)[1]
+        if target not in table.chains:
+            raise NftError(f"{rule.text}: chain {target} does not exist")
+        called = _run_chain(table, table.chains[target], packet, depth + 1)
+        if called is not None or verdict.startswith("goto"):
+            return called
+    return None
+
+
+# --- matching -----------------------------------------------------------------------
+
+
+class _Matcher:
+    """Reads one rule left to right; every match must hold for its verdict to apply."""
+
+    def __init__(self, table: _Table, packet: Packet, rule: _Rule) -> None:
+        self.table, self.packet, self.rule = table, packet, rule
+        self.words = list(rule.words)
+
+    def fail(self, why: str) -> NftError:
+        return NftError(f"rule `{self.rule.text}` in table {self.table.family} {self.table.name}: {why}")
+
+    def values(self) -> tuple[bool, list[str]]:
+        """The next operand: one value, a comma list or ``{ … }``; and whether it was negated with ``!=``."""
+        negate = False
+        if self.words and self.words[0] in ("!=", "=="):
+            negate = self.words.pop(0) == "!="
+        if not self.words:
+            raise self.fail("a match has no value")
+        if self.words[0] == "{":
+            end = self.words.index("}")
+            values, self.words = self.words[1:end], self.words[end + 1 :]
+        else:
+            values = [self.words.pop(0)]
+            while self.words[:1] == [","]:
+                self.words.pop(0)
+                values.append(self.words.pop(0))
+        return negate, [v.strip('"') for v in values if v != ","]
+
+    def verdict(self) -> str | None:
+        """The rule's verdict when every match holds, else None."""
+        p = self.packet
+        held = True
+        while self.words:
+            word = self.words.pop(0)
+            if word in ("accept", "drop", "return"):
+                self.finish()
+                return word if held else None
+            if word in ("jump", "goto"):
+                target = self.words.pop(0)
+                self.finish()
+                return f"{word} {target}" if held else None
+            if word == "counter":
+                continue
+            if word == "ct":
+                self.expect("state")
+                neg, states = self.values()
+                held &= (p.state in states) != neg
+            elif word in ("iif", "iifname"):
+                neg, names = self.values()
+                held &= any(_glob(n, p.interface) for n in names) != neg
+            elif word in ("ip", "ip6"):
+                self.expect("saddr")
+                neg, nets = self.values()
+                version = 4 if word == "ip" else 6
+                if p.version != version:
+                    held = False
+                else:
+                    held &= self.contains(nets, p.source) != neg
+            elif word in ("tcp", "udp"):
+                which = self.words.pop(0) if self.words else ""
+                if which not in ("dport", "sport"):
+                    raise self.fail(f"{word} {which} is not supported")
+                neg, ports = self.values()
+                port = p.port if which == "dport" else p.sport
+                held &= p.protocol == word and _in_ports(ports, port) != neg
+            elif word in ("icmp", "icmpv6"):
+                self.expect("type")
+                neg, types = self.values()
+                kinds = ICMP_TYPES if word == "icmp" else ICMPV6_TYPES
+                try:
+                    numbers = {kinds[t] if t in kinds else int(t) for t in types}
+                except ValueError:
+                    raise self.fail(f"unknown {word} type in {types}") from None
+                held &= p.l4 == L4[word] and (p.port in numbers) != neg
+            elif word == "meta":
+                self.expect("l4proto")
+                neg, protos = self.values()
+                held &= any(L4.get(x, -1) == p.l4 for x in protos) != neg
+            elif word == "comment":
+                self.words.pop(0)
+            else:
+                raise self.fail(f"{word!r} is not a statement this evaluator knows")
+        return None  # no verdict: the rule only counts or comments
+
+    def expect(self, word: str) -> None:
+        got = self.words.pop(0) if self.words else ""
+        if got != word:
+            raise self.fail(f"expected {word!r}, found {got!r}")
+
+    def finish(self) -> None:
+        if self.words[:1] == ["comment"]:
+            self.words = self.words[2:]
+        if self.words:
+            raise self.fail(f"words after the verdict: {' '.join(self.words)}")
+
+    def contains(self, nets: Sequence[str], address: IPv4Address | IPv6Address) -> bool:
+        for net in _expand(self.table, nets, self):
+            if "-" in net:
+                first, last = net.split("-", 1)
+                if ip_address(first) <= address <= ip_address(last):  # type: ignore[operator]
+                    return True
+            elif address in ip_network(net, strict=False):
+                return True
+        return False
+
+
+def _expand(table: _Table, values: Sequence[str], matcher: _Matcher) -> Iterator[str]:
+    for value in values:
+        if value.startswith("@"):
+            if value[1:] not in table.sets:
+                raise matcher.fail(f"set {value} does not exist")
+            yield from table.sets[value[1:]]
+        else:
+            yield value
+
+
+def _in_ports(values: Sequence[str], port: int) -> bool:
+    for value in values:
+        first, _, last = value.partition("-")
+        if int(first) <= port <= int(last or first):
+            return True
+    return False
+
+
+def _glob(pattern: str, name: str) -> bool:
+    """nft's interface names: exact, or a prefix with a trailing ``*``."""
+    return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
