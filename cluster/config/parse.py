@@ -47,6 +47,7 @@ from cluster.config.fields import (
     text,
 )
 from cluster.config.inventory import ALIASES, load_inventory
+from cluster.config.policy import policy_problems, read_policy
 from cluster.conventions import INTERFACE_NAME, MAX_LIST_ENTRIES, NAMESPACE, NETWORK_ID_PATTERN, ZT_ADDRESS
 from cluster.errors import Problem
 from cluster.rules.model import RulesSpec
@@ -538,6 +539,7 @@ TOP = (
     Field("controller", choice(("central", "head")), "central"),
     Field("roots", choice(("public", "head")), "public"),
     Field("rootEndpoint", ipv4("write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")),
+    Field("policy", read_policy, ()),
 )
 #: Every key the program reads, in the project's namespace.
 KNOWN_KEYS = tuple(f.name for f in TOP)
@@ -569,8 +571,10 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         controller=top["controller"],
         roots=top["roots"],
         root_endpoint=top["rootEndpoint"],
+        policy=top["policy"],
     )
     check_cluster(spec, p)
+    policy_problems(spec, p)
     p.raise_if_any()
     return spec
 

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from cluster.plan import publish
+from cluster.errors import ConfigError
+from cluster.plan import publish, reach
 from cluster.plan.addressing import Assignment, allocate
-from cluster.plan.firewall import Firewall, overlay_interface
+from cluster.plan.firewall import Firewall, overlay_interface, placement
 from cluster.plan.network import cluster_rules, compact_json, network_settings
+from cluster.plan.nft_eval import Ruleset
 from cluster.plan.steps import (
     Bundle,
     HostsParams,
@@ -91,6 +93,8 @@ class Plan:
     controller: HeadControllerPlan | None = None
     #: ``roots: head``: the head's moon (the other nodes' ``orbit`` steps place it).
     moon: StepScript | None = None
+    #: Every reachability assertion (``zerotier-cluster:policy`` and the threat model's), each borne out.
+    reach: tuple[reach.Result, ...] = ()
 
     @property
     def network_id(self) -> str | None:
@@ -241,6 +245,11 @@ def build_plan(spec: ClusterSpec) -> Plan:
             )
         )
     rules = cluster_rules(spec)
+    results = reach.check(
+        spec, rules.rules, {name: a.ip for name, a in addresses.items()}, _destinations(spec, nodes, interface)
+    )
+    if failed := reach.problems(results):
+        raise ConfigError(failed)
     controller = _head_controller(spec, head, rules, addresses) if spec.controller == "head" and head else None
     extra = [moon] if moon is not None else []
     extra += [controller.network, *controller.members] if controller is not None else []
@@ -258,4 +267,25 @@ def build_plan(spec: ClusterSpec) -> Plan:
         rules=rules,
         controller=controller,
         moon=moon,
+        reach=tuple(results),
     )
+
+
+def _destinations(spec: ClusterSpec, nodes: Sequence[NodePlan], interface: str) -> list[reach.Destination]:
+    """Every active node as the reachability check sees it, each distinct ruleset loaded once."""
+    p = placement(spec)
+    stand_in = reach.integrate_stand_in(p.family, p.table, p.hook_chain or "") if p.mode == "integrate" else ""
+    loaded: dict[str, Ruleset] = {}
+    out = []
+    for node in nodes:
+        if not node.spec.active:
+            continue
+        ruleset = None
+        if node.ruleset is not None:
+            if node.ruleset not in loaded:
+                loaded[node.ruleset] = Ruleset.load(*([stand_in] if stand_in else []), node.ruleset)
+            ruleset = loaded[node.ruleset]
+        out.append(
+            reach.Destination(node.name, node.spec.role, node.spec.listen_port, interface, ruleset, bool(stand_in))
+        )
+    return out
