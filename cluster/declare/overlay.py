@@ -127,9 +127,10 @@ class Overlay(pulumi.ComponentResource):
         in the project directory (relative, so every operator's state names the
         same path).
         """
+        # The plan first: a config it refuses (an assertion the rules break) declares nothing, not even this.
+        self.plan: Plan = build_plan(spec)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.name = name
-        self.plan: Plan = build_plan(spec)
         if bundle_dir is None:
             bundle_dir = Path(os.environ.get(BUNDLE_DIR_ENV) or ".zerotier-cluster/bundles")
         self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))

@@ -181,15 +181,15 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
         # controller: head keeps the network on the head's own zerotier-one: no Central, no token read.
         token = central_token() if spec.controller == "central" else None
         key = ssh_private_key()
+        overlay = Overlay(
+            NAMESPACE,
+            spec,
+            central_token=token,
+            ssh_private_key=key,
+            network_id=owning_stack_network(spec),
+        )
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
-    overlay = Overlay(
-        NAMESPACE,
-        spec,
-        central_token=token,
-        ssh_private_key=key,
-        network_id=owning_stack_network(spec),
-    )
     for assignment in overlay.plan.displaced():
         pulumi.log.warn(
             f"{assignment.name} sits at {assignment.ip} because {assignment.displaced_by} holds its first-choice "

@@ -1,0 +1,277 @@
+"""``zerotier-cluster:policy``: the threat model's assertions and the operator's, checked against both layers.
+
+The checks run on the real rules and rulesets the plan makes (the nftables
+evaluator is held to the kernel by ``tests/test_firewall_packets.py``); a
+config whose assertion fails is refused by ``build_plan``, so by ``render``
+and under Pulumi's mocks by ``preview`` before anything is declared.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
+from cluster.errors import ConfigError
+from cluster.plan import reach
+from cluster.plan.build import Plan, build_plan
+from cluster.plan.nft_eval import NftError, Packet, Ruleset
+from tests.mockrun import run_program, stack_file_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BASE: dict[str, Any] = {
+    "network": {"name": "lab", "cidr": "10.147.17.0/24"},
+    "ssh": {"user": "ops"},
+    "nodes": [
+        {"name": "head", "role": "head", "host": "192.0.2.1", "ip": "10.147.17.1"},
+        {"name": "c1", "role": "compute", "host": "192.0.2.11", "ip": "10.147.17.11"},
+        {"name": "c2", "role": "compute", "host": "192.0.2.12", "ip": "10.147.17.12", "sshdPort": 2222},
+    ],
+    "devices": [{"name": "alice", "address": "0123456789", "ip": "10.147.17.200"}],
+}
+#: Drops slurmd's port between compute nodes (the issue's example of an extra rule that breaks a default).
+NO_SLURMD = "drop tseq role compute and treq role compute and ipprotocol tcp and dport 6818;\n"
+
+
+def plan_of(**changes: Any) -> Plan:
+    config = copy.deepcopy(BASE)
+    config.update(copy.deepcopy(changes))
+    return build_plan(parse_cluster(config, base_dir=ROOT))
+
+
+def refusal(**changes: Any) -> str:
+    with pytest.raises(ConfigError) as err:
+        plan_of(**changes)
+    return str(err.value)
+
+
+def stack_plan(stack: str) -> Plan:
+    return build_plan(parse_cluster(read_stack_config(ROOT, stack), base_dir=ROOT))
+
+
+# --- the defaults ---------------------------------------------------------------------
+
+
+def test_the_onprem_stacks_threat_model_holds_in_both_layers() -> None:
+    plan = stack_plan("onprem")
+    assert all(r.ok for r in plan.reach)
+    assert reach.matrix(plan.reach) == (
+        "FROM \\ TO  compute                   head\n"
+        "head       +ssh +icmp +tcp/6818      .\n"
+        "compute    +ssh +icmp +tcp/6818      +ssh +icmp +tcp/6817\n"
+        "device     +ssh +icmp -tcp/6818      +ssh +icmp -tcp/6817\n"
+        "lan        +udp/9993 -tcp/6818       +udp/9993 -tcp/6817\n"
+        "internet   +udp/9993 -tcp/6818 +ssh  +udp/9993 -tcp/6817 +ssh\n"
+    )
+
+
+@pytest.mark.parametrize(("stack", "count"), [("dev", 20), ("onprem", 25), ("cloud", 11)])
+def test_every_stacks_default_assertions_pass(stack: str, count: int) -> None:
+    plan = stack_plan(stack)
+    assert len(plan.reach) == count
+    assert [r.assertion for r in plan.reach if not r.ok] == []
+
+
+def test_a_device_is_denied_the_service_port_by_both_layers_and_the_decisive_rules_are_named() -> None:
+    result = next(r for r in plan_of().reach if str(r.assertion) == "device -> compute tcp/6818 deny")
+    assert result.probe == "alice -> c2 tcp/6818"  # every probe agreed: the last one is shown
+    zerotier, nftables = result.layers
+    assert (zerotier.allowed, zerotier.rule) == (False, "drop;")
+    assert (nftables.allowed, nftables.rule) == (False, "policy drop")
+    assert nftables.where == "c2: table inet zerotier_cluster chain input"
+
+
+def test_ssh_is_each_destinations_own_port() -> None:
+    probes = [r.probe for r in plan_of().reach if str(r.assertion) == "device -> compute ssh allow"]
+    assert probes == ["alice -> c2 tcp/2222"]  # the last probe, when every one agreed: c1 (22) came first
+
+
+def test_internet_ssh_follows_ssh_from() -> None:
+    plan = plan_of(firewall={"sshFrom": ["203.0.113.0/24"]})
+    result = next(r for r in plan.reach if str(r.assertion) == "internet -> head ssh deny")
+    assert result.ok
+    assert result.layers[0].rule == "policy drop"
+
+
+def test_cluster_ports_make_the_service_port_a_deny_between_members() -> None:
+    plan = plan_of(firewall={"clusterPorts": ["tcp/6817"]})
+    said = {str(r.assertion) for r in plan.reach}
+    assert "compute -> head tcp/6817 allow" in said
+    assert "compute -> compute tcp/6818 deny" in said
+
+
+# --- refused configs ----------------------------------------------------------------
+
+
+def test_an_extra_rule_that_breaks_a_default_is_refused_naming_the_assertion_layer_and_rule() -> None:
+    text = refusal(rules={"extra": NO_SLURMD})
+    assert "zerotier-cluster:policy (default: members' cluster ports): compute -> compute tcp/6818 allow fails" in text
+    assert "c1 -> c2 tcp/6818 is denied" in text
+    assert (
+        "zerotier denies it by `drop tseq role compute and treq role compute and ipprotocol tcp and dport 6818;`"
+        in text
+    )
+    assert "on the sender's side" in text
+    assert "{from: compute, to: compute, port: tcp/6818, expect: deny}" in text
+
+
+def test_the_operators_assertion_states_the_new_intent_and_wins_over_the_default() -> None:
+    policy = [{"from": "compute", "to": "compute", "port": "tcp/6818", "expect": "deny"}]
+    plan = plan_of(rules={"extra": NO_SLURMD}, policy=policy)
+    mine = plan.reach[0]
+    assert (str(mine.assertion), mine.assertion.key, mine.ok) == (
+        "compute -> compute tcp/6818 deny",
+        "zerotier-cluster:policy[0]",
+        True,
+    )
+    assert "compute -> compute tcp/6818 allow" not in {str(r.assertion) for r in plan.reach}
+
+
+def test_an_operators_assertion_the_firewall_breaks_names_its_key_and_the_nftables_rule() -> None:
+    policy = [{"from": "device", "to": "head", "port": "tcp/8080", "expect": "allow"}]
+    text = refusal(policy=policy, firewall={"devices": "all", "clusterPorts": ["tcp/6817"]})
+    assert "zerotier-cluster:policy[0]: device -> head tcp/8080 allow fails: alice -> head tcp/8080 is denied" in text
+    assert "zerotier allows it by `accept tseq role device and treq role head;`" in text
+    assert "nftables denies it by `policy drop` (head: table inet zerotier_cluster chain input)" in text
+
+
+def test_an_allow_both_layers_grant_fails_a_deny_assertion() -> None:
+    text = refusal(policy=[{"from": "compute", "to": "head", "port": "udp/5000", "expect": "deny"}])
+    assert "zerotier-cluster:policy[0]: compute -> head udp/5000 deny fails" in text
+    assert 'nftables allows it by `iifname "zta51146d380" ip saddr @members accept' in text
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ({"from": "gpu-99", "to": "head", "port": "ssh", "expect": "allow"},
+         "zerotier-cluster:policy[0].from: 'gpu-99' is no role, node, device, lan or internet here"),
+        ({"from": "compute", "to": "alice", "port": "ssh", "expect": "allow"},
+         "zerotier-cluster:policy[0].to: 'alice' is no role or node of this stack"),
+        ({"from": "compute", "to": "head", "port": "tcp/70000", "expect": "allow"},
+         "zerotier-cluster:policy[0].port: port 70000 is out of range (1-65535)"),
+        ({"from": "compute", "to": "head", "port": "tcp/0", "expect": "allow"},
+         "zerotier-cluster:policy[0].port: port 0 is out of range"),
+        ({"from": "compute", "to": "head", "port": "sctp/9", "expect": "allow"},
+         "zerotier-cluster:policy[0].port: 'sctp/9' is not tcp/N, udp/N, icmp or ssh"),
+        ({"from": "compute", "to": "head", "port": "ssh", "expect": "maybe"},
+         "zerotier-cluster:policy[0].expect: 'maybe' is not allow or deny"),
+        ({"from": "compute", "to": "head", "port": 22, "expect": "allow"},
+         "zerotier-cluster:policy[0].port: must be text, not int"),
+        ({"from": "compute", "to": "head", "expect": "allow"}, "zerotier-cluster:policy[0].port: is missing"),
+        ({"from": "compute", "to": "head", "port": "ssh", "expect": "allow", "via": "x"},
+         "zerotier-cluster:policy[0].via: is not an assertion field"),
+        ("compute -> head", "zerotier-cluster:policy[0]: must be a mapping with from, to, port and expect"),
+    ],
+)  # fmt: skip
+def test_bad_assertions_are_refused_naming_the_key(policy: Any, message: str) -> None:
+    assert message in refusal(policy=[policy])
+
+
+def test_a_policy_that_is_no_list_is_refused() -> None:
+    assert "zerotier-cluster:policy: must be a list of assertions" in refusal(policy={"from": "compute"})
+
+
+def test_two_assertions_that_contradict_each_other_are_refused_naming_both() -> None:
+    policy = [
+        {"from": "compute", "to": "head", "port": "ssh", "expect": "allow"},
+        {"from": "c1", "to": "head", "port": "tcp/22", "expect": "deny"},
+    ]
+    text = refusal(policy=policy)
+    assert (
+        "zerotier-cluster:policy[1]: c1 -> head tcp/22 deny contradicts zerotier-cluster:policy[0] "
+        "(compute -> head ssh allow)"
+    ) in text
+
+
+def test_assertions_on_different_ports_do_not_contradict() -> None:
+    policy = [
+        {"from": "compute", "to": "compute", "port": "ssh", "expect": "allow"},
+        {"from": "c1", "to": "c2", "port": "tcp/22", "expect": "deny"},  # c2's sshd listens on 2222
+    ]
+    assert "contradicts" not in refusal(policy=policy)  # refused only because c1 reaches c2's port 22
+
+
+def test_an_underlay_source_without_a_managed_firewall_is_refused() -> None:
+    text = refusal(
+        policy=[{"from": "lan", "to": "head", "port": "udp/9993", "expect": "allow"}], firewall={"mode": "off"}
+    )
+    assert "zerotier-cluster:policy[0].from: lan reaches nodes over their underlay, where only nftables" in text
+
+
+def test_what_an_integrated_chain_leaves_to_the_operator_is_undecidable() -> None:
+    firewall = {"mode": "integrate", "integrate": {"table": "filter", "chain": "input"}}
+    text = refusal(policy=[{"from": "internet", "to": "head", "port": "tcp/8080", "expect": "deny"}], firewall=firewall)
+    assert "zerotier-cluster:policy[0]: internet -> head tcp/8080 deny: no layer can decide" in text
+    assert "nftables does not decide it by `no accept in the program's chain`" in text
+    # What the program's chain accepts is decided, in integrate mode too.
+    plan = plan_of(
+        policy=[{"from": "internet", "to": "head", "port": "udp/9993", "expect": "allow"}], firewall=firewall
+    )
+    assert plan.reach[0].ok
+    assert plan.reach[0].layers[0].where == "head: table inet filter chain zerotier_cluster"
+
+
+def test_a_destination_role_this_stack_has_no_node_of_is_refused() -> None:
+    config = read_stack_config(ROOT, "cloud")
+    config["policy"] = [{"from": "compute", "to": "head", "port": "ssh", "expect": "allow"}]
+    with pytest.raises(ConfigError, match=r"policy\[0\]\.to: 'head' has no node in this stack"):
+        parse_cluster(config, base_dir=ROOT)
+
+
+# --- under Pulumi's mocks ----------------------------------------------------------
+
+
+def test_preview_refuses_rules_that_break_a_default_before_declaring_anything() -> None:
+    config, secrets = stack_file_config("dev")
+    config["zerotier-cluster:rules"] = json.dumps({"extra": NO_SLURMD})
+    declared: list[Any] = []
+    with pytest.raises(Exception, match=r"policy \(default: members' cluster ports\)") as err:
+        run_program(config, secrets, preview=True, declared=declared)
+    assert "drop tseq role compute and treq role compute and ipprotocol tcp and dport 6818;" in str(err.value)
+    assert [d.type for d in declared if d.type != "pulumi:pulumi:Stack"] == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "onprem", "cloud"])
+def test_preview_passes_every_stacks_defaults(stack: str) -> None:
+    config, secrets = stack_file_config(stack)
+    outputs = {"organization/zerotier-cluster/onprem": ONPREM_OUTPUTS} if stack == "cloud" else None
+    run = run_program(config, secrets, stack=stack, preview=True, stack_outputs=outputs)
+    assert [r for r in run.resources if r.type == "command:remote:Command"]
+
+
+ONPREM_OUTPUTS = {
+    "networkId": "8056c2e21c1930be",
+    "cidr": "10.147.17.0/24",
+    "addressSlice": "10.147.17.0/25",
+    "headName": "head",
+    "headIp": "10.147.17.1",
+    "pool": {"start": "10.147.17.200", "end": "10.147.17.250"},
+    "controller": "central",
+}
+
+
+# --- the nftables evaluator's refusals ----------------------------------------------
+
+
+def test_the_evaluator_refuses_a_statement_it_does_not_know() -> None:
+    ruleset = Ruleset.load("table inet t {\n\tchain input {\n\t\ttype filter hook input priority 0;\n"
+                           "\t\tmeta mark 0x1 accept\n\t}\n}\n")  # fmt: skip
+    with pytest.raises(NftError, match="'meta' mark|expected 'l4proto', found 'mark'"):
+        ruleset.decide(Packet(IPv4Address("192.0.2.1"), "eth0", "tcp", 22))
+
+
+def test_a_drop_in_any_base_chain_is_final_and_an_accept_is_not() -> None:
+    ours = "table inet a {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t\ttcp dport 22 accept\n\t}\n}\n"
+    theirs = "table ip b {\n\tchain in {\n\t\ttype filter hook input priority 10;\n\t\ttcp dport 22 drop\n\t}\n}\n"
+    ruleset = Ruleset.load(ours, theirs)
+    assert str(ruleset.decide(Packet(IPv4Address("192.0.2.1"), "eth0", "tcp", 22))) == (
+        "drop by `tcp dport 22 drop` (table ip b chain in)"
+    )
