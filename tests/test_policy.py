@@ -264,12 +264,13 @@ ONPREM_OUTPUTS = {
 def test_the_evaluator_refuses_a_statement_it_does_not_know() -> None:
     ruleset = Ruleset.load("table inet t {\n\tchain input {\n\t\ttype filter hook input priority 0;\n"
                            "\t\tmeta mark 0x1 accept\n\t}\n}\n")  # fmt: skip
-    with pytest.raises(NftError, match="'meta' mark|expected 'l4proto', found 'mark'"):
+    with pytest.raises(NftError, match="expected 'l4proto', found 'mark'"):
         ruleset.decide(Packet(IPv4Address("192.0.2.1"), "eth0", "tcp", 22))
 
 
 def test_a_drop_in_any_base_chain_is_final_and_an_accept_is_not() -> None:
-    ours = "table inet a {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n\t\ttcp dport 22 accept\n\t}\n}\n"
+    ours = "table inet a {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n"
+    ours += "\t\ttcp dport 22 accept\n\t}\n}\n"
     theirs = "table ip b {\n\tchain in {\n\t\ttype filter hook input priority 10;\n\t\ttcp dport 22 drop\n\t}\n}\n"
     ruleset = Ruleset.load(ours, theirs)
     assert str(ruleset.decide(Packet(IPv4Address("192.0.2.1"), "eth0", "tcp", 22))) == (
