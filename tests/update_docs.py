@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "firewall.md"
 THREAT_DOC = ROOT / "docs" / "threat-model.md"
 #: The generated table of docs/threat-model.md (groups: opening, table, closing).
-THREAT_TABLE = re.compile(r"(<!-- BEGIN threat-model assertions -->\n)(.*?)(<!-- END threat-model assertions -->)", re.S)
+THREAT_TABLE = re.compile(
+    r"(<!-- BEGIN threat-model assertions -->\n)(.*?)(<!-- END threat-model assertions -->)", re.S
+)
 #: The nodes whose rulesets the docs print.
 NODES = ("head", "compute-01")
 

@@ -19,7 +19,7 @@ from cluster.conventions import NETWORK_ID_PATTERN
 from cluster.errors import ConfigError
 from cluster.plan.build import Plan, build_plan
 
-from . import render, report
+from . import probe, render, report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--timeout", type=_positive(float), default=30.0, help="seconds per node (default 30)")
     status.add_argument("--mesh", action="store_true", help="paths between every pair of nodes, not only to the head")
     status.add_argument("--network-id", help="the network ID, when the config does not name it")
+    status.add_argument(
+        "--probe",
+        action="store_true",
+        help="send each zerotier-cluster:policy assertion's probe over the overlay and compare (instead of the rows)",
+    )
     status.add_argument(
         "--outputs",
         type=Path,
@@ -89,6 +94,10 @@ def _status(plan: Plan, args: argparse.Namespace) -> int:
     if args.identity is not None and not args.identity.is_file():
         print(f"--identity {args.identity}: no such file", file=sys.stderr)
         return 2
+    if args.probe:
+        outcomes = probe.run(plan, args.identity, args.parallel, args.timeout)
+        sys.stdout.write(probe.table(outcomes))
+        return 1 if any(o.ok is False for o in outcomes) else 0
     options = report.Options(
         stack=args.stack,
         identity=args.identity,
