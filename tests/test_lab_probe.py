@@ -120,3 +120,37 @@ def test_status_probe_healthy_exits_0_then_a_hand_added_drop_and_a_flushed_table
     assert [line for line in r.stdout.splitlines() if line.startswith("FAIL")] == [
         "FAIL  zerotier-cluster:policy[0]: compute -> head tcp/5000 deny: compute-01 -> head tcp/5000: got through"
     ]
+
+
+def probe_script(mode: str, lines: list[str], tag: str = "t1") -> str:
+    """probe.sh as status --probe sends it, for a node named n1."""
+    from cluster.operate.probe import PROBE_TIMEOUT
+    from cluster.plan.steps import standalone
+
+    variables = (
+        ("ZTC_PROBE_MODE", mode),
+        ("ZTC_PROBES", "\n".join(lines)),
+        ("ZTC_PROBE_TIMEOUT", str(PROBE_TIMEOUT)),
+        ("ZTC_PROBE_TAG", tag),
+    )
+    return standalone("probe on node n1", "probe", variables)
+
+
+def test_a_udp_probe_reaches_the_listener_unless_the_destination_drops_it(segment: Any) -> None:
+    """The UDP path (python3 on both ends: the test machines have neither python3 nor nc, so it runs here)."""
+    needs_root("ip", "nft")
+    sender, receiver = segment.add_host("usend"), segment.add_host("urecv")
+
+    def run(host: Any, mode: str, lines: list[str]) -> str:
+        result = host.run(["sh", "-s"], input=probe_script(mode, lines), timeout=60)
+        assert result.returncode == 0, result.stderr
+        return str(result.stdout)
+
+    for blocked in (False, True):
+        if blocked:
+            drop = "table inet t {\n\tchain input {\n\t\ttype filter hook input priority 0;\n\t\tudp dport 5000 drop\n"
+            receiver.run(["nft", "-f", "-"], input=drop + "\t}\n}\n", check=True)
+        assert run(receiver, "listen", ["5000"]) == "listening 5000\n"
+        assert run(sender, "send", [f"7 udp {receiver.ip} 5000", f"8 icmp {receiver.ip} 8"]) == "7 open\n8 open\n"
+        assert run(receiver, "collect", ["5000"]) == f"received 5000 {'no' if blocked else 'yes'}\n"
+    assert run(sender, "send", ["1 tcp 10.77.0.250 22"]) == "1 blocked\n"  # nobody there: no answer in time
