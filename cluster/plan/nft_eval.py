@@ -21,8 +21,9 @@ to what a real kernel did with the same packet.
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Literal
@@ -126,6 +127,38 @@ class _Table:
     name: str
     chains: dict[str, _Chain] = field(default_factory=dict)
     sets: dict[str, list[str]] = field(default_factory=dict)
+    #: Each set as merged address intervals per IP version, made once the ruleset is loaded.
+    compiled: dict[str, dict[int, _Intervals]] = field(default_factory=dict)
+
+    def compile(self) -> None:
+        self.compiled = {name: {4: _Intervals(e, 4), 6: _Intervals(e, 6)} for name, e in self.sets.items()}
+
+
+class _Intervals:
+    """Addresses, CIDR blocks and first-last ranges as sorted, merged integer intervals: a lookup is a bisect."""
+
+    def __init__(self, elements: Sequence[str], version: int) -> None:
+        spans = []
+        for element in elements:
+            if "-" in element:
+                first, last = (ip_address(x) for x in element.split("-", 1))
+            else:
+                net = ip_network(element, strict=False)
+                first, last = net.network_address, net.broadcast_address
+            if first.version == version:
+                spans.append((int(first), int(last)))
+        merged: list[tuple[int, int]] = []
+        for first_int, last_int in sorted(spans):
+            if merged and first_int <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], last_int))
+            else:
+                merged.append((first_int, last_int))
+        self.starts = [a for a, _ in merged]
+        self.ends = [b for _, b in merged]
+
+    def __contains__(self, address: IPv4Address | IPv6Address) -> bool:
+        at = bisect.bisect_right(self.starts, int(address)) - 1
+        return at >= 0 and int(address) <= self.ends[at]
 
 
 class _Reader:
@@ -309,6 +342,8 @@ class Ruleset:
         tables: dict[tuple[str, str], _Table] = {}
         for text in texts:
             _Reader(tables, text).run()
+        for table in tables.values():
+            table.compile()
         return cls(tuple(tables.values()))
 
     def decide(self, packet: Packet) -> Decision:
@@ -453,24 +488,13 @@ class _Matcher:
             raise self.fail(f"words after the verdict: {' '.join(self.words)}")
 
     def contains(self, nets: Sequence[str], address: IPv4Address | IPv6Address) -> bool:
-        for net in _expand(self.table, nets, self):
-            if "-" in net:
-                first, last = net.split("-", 1)
-                if ip_address(first) <= address <= ip_address(last):  # type: ignore[operator]
-                    return True
-            elif address in ip_network(net, strict=False):
+        literal = [n for n in nets if not n.startswith("@")]
+        for name in (n[1:] for n in nets if n.startswith("@")):
+            if name not in self.table.compiled:
+                raise self.fail(f"set @{name} does not exist")
+            if address in self.table.compiled[name][address.version]:
                 return True
-        return False
-
-
-def _expand(table: _Table, values: Sequence[str], matcher: _Matcher) -> Iterator[str]:
-    for value in values:
-        if value.startswith("@"):
-            if value[1:] not in table.sets:
-                raise matcher.fail(f"set {value} does not exist")
-            yield from table.sets[value[1:]]
-        else:
-            yield value
+        return bool(literal) and address in _Intervals(literal, address.version)
 
 
 def _in_ports(values: Sequence[str], port: int) -> bool:

@@ -311,18 +311,21 @@ class Checker:
         return [d for d in self.destinations.values() if name in (d.name, d.role)]
 
     def check(self, assertion: Assertion) -> Result:
-        """The first probe whose outcome differs from the assertion (or the last one, when all agree)."""
+        """The first probe whose outcome differs from the assertion (or the last one, when all agree).
+
+        Destinations that look alike to both layers (role, ruleset, interface,
+        port) are probed once per sender, through any of them but the sender itself.
+        """
+        alike: dict[tuple[str, int, str, int], list[Destination]] = {}
+        for target in self.targets(assertion.target):
+            port = ECHO_REQUEST if assertion.protocol == "icmp" else assertion.port or target.ssh_port
+            alike.setdefault((target.role, id(target.ruleset), target.interface, port), []).append(target)
         result: Result | None = None
-        seen: set[tuple[object, ...]] = set()
         for sender in self.senders(assertion.source):
-            for dest in self.targets(assertion.target):
-                if dest.name == sender.name:
+            for (_, _, _, port), group in alike.items():
+                dest = next((d for d in group if d.name != sender.name), None)
+                if dest is None:
                     continue
-                port = ECHO_REQUEST if assertion.protocol == "icmp" else assertion.port or dest.ssh_port
-                same = (sender.tag, sender.address, dest.role, id(dest.ruleset), dest.interface, port)
-                if same in seen:
-                    continue
-                seen.add(same)
                 result = self.probe(assertion, sender, dest, port)
                 if not result.ok:
                     return result
