@@ -276,3 +276,11 @@ def test_a_drop_in_any_base_chain_is_final_and_an_accept_is_not() -> None:
     assert str(ruleset.decide(Packet(IPv4Address("192.0.2.1"), "eth0", "tcp", 22))) == (
         "drop by `tcp dport 22 drop` (table ip b chain in)"
     )
+
+
+def test_a_connect_needs_its_reply_through_zerotier_too() -> None:
+    """Dropping only the head's answers to devices breaks their SSH: the check follows the reply."""
+    text = refusal(rules={"extra": "drop tseq role head and treq role device and ipprotocol tcp and sport 22;\n"})
+    assert "zerotier-cluster:policy (default: devices reach SSH): device -> head ssh allow fails" in text
+    assert "zerotier denies it by `drop tseq role head and treq role device and ipprotocol tcp and sport 22;` " in text
+    assert "(the reply on the sender's side, rules)" in text
