@@ -284,3 +284,24 @@ def test_a_connect_needs_its_reply_through_zerotier_too() -> None:
     assert "zerotier-cluster:policy (default: devices reach SSH): device -> head ssh allow fails" in text
     assert "zerotier denies it by `drop tseq role head and treq role device and ipprotocol tcp and sport 22;` " in text
     assert "(the reply on the sender's side, rules)" in text
+
+
+@pytest.mark.parametrize(
+    ("firewall", "expected"),
+    [
+        ({}, {"internet -> head ssh allow", "internet -> compute ssh allow"}),
+        ({"sshFrom": ["0.0.0.0/0"]}, {"internet -> head ssh allow", "internet -> compute ssh allow"}),
+        (
+            {"computeSsh": "head-and-overlay", "headAddresses": ["192.0.2.1"]},
+            {"internet -> head ssh allow", "internet -> compute ssh deny"},
+        ),
+    ],
+)
+def test_the_internets_ssh_default_follows_the_firewall(firewall: dict[str, Any], expected: set[str]) -> None:
+    extra = {"ssh": {"user": "ops", "proxy": "head"}} if "computeSsh" in firewall else {}
+    plan = plan_of(firewall=firewall, **extra)
+    assert {
+        str(r.assertion)
+        for r in plan.reach
+        if str(r.assertion).startswith("internet -> ") and "ssh" in str(r.assertion)
+    } == expected

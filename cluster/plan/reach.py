@@ -188,8 +188,10 @@ def _internet_ssh(spec: ClusterSpec) -> Iterable[Assertion]:
     for dst in _roles(spec):
         if _covers(fw.openings_for(dst), "tcp", 22):
             continue
-        listed = fw.head_addresses if dst == "compute" and fw.compute_ssh == "head-and-overlay" else fw.ssh_from
-        allowed = any(INTERNET in net for net in listed) or (not listed and listed is fw.ssh_from)
+        via_head = dst == "compute" and fw.compute_ssh == "head-and-overlay"
+        listed = fw.head_addresses if via_head else fw.ssh_from
+        # An empty sshFrom admits anyone; an empty headAddresses nobody.
+        allowed = any(INTERNET in net for net in listed) or (not listed and not via_head)
         yield _default("internet", dst, "tcp", None, "allow" if allowed else "deny", "SSH per sshFrom")
 
 
