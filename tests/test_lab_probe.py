@@ -125,15 +125,10 @@ def test_status_probe_healthy_exits_0_then_a_hand_added_drop_and_a_flushed_table
 def probe_script(mode: str, lines: list[str], tag: str = "t1") -> str:
     """probe.sh as status --probe sends it, for a node named n1."""
     from cluster.operate.probe import PROBE_TIMEOUT
-    from cluster.plan.steps import standalone
+    from cluster.plan.steps import ProbeParams, standalone
 
-    variables = (
-        ("ZTC_PROBE_MODE", mode),
-        ("ZTC_PROBES", "\n".join(lines)),
-        ("ZTC_PROBE_TIMEOUT", str(PROBE_TIMEOUT)),
-        ("ZTC_PROBE_TAG", tag),
-    )
-    return standalone("probe on node n1", "probe", variables)
+    params = ProbeParams(mode=mode, probes="\n".join(lines), timeout=str(PROBE_TIMEOUT), tag=tag)
+    return standalone("probe on node n1", params)
 
 
 def test_a_udp_probe_reaches_the_listener_unless_the_destination_drops_it(segment: Any) -> None:

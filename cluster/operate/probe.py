@@ -22,7 +22,7 @@ from pathlib import Path
 from cluster.operate.sshrun import Reply, Ssh, run_all
 from cluster.plan.build import NodePlan, Plan
 from cluster.plan.reach import Result
-from cluster.plan.steps import standalone
+from cluster.plan.steps import ProbeParams, standalone
 
 COMMAND = "/bin/sh -s"
 #: Seconds each probe may take; an unanswered TCP connect or ping counts as blocked after it.
@@ -77,13 +77,8 @@ def probes(plan: Plan) -> tuple[list[Probe], list[Outcome]]:
 
 
 def _stdin(node: NodePlan, mode: str, lines: Sequence[str], tag: str) -> str:
-    variables = (
-        ("ZTC_PROBE_MODE", mode),
-        ("ZTC_PROBES", "\n".join(lines)),
-        ("ZTC_PROBE_TIMEOUT", str(PROBE_TIMEOUT)),
-        ("ZTC_PROBE_TAG", tag),
-    )
-    return standalone(f"probe ({mode}) on node {node.name}", "probe", variables)
+    params = ProbeParams(mode=mode, probes="\n".join(lines), timeout=str(PROBE_TIMEOUT), tag=tag)
+    return standalone(f"probe ({mode}) on node {node.name}", params)
 
 
 def _lines(reply: Reply) -> list[list[str]]:

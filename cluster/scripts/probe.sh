@@ -25,6 +25,10 @@ set +e
 ztc_check ZTC_PROBE_MODE "$ZTC_PROBE_MODE" 'send|listen|collect'
 ztc_check ZTC_PROBE_TIMEOUT "$ZTC_PROBE_TIMEOUT" '[1-9][0-9]?'
 ztc_check ZTC_PROBE_TAG "$ZTC_PROBE_TAG" '[a-z0-9]{1,32}'
+case $ZTC_PROBES in
+*[!0-9a-z.\ '
+']*) ztc_die "ZTC_PROBES may hold only probe lines (<id> <protocol> <IPv4> <port>) or ports, got: $ZTC_PROBES" ;;
+esac
 _pr_dir=${TMPDIR:-/tmp}/ztc-probe-$ZTC_PROBE_TAG
 
 pr_udp_tool() {
