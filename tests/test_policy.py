@@ -305,3 +305,23 @@ def test_the_internets_ssh_default_follows_the_firewall(firewall: dict[str, Any]
         for r in plan.reach
         if str(r.assertion).startswith("internet -> ") and "ssh" in str(r.assertion)
     } == expected
+
+
+def test_status_probe_sends_from_the_first_node_of_each_source_to_every_destination() -> None:
+    from cluster.operate.probe import probes
+
+    todo, skipped = probes(plan_of(policy=[{"from": "c2", "to": "compute", "port": "udp/5000", "expect": "allow"}]))
+    assert [(str(p), p.line()) for p in todo if p.result.assertion.source in ("c2", "head")][:4] == [
+        ("c2 -> c1 udp/5000", "0 udp 10.147.17.11 5000"),
+        ("head -> c1 tcp/22", "1 tcp 10.147.17.11 22"),
+        ("head -> c2 tcp/2222", "2 tcp 10.147.17.12 2222"),
+        ("head -> c1 icmp", "3 icmp 10.147.17.11 8"),
+    ]
+    assert {str(p) for p in todo if str(p.result.assertion) == "compute -> compute ssh allow"} == {
+        "c1 -> c2 tcp/2222"  # the first compute node sends; it does not probe itself
+    }
+    assert {o.detail.split(":")[1].strip() for o in skipped} == {
+        "device is no node of this stack to send from",
+        "lan is no node of this stack to send from",
+        "internet is no node of this stack to send from",
+    }
