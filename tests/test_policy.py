@@ -261,11 +261,12 @@ ONPREM_OUTPUTS = {
 # --- the nftables evaluator's refusals ----------------------------------------------
 
 
-def test_the_evaluator_refuses_a_statement_it_does_not_know() -> None:
-    ruleset = Ruleset.load("table inet t {\n\tchain input {\n\t\ttype filter hook input priority 0;\n"
-                           "\t\tmeta mark 0x1 accept\n\t}\n}\n")  # fmt: skip
-    with pytest.raises(NftError, match="expected 'l4proto', found 'mark'"):
-        ruleset.decide(Packet(IPv4Address("192.0.2.1"), "eth0", "tcp", 22))
+def test_the_evaluator_refuses_a_statement_it_does_not_know_when_it_loads() -> None:
+    text = "table inet t {\n\tchain input {\n\t\ttype filter hook input priority 0;\n\t\tmeta mark 0x1 accept\n\t}\n}\n"
+    with pytest.raises(NftError, match="rule `meta mark 0x1 accept` in table inet t: expected 'l4proto', found 'mark'"):
+        Ruleset.load(text)
+    with pytest.raises(NftError, match="'ether' is not a statement this evaluator knows"):
+        Ruleset.load(text.replace("meta mark 0x1", "ether saddr 00:11:22:33:44:55"))
 
 
 def test_a_drop_in_any_base_chain_is_final_and_an_accept_is_not() -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Literal
@@ -119,6 +119,8 @@ class _Chain:
     priority: int = 0
     policy: Verdict = "accept"
     rules: list[_Rule] = field(default_factory=list)
+    #: The rules read once the ruleset is loaded (:meth:`_Table.compile`).
+    compiled: list[_Compiled] = field(default_factory=list)
 
 
 @dataclass
@@ -131,7 +133,10 @@ class _Table:
     compiled: dict[str, dict[int, _Intervals]] = field(default_factory=dict)
 
     def compile(self) -> None:
+        """Sets to intervals, then every rule to tests: a ruleset this evaluator cannot read fails at load."""
         self.compiled = {name: {4: _Intervals(e, 4), 6: _Intervals(e, 6)} for name, e in self.sets.items()}
+        for chain in self.chains.values():
+            chain.compiled = [_Compiler(self, rule).compile() for rule in chain.rules]
 
 
 class _Intervals:
@@ -373,31 +378,41 @@ def _where(table: _Table, chain: _Chain) -> str:
 def _run_chain(table: _Table, chain: _Chain, packet: Packet, depth: int) -> Decision | None:
     if depth > 16:
         raise NftError(f"jumps nest deeper than 16 at chain {chain.name}")
-    for rule in chain.rules:
-        verdict = _Matcher(table, packet, rule).verdict()
-        if verdict is None:
+    for rule in chain.compiled:
+        if rule.verdict is None or not all(test(packet) for test in rule.tests):
             continue
-        if verdict in ("accept", "drop"):
-            return Decision(verdict, rule.text, _where(table, chain))  # type: ignore[arg-type]
-        if verdict == "return":
+        if rule.verdict in ("accept", "drop"):
+            return Decision(rule.verdict, rule.text, _where(table, chain))  # type: ignore[arg-type]
+        if rule.verdict == "return":
             return None
-        target = verdict.split(" ", 1)[1]
+        kind, target = rule.verdict.split(" ", 1)
         if target not in table.chains:
             raise NftError(f"{rule.text}: chain {target} does not exist")
         called = _run_chain(table, table.chains[target], packet, depth + 1)
-        if called is not None or verdict.startswith("goto"):
+        if called is not None or kind == "goto":
             return called
     return None
 
 
 # --- matching -----------------------------------------------------------------------
 
+Test = Callable[[Packet], bool]
 
-class _Matcher:
-    """Reads one rule left to right; every match must hold for its verdict to apply."""
 
-    def __init__(self, table: _Table, packet: Packet, rule: _Rule) -> None:
-        self.table, self.packet, self.rule = table, packet, rule
+@dataclass(frozen=True)
+class _Compiled:
+    """A rule read once: its matches as tests (all must hold) and its verdict (None: it only counts)."""
+
+    text: str
+    tests: tuple[Test, ...]
+    verdict: str | None
+
+
+class _Compiler:
+    """Reads one rule left to right into tests on a packet and a verdict; refuses what it does not know."""
+
+    def __init__(self, table: _Table, rule: _Rule) -> None:
+        self.table, self.rule = table, rule
         self.words = list(rule.words)
 
     def fail(self, why: str) -> NftError:
@@ -420,61 +435,72 @@ class _Matcher:
                 values.append(self.words.pop(0))
         return negate, [v.strip('"') for v in values if v != ","]
 
-    def verdict(self) -> str | None:
-        """The rule's verdict when every match holds, else None."""
-        p = self.packet
-        held = True
+    def compile(self) -> _Compiled:
+        tests: list[Test] = []
         while self.words:
             word = self.words.pop(0)
             if word in ("accept", "drop", "return"):
                 self.finish()
-                return word if held else None
+                return _Compiled(self.rule.text, tuple(tests), word)
             if word in ("jump", "goto"):
-                target = self.words.pop(0)
+                target = self.words.pop(0) if self.words else ""
                 self.finish()
-                return f"{word} {target}" if held else None
+                return _Compiled(self.rule.text, tuple(tests), f"{word} {target}")
             if word == "counter":
                 continue
-            if word == "ct":
-                self.expect("state")
-                neg, states = self.values()
-                held &= (p.state in states) != neg
-            elif word in ("iif", "iifname"):
-                neg, names = self.values()
-                held &= any(_glob(n, p.interface) for n in names) != neg
-            elif word in ("ip", "ip6"):
-                self.expect("saddr")
-                neg, nets = self.values()
-                version = 4 if word == "ip" else 6
-                if p.version != version:
-                    held = False
-                else:
-                    held &= self.contains(nets, p.source) != neg
-            elif word in ("tcp", "udp"):
-                which = self.words.pop(0) if self.words else ""
-                if which not in ("dport", "sport"):
-                    raise self.fail(f"{word} {which} is not supported")
-                neg, ports = self.values()
-                port = p.port if which == "dport" else p.sport
-                held &= p.protocol == word and _in_ports(ports, port) != neg
-            elif word in ("icmp", "icmpv6"):
-                self.expect("type")
-                neg, types = self.values()
-                kinds = ICMP_TYPES if word == "icmp" else ICMPV6_TYPES
-                try:
-                    numbers = {kinds[t] if t in kinds else int(t) for t in types}
-                except ValueError:
-                    raise self.fail(f"unknown {word} type in {types}") from None
-                held &= p.l4 == L4[word] and (p.port in numbers) != neg
-            elif word == "meta":
-                self.expect("l4proto")
-                neg, protos = self.values()
-                held &= any(L4.get(x, -1) == p.l4 for x in protos) != neg
-            elif word == "comment":
+            if word == "comment":
                 self.words.pop(0)
-            else:
-                raise self.fail(f"{word!r} is not a statement this evaluator knows")
-        return None  # no verdict: the rule only counts or comments
+                continue
+            tests.append(self.match(word))
+        return _Compiled(self.rule.text, tuple(tests), None)
+
+    def match(self, word: str) -> Test:
+        """One match as a test; a match on a header the packet lacks never holds, negated or not."""
+        if word == "ct":
+            self.expect("state")
+            neg, states = self.values()
+            return lambda p: (p.state in states) != neg
+        if word in ("iif", "iifname"):
+            neg, names = self.values()
+            return lambda p: any(_glob(n, p.interface) for n in names) != neg
+        if word in ("ip", "ip6"):
+            self.expect("saddr")
+            neg, nets = self.values()
+            version = 4 if word == "ip" else 6
+            sets = [n[1:] for n in nets if n.startswith("@")]
+            missing = [n for n in sets if n not in self.table.compiled]
+            if missing:
+                raise self.fail(f"set @{missing[0]} does not exist")
+            found = [self.table.compiled[n][version] for n in sets]
+            literal = [n for n in nets if not n.startswith("@")]
+            if literal:
+                found.append(_Intervals(literal, version))
+            return lambda p: p.version == version and any(p.source in f for f in found) != neg
+        if word in ("tcp", "udp"):
+            which = self.words.pop(0) if self.words else ""
+            if which not in ("dport", "sport"):
+                raise self.fail(f"{word} {which} is not supported")
+            neg, ports = self.values()
+            ranges = _port_ranges(ports, self)
+            if which == "dport":
+                return lambda p: p.protocol == word and any(a <= p.port <= b for a, b in ranges) != neg
+            return lambda p: p.protocol == word and any(a <= p.sport <= b for a, b in ranges) != neg
+        if word in ("icmp", "icmpv6"):
+            self.expect("type")
+            neg, types = self.values()
+            kinds = ICMP_TYPES if word == "icmp" else ICMPV6_TYPES
+            try:
+                numbers = {kinds[t] if t in kinds else int(t) for t in types}
+            except ValueError:
+                raise self.fail(f"unknown {word} type in {types}") from None
+            number = L4[word]
+            return lambda p: p.l4 == number and (p.port in numbers) != neg
+        if word == "meta":
+            self.expect("l4proto")
+            neg, protos = self.values()
+            wanted = {L4.get(x, -1) for x in protos}
+            return lambda p: (p.l4 in wanted) != neg
+        raise self.fail(f"{word!r} is not a statement this evaluator knows")
 
     def expect(self, word: str) -> None:
         got = self.words.pop(0) if self.words else ""
@@ -487,22 +513,15 @@ class _Matcher:
         if self.words:
             raise self.fail(f"words after the verdict: {' '.join(self.words)}")
 
-    def contains(self, nets: Sequence[str], address: IPv4Address | IPv6Address) -> bool:
-        literal = [n for n in nets if not n.startswith("@")]
-        for name in (n[1:] for n in nets if n.startswith("@")):
-            if name not in self.table.compiled:
-                raise self.fail(f"set @{name} does not exist")
-            if address in self.table.compiled[name][address.version]:
-                return True
-        return bool(literal) and address in _Intervals(literal, address.version)
 
-
-def _in_ports(values: Sequence[str], port: int) -> bool:
+def _port_ranges(values: Sequence[str], compiler: _Compiler) -> list[tuple[int, int]]:
+    ranges = []
     for value in values:
         first, _, last = value.partition("-")
-        if int(first) <= port <= int(last or first):
-            return True
-    return False
+        if not first.isdigit() or not (last or first).isdigit():
+            raise compiler.fail(f"port {value!r} is not a number or range")
+        ranges.append((int(first), int(last or first)))
+    return ranges
 
 
 def _glob(pattern: str, name: str) -> bool:
