@@ -5,7 +5,7 @@ Four booted machines with the real zerotier-one (``controller: head``,
 program's own commands, and a laptop (a ``devices`` entry, ``devices: ssh``)
 that joins by hand like an operator's. No firewall step runs, so every node
 accepts everything and whatever is dropped is dropped by ZeroTier. The
-network's rules carry a ``rules.extra`` that denies tcp/6818 between compute
+network's rules carry a ``rules.extra`` that denies tcp/873 between compute
 nodes, and ``zerotier-cluster:policy`` says so. For each probe the check's
 ZeroTier verdict (:class:`cluster.plan.reach.Checker`) must be what a real
 connect or ping met.
@@ -19,11 +19,12 @@ from __future__ import annotations
 import base64
 import shutil
 from collections.abc import Callable
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
 
-from cluster.plan.reach import Checker
+from cluster.plan.reach import Checker, Destination, Sender
 from tests.lab.machine import Machine
 from tests.lab.ssh import Operator
 from tests.test_lab_zerotier import (
@@ -46,8 +47,8 @@ pytestmark = [
 ]
 __all__ = ["zerotier_one"]  # a fixture this module uses
 
-NO_SLURMD = "drop tseq role compute and treq role compute and ipprotocol tcp and dport 6818;\n"
-POLICY = [{"from": "compute", "to": "compute", "port": "tcp/6818", "expect": "deny"}]
+NO_RSYNC = "drop tseq role compute and treq role compute and ipprotocol tcp and dport 873;\n"
+POLICY = [{"from": "compute", "to": "compute", "port": "tcp/873", "expect": "deny"}]
 LAPTOP_IP = "10.147.17.100"
 #: (from machine, its role tag, to address, the target's role, protocol, port)
 PROBES = (
@@ -56,11 +57,11 @@ PROBES = (
     ("laptop", "device", "10.147.17.1", "head", "icmp", 8),
     ("laptop", "device", "10.147.17.11", "compute", "tcp", 22),
     ("laptop", "device", "10.147.17.11", "compute", "tcp", 6818),
+    ("compute-01", "compute", "10.147.17.12", "compute", "tcp", 873),
     ("compute-01", "compute", "10.147.17.12", "compute", "tcp", 6818),
-    ("compute-01", "compute", "10.147.17.12", "compute", "tcp", 6817),
     ("compute-01", "compute", "10.147.17.12", "compute", "tcp", 22),
-    ("compute-01", "compute", "10.147.17.1", "head", "tcp", 6818),
-    ("head", "head", "10.147.17.11", "compute", "tcp", 6818),
+    ("compute-01", "compute", "10.147.17.1", "head", "tcp", 873),
+    ("head", "head", "10.147.17.11", "compute", "tcp", 873),
     ("head", "head", LAPTOP_IP, "device", "tcp", 22),
 )
 
@@ -80,10 +81,10 @@ def test_the_zerotier_verdicts_of_the_check_are_what_real_daemons_do(
 ) -> None:
     laptop = lab4["laptop"]
     device = {"name": "laptop", "address": address_of(laptop), "ip": LAPTOP_IP}
-    run = stack(lab4, operator, NODES, devices=[device], rules={"extra": NO_SLURMD}, policy=POLICY)
+    run = stack(lab4, operator, NODES, devices=[device], rules={"extra": NO_RSYNC}, policy=POLICY)
     plan = run.plan
     mine = plan.reach[0]
-    assert (str(mine.assertion), mine.ok) == ("compute -> compute tcp/6818 deny", True)
+    assert (str(mine.assertion), mine.ok) == ("compute -> compute tcp/873 deny", True)
     run.roots_and_network()
     run.authorize()
     run.each("join")
@@ -95,10 +96,14 @@ def test_the_zerotier_verdicts_of_the_check_are_what_real_daemons_do(
     assert answers_ping(lab4["compute-01"], "10.147.17.12"), "the overlay is not up between the compute nodes"
 
     checker = Checker(plan.spec, plan.rules.rules, {}, [])
+    overlay = {ip: name for name, _, ip in NODES} | {LAPTOP_IP: "laptop"}
+    ips = {name: ip for ip, name in overlay.items()}
     said, wire = [], []
     for source, tag, address, role, protocol, port in PROBES:
         machine = lab4[source]
-        verdict = checker.zerotier(tag, role, protocol, port)
+        sender = Sender(source, tag, IPv4Address(ips[source]))
+        target = Destination(overlay[address], role, IPv4Address(address), 22, "", None, integrated=False)  # type: ignore[arg-type]
+        verdict = checker.zerotier(sender, target, protocol, port)
         if protocol == "icmp":
             reached = answers_ping(machine, address)
         else:

@@ -36,8 +36,11 @@ BASE: dict[str, Any] = {
     ],
     "devices": [{"name": "alice", "address": "0123456789", "ip": "10.147.17.200"}],
 }
-#: Drops slurmd's port between compute nodes (the issue's example of an extra rule that breaks a default).
-NO_SLURMD = "drop tseq role compute and treq role compute and ipprotocol tcp and dport 6818;\n"
+#: Keeps devices from pinging compute nodes: an extra rule that breaks a default (the rules' own lock-out
+#: check lets it pass: devices are not the cluster).
+NO_DEVICE_PING = "drop tseq role device and treq role compute and ipprotocol icmp4;\n"
+#: Drops rsync between compute nodes (a port below MPI's, so the lock-out check lets it pass too).
+NO_RSYNC = "drop tseq role compute and treq role compute and ipprotocol tcp and dport 873;\n"
 
 
 def plan_of(**changes: Any) -> Plan:
@@ -111,27 +114,37 @@ def test_cluster_ports_make_the_service_port_a_deny_between_members() -> None:
 
 
 def test_an_extra_rule_that_breaks_a_default_is_refused_naming_the_assertion_layer_and_rule() -> None:
-    text = refusal(rules={"extra": NO_SLURMD})
-    assert "zerotier-cluster:policy (default: members' cluster ports): compute -> compute tcp/6818 allow fails" in text
-    assert "c1 -> c2 tcp/6818 is denied" in text
+    text = refusal(rules={"extra": NO_DEVICE_PING})
+    assert "zerotier-cluster:policy (default: devices ping): device -> compute icmp allow fails" in text
+    assert "alice -> c1 icmp is denied" in text
+    assert "zerotier denies it by `drop tseq role device and treq role compute and ipprotocol icmp4;`" in text
     assert (
-        "zerotier denies it by `drop tseq role compute and treq role compute and ipprotocol tcp and dport 6818;`"
+        "(rules, ICMP echo request from alice (device, 10.147.17.200) to c1 (compute, 10.147.17.11), on the sender)"
         in text
     )
-    assert "on the sender's side" in text
-    assert "{from: compute, to: compute, port: tcp/6818, expect: deny}" in text
+    assert "{from: device, to: compute, port: icmp, expect: deny}" in text
+
+
+def test_an_extra_rule_that_breaks_the_operators_assertion_is_refused_naming_its_key() -> None:
+    policy = [{"from": "compute", "to": "compute", "port": "tcp/873", "expect": "allow"}]
+    text = refusal(rules={"extra": NO_RSYNC}, policy=policy)
+    assert "zerotier-cluster:policy[0]: compute -> compute tcp/873 allow fails: c1 -> c2 tcp/873 is denied" in text
+    assert (
+        "zerotier denies it by `drop tseq role compute and treq role compute and ipprotocol tcp and dport 873;`" in text
+    )
+    assert 'nftables allows it by `iifname "zta51146d380" ip saddr @members accept' in text
 
 
 def test_the_operators_assertion_states_the_new_intent_and_wins_over_the_default() -> None:
-    policy = [{"from": "compute", "to": "compute", "port": "tcp/6818", "expect": "deny"}]
-    plan = plan_of(rules={"extra": NO_SLURMD}, policy=policy)
+    policy = [{"from": "device", "to": "compute", "port": "icmp", "expect": "deny"}]
+    plan = plan_of(rules={"extra": NO_DEVICE_PING}, policy=policy)
     mine = plan.reach[0]
     assert (str(mine.assertion), mine.assertion.key, mine.ok) == (
-        "compute -> compute tcp/6818 deny",
+        "device -> compute icmp deny",
         "zerotier-cluster:policy[0]",
         True,
     )
-    assert "compute -> compute tcp/6818 allow" not in {str(r.assertion) for r in plan.reach}
+    assert "device -> compute icmp allow" not in {str(r.assertion) for r in plan.reach}
 
 
 def test_an_operators_assertion_the_firewall_breaks_names_its_key_and_the_nftables_rule() -> None:
@@ -230,12 +243,12 @@ def test_a_destination_role_this_stack_has_no_node_of_is_refused() -> None:
 
 
 def test_preview_refuses_rules_that_break_a_default_before_declaring_anything() -> None:
-    config, secrets = stack_file_config("dev")
-    config["zerotier-cluster:rules"] = json.dumps({"extra": NO_SLURMD})
+    config, secrets = stack_file_config("onprem")
+    config["zerotier-cluster:rules"] = json.dumps({"extra": NO_DEVICE_PING})
     declared: list[Any] = []
-    with pytest.raises(Exception, match=r"policy \(default: members' cluster ports\)") as err:
-        run_program(config, secrets, preview=True, declared=declared)
-    assert "drop tseq role compute and treq role compute and ipprotocol tcp and dport 6818;" in str(err.value)
+    with pytest.raises(Exception, match=r"policy \(default: devices ping\): device -> compute icmp allow fails") as err:
+        run_program(config, secrets, stack="onprem", preview=True, declared=declared)
+    assert "drop tseq role device and treq role compute and ipprotocol icmp4;" in str(err.value)
     assert [d.type for d in declared if d.type != "pulumi:pulumi:Stack"] == []
 
 
@@ -284,7 +297,10 @@ def test_a_connect_needs_its_reply_through_zerotier_too() -> None:
     text = refusal(rules={"extra": "drop tseq role head and treq role device and ipprotocol tcp and sport 22;\n"})
     assert "zerotier-cluster:policy (default: devices reach SSH): device -> head ssh allow fails" in text
     assert "zerotier denies it by `drop tseq role head and treq role device and ipprotocol tcp and sport 22;` " in text
-    assert "(the reply on the sender's side, rules)" in text
+    assert (
+        "TCP 22->32768-60999 SYN+ACK from head (head, 10.147.17.1) to alice (device, 10.147.17.200), on the sender"
+        in text
+    )
 
 
 @pytest.mark.parametrize(

@@ -326,6 +326,8 @@ def _destinations(spec: ClusterSpec, nodes: Sequence[NodePlan], interface: str) 
                 loaded[node.ruleset] = Ruleset.load(*([stand_in] if stand_in else []), node.ruleset)
             ruleset = loaded[node.ruleset]
         out.append(
-            reach.Destination(node.name, node.spec.role, node.spec.listen_port, interface, ruleset, bool(stand_in))
+            reach.Destination(
+                node.name, node.spec.role, node.ip, node.spec.listen_port, interface, ruleset, bool(stand_in)
+            )
         )
     return out

@@ -27,7 +27,9 @@ from typing import Literal
 
 from cluster.errors import Problem
 from cluster.plan.nft_eval import Packet, Ruleset
-from cluster.rules.evaluator import Frame, evaluate
+from cluster.rules.evaluator import Protocol, decide, exchange, first_dropped
+from cluster.rules.frame import Member
+from cluster.rules.keywords import network
 from cluster.rules.model import Rule
 from cluster.spec import ROLES, UNDERLAY_SOURCES, Assertion, ClusterSpec, Expect, PortRule, Role
 
@@ -261,6 +263,8 @@ class Destination:
 
     name: str
     role: Role
+    #: Its overlay address (what ``ipdest`` rules see).
+    ip: IPv4Address
     ssh_port: int
     interface: str
     ruleset: Ruleset | None
@@ -288,7 +292,11 @@ class Checker:
     ) -> None:
         self.spec, self.rules, self.addresses = spec, tuple(rules), addresses
         self.destinations = {d.name: d for d in destinations}
-        self._zt: dict[tuple[str, str, str, int], LayerVerdict] = {}
+        self._zt: dict[tuple[object, ...], LayerVerdict] = {}
+        #: Every ``ipsrc``/``ipdest`` network the rules name: what can tell two members of one role apart.
+        self._networks = sorted(
+            {network(str(m.args[0])) for r in self.rules for m in r.matches if m.keyword in ("ipsrc", "ipdest")}
+        )
         self._nft: dict[tuple[int, IPv4Address, str, str, int], LayerVerdict] = {}
 
     def senders(self, name: str) -> list[Sender]:
@@ -337,7 +345,7 @@ class Checker:
     def probe(self, assertion: Assertion, sender: Sender, dest: Destination, port: int) -> Result:
         layers = []
         if sender.tag is not None:
-            layers.append(self.zerotier(sender.tag, dest.role, assertion.protocol, port))
+            layers.append(self.zerotier(sender, dest, assertion.protocol, port))
             interface = dest.interface
         else:
             interface = UNDERLAY
@@ -353,51 +361,32 @@ class Checker:
         what = "icmp" if assertion.protocol == "icmp" else f"{assertion.protocol}/{port}"
         return Result(assertion, allowed, f"{sender.name} -> {dest.name} {what}", tuple(layers))
 
-    def zerotier(self, sender: str, receiver: str, protocol: str, port: int) -> LayerVerdict:
-        key = (sender, receiver, protocol, port)
+    def zerotier(self, sender: Sender, dest: Destination, protocol: str, port: int) -> LayerVerdict:
+        """ZeroTier's answer for the whole exchange (replies included, both sides): cached per kind of member.
+
+        Members no rule can tell apart (same role tag, inside the same
+        ``ipsrc``/``ipdest`` networks) get the same answer, so the cache keys on that.
+        """
+        assert sender.tag is not None
+        key = (sender.tag, self._kind(sender.address), dest.role, self._kind(dest.ip), protocol, port)
         if key not in self._zt:
-            self._zt[key] = self._zerotier(sender, receiver, protocol, port)
+            self._zt[key] = self._zerotier(sender, dest, protocol, port)
         return self._zt[key]
 
-    def _zerotier(self, sender: str, receiver: str, protocol: str, port: int) -> LayerVerdict:
-        """Every frame a probe needs, on the sending and the receiving side: the first one dropped denies it."""
-        if protocol == "tcp":
-            frames = [
-                (Frame(sender, receiver, inbound, protocol=6, sport=40000, dport=port, tcp_flags=1 << 1), "")
-                for inbound in (False, True)
-            ]
-            frames += [
-                (Frame(receiver, sender, inbound, protocol=6, sport=port, dport=40000, tcp_flags=1 << 4), "the reply ")
-                for inbound in (False, True)
-            ]
-        elif protocol == "udp":
-            frames = [
-                (Frame(sender, receiver, inbound, protocol=17, sport=40000, dport=port), "")
-                for inbound in (False, True)
-            ]
-        else:
-            frames = [
-                (Frame(sender, receiver, inbound, protocol=1, icmp_type=ECHO_REQUEST), "") for inbound in (False, True)
-            ]
-            frames += [
-                (Frame(receiver, sender, inbound, protocol=1, icmp_type=0), "the reply ") for inbound in (False, True)
-            ]
-        first = ""
-        for frame, what in frames:
-            action, rule = self._decide(frame)
-            first = first or rule
-            side = "receiver" if frame.inbound else "sender"
-            if action != "accept":
-                return LayerVerdict("zerotier", False, rule, f"{what}on the {side}'s side, rules")
-        return LayerVerdict("zerotier", True, first, "rules")
+    def _kind(self, address: IPv4Address) -> tuple[bool, ...]:
+        return tuple(address in net for net in self._networks)
 
-    def _decide(self, frame: Frame) -> tuple[str | None, str]:
-        """The action and the rule that takes it (ZeroTier drops a frame no rule decides)."""
-        for rule in self.rules:
-            if evaluate([Rule("accept", rule.matches)], frame) == "accept":
-                text = rule.source().splitlines()[-1]
-                return (None if rule.action == "break" else rule.action), text
-        return None, "no rule matches: dropped"
+    def _zerotier(self, sender: Sender, dest: Destination, protocol: str, port: int) -> LayerVerdict:
+        assert sender.tag is not None
+        src = Member(sender.tag, sender.address, name=sender.name)
+        dst = Member(dest.role, dest.ip, name=dest.name)
+        kind: Protocol = "icmp" if protocol == "icmp" else "tcp" if protocol == "tcp" else "udp"
+        frames = exchange(src, dst, kind, 0 if kind == "icmp" else port)
+        dropped = first_dropped(self.rules, frames)
+        if dropped is None:
+            first = decide(self.rules, frames[0])[0]
+            return LayerVerdict("zerotier", True, _rule_text(first.rule), f"rules, {first.frame}")
+        return LayerVerdict("zerotier", False, _rule_text(dropped.rule), f"rules, {dropped.frame}")
 
     def nftables(
         self, dest: Destination, source: IPv4Address, interface: str, protocol: str, port: int
@@ -454,6 +443,11 @@ def effective(spec: ClusterSpec, defaults: Sequence[Assertion]) -> list[Assertio
     from_config = list(spec.policy)
     kept = [d for d in defaults if not any(overlaps(spec, d, a) for a in from_config)]
     return from_config + kept
+
+
+def _rule_text(rule: Rule | None) -> str:
+    """A rule as its source line (without the comment above it); no rule: ZeroTier drops what none accepts."""
+    return rule.source().splitlines()[-1] if rule is not None else "no rule accepts it (dropped)"
 
 
 def problems(results: Iterable[Result]) -> list[Problem]:
