@@ -188,6 +188,26 @@ def test_bad_assertions_are_refused_naming_the_key(policy: Any, message: str) ->
     assert message in refusal(policy=[policy])
 
 
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ([{"from": "c1\nc2", "to": "head", "port": "ssh", "expect": "allow"}],
+         "zerotier-cluster:policy[0].from: 'c1\\nc2' is not a role, node or device name"),
+        ([{"from": "x" * 5000, "to": "head", "port": "ssh", "expect": "allow"}], "is not a role, node or device name"),
+        ([{"from": "compute", "to": "head", "port": "tcp/" + "9" * 400, "expect": "allow"}],
+         "zerotier-cluster:policy[0].port: 'tcp/999999"),
+        ([{7: "x", "from": "compute", "to": "head", "port": "ssh", "expect": "allow"}],
+         "zerotier-cluster:policy[0].7: is not an assertion field"),
+        ([{"from": "compute", "to": "head", "port": "ssh", "expect": "allow"}] * 1001,
+         "zerotier-cluster:policy: has 1001 assertions; at most 1000"),
+    ],
+)  # fmt: skip
+def test_hostile_assertions_get_bounded_messages_naming_the_key(policy: Any, message: str) -> None:
+    text = refusal(policy=policy)
+    assert message in text
+    assert len(text) < 2000
+
+
 def test_a_policy_that_is_no_list_is_refused() -> None:
     assert "zerotier-cluster:policy: must be a list of assertions" in refusal(policy={"from": "compute"})
 

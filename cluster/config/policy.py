@@ -22,11 +22,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cluster.config.fields import INVALID, Problems
+from cluster.config import validate as v
+from cluster.config.fields import INVALID, Problems, printable
 from cluster.plan.reach import overlaps, sources, targets
 from cluster.spec import UNDERLAY_SOURCES, Assertion, ClusterSpec
 
 FIELDS = ("from", "to", "port", "expect")
+#: More assertions than this and the contradiction check (every pair) would cost more than a review is worth.
+MAX_ASSERTIONS = 1000
 PORT = re.compile(r"(tcp|udp)/([0-9]{1,5})")
 EXAMPLE = "{from: compute, to: head, port: tcp/6817, expect: allow}"
 
@@ -36,6 +39,9 @@ def read_policy(value: Any, p: Problems) -> Any:
     if not isinstance(value, list):
         p.add("", "must be a list of assertions", f"write e.g. [{EXAMPLE}]")
         return INVALID
+    if len(value) > MAX_ASSERTIONS:
+        p.add("", f"has {len(value)} assertions; at most {MAX_ASSERTIONS}", "assert about roles rather than each node")
+        return INVALID
     out = []
     for index, raw in enumerate(value):
         entry = p.at(f"[{index}]")
@@ -44,7 +50,7 @@ def read_policy(value: Any, p: Problems) -> Any:
             continue
         unknown = [k for k in raw if k not in FIELDS]
         for k in unknown:
-            entry.add(k, "is not an assertion field", "use only from, to, port and expect")
+            entry.add(printable(k), "is not an assertion field", "use only from, to, port and expect")
         missing = [k for k in FIELDS if k not in raw]
         for k in missing:
             entry.add(k, "is missing", f"write e.g. {EXAMPLE}")
@@ -52,11 +58,14 @@ def read_policy(value: Any, p: Problems) -> Any:
         bad = [k for k in FIELDS if k in raw and not isinstance(texts[k], str)]
         for k in bad:
             entry.add(k, f"must be text, not {type(texts[k]).__name__}", f"write e.g. {EXAMPLE}")
-        if unknown or missing or bad:
+        names = [k for k in ("from", "to") if k in raw and k not in bad and not v.DNS_LABEL.fullmatch(texts[k])]
+        for k in names:
+            entry.add(k, f"{_shown(texts[k])} is not a role, node or device name", f"write e.g. {EXAMPLE}")
+        if unknown or missing or bad or names:
             continue
         parsed = _service(texts["port"], entry)
         if texts["expect"] not in ("allow", "deny"):
-            entry.add("expect", f"{texts['expect']!r} is not allow or deny", "write expect: allow or expect: deny")
+            entry.add("expect", f"{_shown(texts['expect'])} is not allow or deny", "write expect: allow or deny")
             continue
         if parsed is None:
             continue
@@ -65,12 +74,17 @@ def read_policy(value: Any, p: Problems) -> Any:
     return tuple(out)
 
 
+def _shown(text: str) -> str:
+    """A value as a message quotes it: in quotes, or bounded and escaped when it is long or not printable."""
+    return repr(text) if printable(text) == text else printable(text)
+
+
 def _service(text: str, p: Problems) -> tuple[Any, int | None] | None:
     if text in ("icmp", "ssh"):
         return ("icmp", None) if text == "icmp" else ("tcp", None)
     found = PORT.fullmatch(text)
     if found is None:
-        p.add("port", f"{text[:40]!r} is not tcp/N, udp/N, icmp or ssh", "write e.g. port: tcp/22 or port: icmp")
+        p.add("port", f"{_shown(text)} is not tcp/N, udp/N, icmp or ssh", "write e.g. port: tcp/22 or port: icmp")
         return None
     port = int(found[2])
     if not 1 <= port <= 65535:
