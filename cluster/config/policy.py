@@ -61,13 +61,12 @@ def read_policy(value: Any, p: Problems) -> Any:
         names = [k for k in ("from", "to") if k in raw and k not in bad and not v.DNS_LABEL.fullmatch(texts[k])]
         for k in names:
             entry.add(k, f"{_shown(texts[k])} is not a role, node or device name", f"write e.g. {EXAMPLE}")
-        if unknown or missing or bad or names:
-            continue
-        parsed = _service(texts["port"], entry)
-        if texts["expect"] not in ("allow", "deny"):
+        usable = "port" in raw and "port" not in bad
+        parsed = _service(texts["port"], entry) if usable else None
+        expect_ok = texts["expect"] in ("allow", "deny")
+        if "expect" in raw and "expect" not in bad and not expect_ok:
             entry.add("expect", f"{_shown(texts['expect'])} is not allow or deny", "write expect: allow or deny")
-            continue
-        if parsed is None:
+        if unknown or missing or bad or names or parsed is None or not expect_ok:
             continue
         protocol, port = parsed
         out.append(Assertion(texts["from"], texts["to"], protocol, port, texts["expect"], entry.key()))
