@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
@@ -362,3 +365,33 @@ def test_status_probe_sends_from_the_first_node_of_each_source_to_every_destinat
         "lan is no node of this stack to send from",
         "internet is no node of this stack to send from",
     }
+
+
+POLICY_WORDS = st.sampled_from(
+    ["head", "compute", "device", "lan", "internet", "c1", "alice", "ssh", "icmp", "tcp/22", "udp/9993", "tcp/6818",
+     "allow", "deny", "tcp/0", "udp/65536", "٢٢", "a\n", ""]
+)  # fmt: skip
+POLICY_VALUES = st.none() | st.booleans() | st.integers() | st.text(max_size=12) | POLICY_WORDS
+ASSERTIONS = st.lists(
+    st.dictionaries(st.sampled_from(["from", "to", "port", "expect", "via"]), POLICY_VALUES, max_size=5)
+    | POLICY_VALUES,
+    max_size=4,
+)
+
+
+@settings(max_examples=int(os.environ.get("ZTC_HYPOTHESIS_EXAMPLES", "300")), deadline=None)
+@given(ASSERTIONS | POLICY_VALUES, st.sampled_from(["enforce", "off", "integrate"]))
+def test_any_policy_gives_a_plan_or_a_config_error(policy: Any, mode: str) -> None:
+    firewall: dict[str, Any] = {"mode": mode}
+    if mode == "integrate":
+        firewall["integrate"] = {"table": "filter", "chain": "input"}
+    try:
+        outcome: Plan | ConfigError = plan_of(policy=policy, firewall=firewall)
+    except ConfigError as err:  # anything else fails the property
+        outcome = err
+    if isinstance(outcome, ConfigError):
+        assert outcome.problems
+        assert all(p.key.startswith("zerotier-cluster:policy") and p.fix for p in outcome.problems)
+        assert len(str(outcome)) < 30_000
+    else:
+        assert all(r.ok for r in outcome.reach)
