@@ -201,9 +201,9 @@ def show(plan: Plan, out: Path | None, full_text: bool, network_id: str | None) 
     print(plan.rules.source())
     for a in plan.displaced():
         print(f"warning: {a.name} is not at its first-choice address; pin `ip: {a.ip}` to keep it", file=sys.stderr)
+    if full_text:
+        print(full(plan, {PENDING_NETWORK_ID: network_id} if network_id else {}))
     if out is not None:
         for path in write(plan, out, network_id):
             print(f"wrote {path}")
-    elif full_text:
-        print(full(plan, {PENDING_NETWORK_ID: network_id} if network_id else {}))
     return 0

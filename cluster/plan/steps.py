@@ -331,8 +331,9 @@ class StepScript(Generic[P_co]):
     def name(self) -> StepName:
         return self.params.STEP
 
-    @property
+    @cached_property
     def program(self) -> Program:
+        """Cached: render asks for it several times per step, and at 10,000 nodes that adds up."""
         return program_for(self.params)
 
     @property
