@@ -395,3 +395,25 @@ def test_any_policy_gives_a_plan_or_a_config_error(policy: Any, mode: str) -> No
         assert len(str(outcome)) < 30_000
     else:
         assert all(r.ok for r in outcome.reach)
+
+
+def test_render_prints_the_matrix_and_refuses_a_broken_assertion(tmp_path: Path, capsys: Any) -> None:
+    import yaml
+
+    from cluster.operate.cli import main
+
+    document = yaml.safe_load((ROOT / "Pulumi.onprem.yaml").read_text())
+    (tmp_path / "inventory").mkdir()
+    (tmp_path / "inventory" / "onprem.yaml").write_text((ROOT / "inventory" / "onprem.yaml").read_text())
+    (tmp_path / "Pulumi.t.yaml").write_text(yaml.safe_dump(document))
+    assert main(["render", "--stack", "t", "--project", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "reachability: 25 assertions" in out
+    assert "device     +ssh +icmp -tcp/6818      +ssh +icmp -tcp/6817\n" in out
+
+    document["config"]["zerotier-cluster:rules"] = {"extra": NO_DEVICE_PING}
+    (tmp_path / "Pulumi.t.yaml").write_text(yaml.safe_dump(document))
+    assert main(["render", "--stack", "t", "--project", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "zerotier-cluster:policy (default: devices ping): device -> compute icmp allow fails" in captured.err
+    assert captured.out == ""
