@@ -417,3 +417,16 @@ def test_render_prints_the_matrix_and_refuses_a_broken_assertion(tmp_path: Path,
     captured = capsys.readouterr()
     assert "zerotier-cluster:policy (default: devices ping): device -> compute icmp allow fails" in captured.err
     assert captured.out == ""
+
+
+def test_a_stack_on_another_stacks_network_declares_nothing_either_when_an_assertion_fails() -> None:
+    """The check runs before the program reads the owning stack (its StackReference is a registration too)."""
+    config, secrets = stack_file_config("cloud")
+    config["zerotier-cluster:policy"] = json.dumps(
+        [{"from": "compute", "to": "compute", "port": "tcp/873", "expect": "deny"}]
+    )
+    declared: list[Any] = []
+    with pytest.raises(Exception, match=r"zerotier-cluster:policy\[0\]: compute -> compute tcp/873 deny fails"):
+        run_program(config, secrets, stack="cloud", preview=True, declared=declared,
+                    stack_outputs={"organization/zerotier-cluster/onprem": ONPREM_OUTPUTS})  # fmt: skip
+    assert [d.type for d in declared if d.type != "pulumi:pulumi:Stack"] == []
