@@ -83,7 +83,7 @@ send)
         ztc_check "probe address" "$_ip" "$ZTC_IPV4_RE"
         ztc_check "probe port" "$_port" '[0-9]{1,5}'
         _pr_n=$((_pr_n + 1))
-        pr_one "$_id" "$_proto" "$_ip" "$_port" >"$_pr_out/$_pr_n" &
+        pr_one "$_id" "$_proto" "$_ip" "$_port" </dev/null >"$_pr_out/$_pr_n" &
     done <<EOF
 $ZTC_PROBES
 EOF
@@ -108,10 +108,10 @@ try:
     s.recvfrom(100)
     print("yes", flush=True)
 except OSError:
-    pass' "$_port" "$_pr_life" >"$_pr_dir/$_port" 2>&1 &
+    pass' "$_port" "$_pr_life" </dev/null >"$_pr_dir/$_port" 2>&1 &
             echo $! >"$_pr_dir/$_port.pid" ;;
         nc)
-            timeout "$_pr_life" nc -u -l -W 1 "$_port" >"$_pr_dir/$_port.data" 2>/dev/null &
+            timeout "$_pr_life" nc -u -l -W 1 "$_port" </dev/null >"$_pr_dir/$_port.data" 2>/dev/null &
             echo $! >"$_pr_dir/$_port.pid"
             echo bound >"$_pr_dir/$_port" ;;
         *) echo "error $_port no nc or python3 to listen for UDP"; continue ;;
