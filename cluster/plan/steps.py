@@ -227,6 +227,21 @@ class StatusParams(ScriptParams):
     probe: str = field(metadata=var("ZTC_PROBE"))
 
 
+@dataclass(frozen=True, kw_only=True)
+class ProbeParams(ScriptParams):
+    """``probe.sh``'s parameters (``status --probe``): not a step, whole on stdin, one pass of three."""
+
+    SCRIPT: ClassVar[str] = "probe"
+    #: ``listen`` (start UDP listeners), ``send`` (the probes), ``collect`` (read and stop the listeners).
+    mode: str = field(metadata=var("ZTC_PROBE_MODE"))
+    #: ``send``: ``<id> <tcp|udp|icmp> <overlay IPv4> <port>`` lines; ``listen``/``collect``: UDP ports, one a line.
+    probes: str = field(metadata=var("ZTC_PROBES"))
+    #: Seconds each probe may take.
+    timeout: str = field(metadata=var("ZTC_PROBE_TIMEOUT"))
+    #: Names the listeners' scratch directory, so that collect finds what listen started.
+    tag: str = field(metadata=var("ZTC_PROBE_TAG"))
+
+
 @cache
 def script_source(name: str) -> str:
     """A script file's text; read once per process."""
