@@ -20,7 +20,13 @@ MEMBER = "zerotier:index/member:Member"
 NETWORK = "zerotier:index/network:Network"
 PROVIDER = "pulumi:providers:zerotier"
 OVERLAY = "zerotier-cluster:index:Overlay"
-STEPS_PER_NODE = ("install", "join", "firewall", "hosts", "verify")
+STEPS_PER_NODE = ("install", "identity", "join", "firewall", "hosts", "verify")
+#: Pulumi.dev.yaml's machines and logins: what replaces a node's bundle, besides its generation.
+HOSTS = {
+    "head": ["203.0.113.10", 22, "ubuntu"],
+    "compute-01": ["192.168.10.11", 22, "rocky"],
+    "compute-02": ["192.168.10.12", 22, "ubuntu"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +83,18 @@ def test_central_token_is_a_secret_of_the_explicit_provider(dev: Run) -> None:
     assert provider.secret_fields() == {"zerotierCentralToken"}
 
 
-def test_members_are_authorized_static_and_wired_to_their_install(dev: Run, dev_plan) -> None:
+def test_members_are_authorized_static_and_wired_to_their_identity_step(dev: Run, dev_plan) -> None:
     network = dev.of_type(NETWORK)[0]
     for node in dev_plan.nodes:
         member = dev.named(f"zerotier-cluster-{node.name}-member")
-        install = command(dev, node.name, "install")
+        identity = command(dev, node.name, "identity")
         assert member.inputs["memberId"] == fake_address(node.name)
         assert member.inputs["networkId"] == MOCK_NETWORK_ID
         assert member.inputs["ipAssignments"] == [str(node.ip)]
         assert member.inputs["authorized"] is True
         assert member.inputs["noAutoAssignIps"] is True
-        assert member.options["propertyDependencies"]["memberId"] == [install.urn]
+        assert member.options["propertyDependencies"]["memberId"] == [identity.urn]
+        assert (member.options["replaceOnChanges"], member.options["deleteBeforeReplace"]) == (["memberId"], True)
         assert member.options["propertyDependencies"]["networkId"] == [network.urn]
 
 
@@ -138,7 +145,7 @@ def test_every_program_a_node_runs_is_in_the_bundle_copied_to_it_first(dev: Run)
         copy = dev.named(f"zerotier-cluster-{node}-bundle")
         assert copy.type == "command:remote:CopyToRemote"
         assert copy.inputs["remotePath"] == ".zerotier-cluster/bundle.tar"
-        assert copy.inputs["triggers"] == [0]
+        assert copy.inputs["triggers"] == [0, *HOSTS[node]]
         assert copy.secret_fields() == {"connection"}
         assert copy.urn in command(dev, node, "install").dependencies
         sources.add(copy.inputs["source"].path)
@@ -399,7 +406,7 @@ def test_raising_a_generation_reruns_only_that_nodes_chain(dev: Run) -> None:
     differ = {name for (kind, name), res in after.items() if res.raw != before[(kind, name)].raw}
     assert differ == {f"zerotier-cluster-compute-01-{s}" for s in (*STEPS_PER_NODE, "bundle")}
     assert command(bumped, "compute-01", "install").inputs["stdin"].count("\nZTC_GENERATION=1\n") == 1
-    assert bumped.named("zerotier-cluster-compute-01-bundle").inputs["triggers"] == [1]
+    assert bumped.named("zerotier-cluster-compute-01-bundle").inputs["triggers"] == [1, *HOSTS["compute-01"]]
 
 
 def test_the_network_carries_the_rules_and_members_carry_role_tags() -> None:

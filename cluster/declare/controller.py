@@ -24,9 +24,10 @@ from cluster.plan.steps import Pending, StepScript
 from cluster.rules.model import NetworkRules
 from cluster.spec import NetworkSpec
 
-#: Declares one command on the head: its resource name, step, pending values, dependencies.
+#: Declares one command on the head: its resource name, step, pending values, dependencies, triggers.
 HeadCommand = Callable[
-    [str, StepScript, Mapping[str, pulumi.Output[str]], Sequence[pulumi.Resource]], command.remote.Command
+    [str, StepScript, Mapping[str, pulumi.Output[str]], Sequence[pulumi.Resource], Sequence[pulumi.Input[str]]],
+    command.remote.Command,
 ]
 
 
@@ -132,7 +133,9 @@ class CentralController:
             no_auto_assign_ips=True,
             ip_assignments=[str(ip)],
             tags=[[tag, value] for tag, value in tags] or None,
-            opts=self._opts(),
+            # member_id is not ForceNew upstream (member.go): changed in place, the old identity would
+            # stay authorized. Replaced, the old member is deleted first (with its old ID), then the new set.
+            opts=self._opts(replace_on_changes=["memberId"], delete_before_replace=True),
         )
         return member
 
@@ -140,9 +143,19 @@ class CentralController:
 class HeadController:
     """The controller inside the head's zerotier-one, set through its local API by commands on the head.
 
-    The network's ID is the head's address (from the head's install) and six
-    digits of the network's name; ``cluster/scripts/controller.sh`` reads the
-    API token on the head itself, so it is in no input, output or state here.
+    The network's ID is the head's address (from the head's identity step)
+    and six digits of the network's name, computed here rather than read from
+    the network command's output: a change to the network's settings then
+    leaves the ID known in a preview, and no member or join shows a change it
+    will not make (the script refuses an ID that is not this head's).
+    ``cluster/scripts/controller.sh`` reads the API token on the head itself,
+    so it is in no input, output or state here.
+
+    Each command's trigger is its subject: a network under a new ID (renamed,
+    or a reimaged head) and a member under a new address (a reimaged or
+    replaced node, a device's new address) replace the command, and the
+    replaced one's delete, run first with its old stdin, removes the old
+    network or deauthorizes and deletes the old member.
     """
 
     def __init__(self, head: NodePlan, head_address: pulumi.Output[str], run: HeadCommand) -> None:
@@ -152,11 +165,10 @@ class HeadController:
         self.command: command.remote.Command | None = None
 
     def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
-        expected = self.head_address.apply(lambda address: address + network_suffix(spec.name))
-        self.command = self.run(
-            "network", network_step(self.head.spec, spec, rules), {PENDING_NETWORK_ID: expected}, []
-        )
-        return pulumi.Output.all(self.command.stdout, expected).apply(lambda v: reported_network(v[0], v[1]))
+        network_id = self.head_address.apply(lambda address: address + network_suffix(spec.name))
+        step = network_step(self.head.spec, spec, rules)
+        self.command = self.run("network", step, {PENDING_NETWORK_ID: network_id}, [], [network_id])
+        return network_id
 
     def member(
         self,
@@ -176,16 +188,4 @@ class HeadController:
             PENDING_NETWORK_ID: pulumi.Output.from_input(network_id),
             PENDING_MEMBER: pulumi.Output.from_input(member_id),
         }
-        return self.run(f"{name}-member", step, known, [self.command])
-
-
-def reported_network(stdout: str, expected: str) -> str:
-    """The network ID the head's controller confirmed: exactly the one derived from the head's address."""
-    lines = stdout.strip().splitlines()
-    reported = lines[-1].strip() if lines else ""
-    if reported != expected:
-        raise pulumi.RunError(
-            f"the head's controller reported network {reported[:80]!r} instead of {expected}; "
-            "see /var/log/zerotier-cluster and `zerotier-cli info` on the head"
-        )
-    return expected
+        return self.run(f"{name}-member", step, known, [self.command], [pulumi.Output.from_input(member_id)])

@@ -3,13 +3,18 @@
 This is the only module (with ``controller`` and ``connection``) that knows
 Pulumi resource types. Per node the chain is::
 
-    bundle ──► install ──► Member ──► join ──► firewall ──► verify
-                                          └───► hosts ─────────┘
+    bundle ──► install ──► identity ──► Member ──► join ──► firewall ──► verify
+                                                     └───► hosts ─────────┘
 
 ``bundle`` copies the stack's programs to the node (a file asset: state keeps
 its path and hash, not its bytes); each command's stdin then names its
 program by hash (see ``cluster/steps.py``). The Member needs the address
-install reports, so a node is authorized before its first join. Nodes run
+the identity step reads, so a node is authorized before its first join. That
+step's inputs change only with the node's generation and connection, so a
+preview shows the address (and everything made from it) as unknown only when
+the machine can have changed, never for a version bump (install's own output
+would change with every install update). How each change plays out under the
+engine's rules is stated, with its upstream source, in ``tests/engine.py``. Nodes run
 their chains in parallel; only verification waits for other nodes, as
 :attr:`NodePlan.verifies` says (a compute node for the head's firewall, the
 head for every node's).
@@ -59,11 +64,11 @@ def _last_line(stdout: str, pattern: re.Pattern[str], problem: str) -> str:
 
 
 def node_address(stdout: str, node: str) -> str:
-    """The ZeroTier address install printed on its last line."""
+    """The ZeroTier address the identity step printed on its last line."""
     return _last_line(
         stdout,
         ZT_ADDRESS,
-        f"install on {node} did not report a ZeroTier address (last line: {{last}}); "
+        f"the identity step on {node} did not report a ZeroTier address (last line: {{last}}); "
         "run `zerotier-cli info` on the node and see /var/log/zerotier-cluster/install.log there",
     )
 
@@ -135,6 +140,7 @@ class Overlay(pulumi.ComponentResource):
         self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
         conns = {n.name: connection(n.spec, ssh_private_key) for n in self.plan.nodes}
         installs = {n.name: self._install(n, conns[n.name]) for n in self.plan.nodes}
+        self.addresses = {name: _address(identity, name) for name, (_, _, identity) in installs.items()}
         # roots: head: the head signs its moon before anything else runs on it (it restarts zerotier-one).
         self.moon = self._moon(conns, installs)
         self.controller: Controller = self._controller(central_token, conns, installs)
@@ -172,32 +178,39 @@ class Overlay(pulumi.ComponentResource):
         self,
         central_token: pulumi.Input[str] | None,
         conns: Mapping[str, command.remote.ConnectionArgs],
-        installs: Mapping[str, tuple[command.remote.CopyToRemote, command.remote.Command]],
+        installs: Mapping[str, _Installed],
     ) -> Controller:
         """The one place that picks the controller; nothing after this asks which one it is."""
         if self.plan.spec.controller == "central":
             assert central_token is not None, "controller central needs the Central token"
             return CentralController(self.name, self, central_token)
         head = self._head()
-        install = installs[head.name][1]
-        before = [self.moon[0]] if self.moon else [install]
+        identity = installs[head.name][2]
+        before = [self.moon[0], identity] if self.moon else [identity]
 
         def run(
             suffix: str,
             step: StepScript,
             known: Mapping[str, pulumi.Output[str]],
             depends_on: Sequence[pulumi.Resource],
+            triggers: Sequence[pulumi.Input[str]],
         ) -> command.remote.Command:
             return self._command(
-                head, step, conns[head.name], [*before, *depends_on], name=f"{self.name}-{suffix}", known=known
+                head,
+                step,
+                conns[head.name],
+                [*before, *depends_on],
+                triggers,
+                name=f"{self.name}-{suffix}",
+                known=known,
             )
 
-        return HeadController(head, install.stdout.apply(lambda out: node_address(out, head.name)), run)
+        return HeadController(head, self.addresses[head.name], run)
 
     def _moon(
         self,
         conns: Mapping[str, command.remote.ConnectionArgs],
-        installs: Mapping[str, tuple[command.remote.CopyToRemote, command.remote.Command]],
+        installs: Mapping[str, _Installed],
     ) -> tuple[command.remote.Command, pulumi.Output[str]] | None:
         """``roots: head``: the head's moon command and the signed moon it prints, for the other nodes."""
         if self.plan.moon is None:
@@ -251,19 +264,20 @@ class Overlay(pulumi.ComponentResource):
             opts=self._opts(node, depends_on, COMMAND_INPUTS),
         )
 
-    def _install(
-        self, node: NodePlan, conn: command.remote.ConnectionArgs
-    ) -> tuple[command.remote.CopyToRemote, command.remote.Command]:
+    def _install(self, node: NodePlan, conn: command.remote.ConnectionArgs) -> _Installed:
         bundle = command.remote.CopyToRemote(
             f"{self.name}-{node.name}-bundle",
             connection=conn,
             source=self.bundle,
             remote_path=REMOTE_BUNDLE,
-            # A reimaged node (a new generation) needs the bundle again although its hash is the same.
-            triggers=[node.spec.generation],
+            # An update copies only when the bundle's hash or path changed (pulumi-command's
+            # copyController.go), so a machine that may not have it gets it by replacement: a
+            # reimaged node (a new generation), a new machine at a new host, another login (another home).
+            triggers=bundle_triggers(node),
             opts=self._opts(node, [], COPY_INPUTS),
         )
-        return bundle, self._command(node, node.install, conn, [bundle])
+        install = self._command(node, node.install, conn, [bundle])
+        return bundle, install, self._command(node, node.identity, conn, [install])
 
     def _chain(
         self,
@@ -271,8 +285,9 @@ class Overlay(pulumi.ComponentResource):
         conn: command.remote.ConnectionArgs,
         bundle: command.remote.CopyToRemote,
         install: command.remote.Command,
+        identity: command.remote.Command,
     ) -> _Chain:
-        member_id = install.stdout.apply(lambda out: node_address(out, node.name))
+        member_id = self.addresses[node.name]
         member = self.controller.member(
             node.name,
             network_id=self.network_id,
@@ -289,7 +304,7 @@ class Overlay(pulumi.ComponentResource):
             before_join.append(
                 moon
                 if node.orbit is None
-                else self._command(node, node.orbit, conn, [install, moon], known={PENDING_MOON: signed})
+                else self._command(node, node.orbit, conn, [identity, moon], known={PENDING_MOON: signed})
             )
         join = self._command(node, node.join, conn, before_join)
         firewall = self._command(node, node.firewall, conn, [join]) if node.firewall is not None else None
@@ -365,6 +380,24 @@ class _Chain:
             self.hosts,
             verify,
         )
+
+
+#: A node's bundle, install and identity commands.
+_Installed = tuple[command.remote.CopyToRemote, command.remote.Command, command.remote.Command]
+
+
+def _address(identity: command.remote.Command, node: str) -> pulumi.Output[str]:
+    """The node's ZeroTier address, as its identity step read it."""
+    return identity.stdout.apply(lambda out: node_address(out, node))
+
+
+def bundle_triggers(node: NodePlan) -> list[pulumi.Input[Any]]:
+    """What replaces a node's bundle: its generation and the machine and login it is copied to.
+
+    ``host`` may be an Output (a cloud VM's address); triggers take Outputs.
+    """
+    spec = node.spec
+    return [spec.generation, spec.host, spec.port, spec.user]
 
 
 def _asset_path(path: Path) -> str:

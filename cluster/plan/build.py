@@ -13,6 +13,7 @@ from cluster.plan.network import cluster_rules, compact_json, network_settings
 from cluster.plan.steps import (
     Bundle,
     HostsParams,
+    IdentityParams,
     InstallParams,
     JoinParams,
     MemberParams,
@@ -29,7 +30,7 @@ from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec
 
 #: Pending value: the network ID, when this stack does not know it before ``pulumi up``.
 PENDING_NETWORK_ID = "networkId"
-#: Pending value: a node's ZeroTier address, known once its install reported it (a member step's subject).
+#: Pending value: a node's ZeroTier address, known once its identity step read it (a member step's subject).
 PENDING_MEMBER = "memberAddress"
 #: Pending value: the head's signed moon, known once its moon step printed it (``roots: head``).
 PENDING_MOON = "moon"
@@ -42,6 +43,8 @@ class NodePlan:
     spec: NodeSpec
     assignment: Assignment
     install: StepScript
+    #: Reads the node's ZeroTier address (its member's subject) after install; see ``cluster/scripts/identity.sh``.
+    identity: StepScript
     join: StepScript
     #: None with firewall mode ``off``.
     firewall: StepScript | None
@@ -67,7 +70,7 @@ class NodePlan:
     @property
     def steps(self) -> tuple[StepScript, ...]:
         """The steps in the order they run."""
-        steps = (self.install, self.orbit, self.join, self.firewall, self.hosts, self.verify)
+        steps = (self.install, self.identity, self.orbit, self.join, self.firewall, self.hosts, self.verify)
         return tuple(s for s in steps if s is not None)
 
 
@@ -222,6 +225,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 spec=node,
                 assignment=addresses[node.name],
                 install=step(install),
+                identity=step(IdentityParams()),
                 join=step(
                     JoinParams(
                         network_id=network_id,

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-StepName = Literal["install", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
+StepName = Literal["install", "identity", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
 #: The order a node's steps run in.
-STEP_ORDER: tuple[StepName, ...] = ("install", "join", "firewall", "hosts", "verify")
+STEP_ORDER: tuple[StepName, ...] = ("install", "identity", "join", "firewall", "hosts", "verify")
 #: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
 SHARED_SCRIPTS: dict[StepName, str] = {
     "network": "controller",
@@ -95,6 +95,13 @@ class InstallParams(StepParams):
     signing_key_url: str = field(metadata=var("ZTC_SIGNING_KEY_URL"))
     signing_key_fingerprint: str = field(metadata=var("ZTC_SIGNING_KEY_FINGERPRINT"))
     uninstall_on_destroy: str = field(metadata=var("ZTC_UNINSTALL_ON_DESTROY"))
+
+
+@dataclass(frozen=True)
+class IdentityParams(StepParams):
+    """Reads the node's ZeroTier address: no parameters, so only the node's generation and connection change it."""
+
+    STEP: ClassVar[StepName] = "identity"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from cluster.declare.controller import reported_network
 from cluster.declare.overlay import node_address, signed_moon
 from cluster.plan.build import PENDING_MEMBER, PENDING_MOON, PENDING_NETWORK_ID, Plan
 from cluster.plan.network import network_suffix
@@ -107,7 +106,9 @@ class StackRun:
             if node.orbit is not None:
                 jobs[node.name] = partial(self.run, node.name, node.orbit, action, {PENDING_MOON: self.moon})
         self._parallel(jobs)
-        self.network_id = reported_network(self.results[(head, "network", action)].stdout, expected)
+        printed = self.results[(head, "network", action)].stdout.strip().splitlines()
+        assert printed[-1:] == [expected], f"the head's network step printed {printed[-1:]}, not {expected}"
+        self.network_id = expected
 
     def authorize(self, action: str = "create", names: Sequence[str] | None = None) -> None:
         """The member steps (on the head) of ``names``, every node's and device's by default."""
