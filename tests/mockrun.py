@@ -180,10 +180,13 @@ class Mocks(pulumi_mocks.Mocks):
         self,
         stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
         addresses: Mapping[str, str] | None = None,
+        stdouts: Mapping[str, str] | None = None,
     ) -> None:
-        """``addresses``: what a node's identity step reads, where not :func:`fake_address` (a reimaged node)."""
+        """``addresses``: what a node's identity step reads, where not :func:`fake_address` (a reimaged node);
+        ``stdouts``: a command's whole output by resource name (what it printed on a real node)."""
         self.stack_outputs = stack_outputs or {}
         self.addresses = addresses or {}
+        self.stdouts = stdouts or {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -193,7 +196,9 @@ class Mocks(pulumi_mocks.Mocks):
         elif args.typ == "command:remote:Command" and not args.name.endswith("-bundle"):
             node, _, step = args.name.removeprefix(f"{PREFIX}-").rpartition("-")
             address = self.addresses.get(node) or fake_address(node)
-            state["stdout"] = _fake_stdout(node, step, args.inputs.get("stdin", ""), address)
+            state["stdout"] = self.stdouts.get(args.name) or _fake_stdout(
+                node, step, args.inputs.get("stdin", ""), address
+            )
             state["stderr"] = ""
         elif args.typ == "hcloud:index/server:Server":  # examples/cloud-burst
             state["ipv4Address"] = f"198.51.100.{int(hashlib.sha256(args.name.encode()).hexdigest(), 16) % 200 + 1}"
@@ -310,14 +315,16 @@ def run_program(
     env: Mapping[str, str | None] | None = None,
     declared: list[Declared] | None = None,
     addresses: Mapping[str, str] | None = None,
+    stdouts: Mapping[str, str] | None = None,
 ) -> Run:
     """Evaluates the program (``__main__.py`` by default) once, in a fresh Pulumi context.
 
     ``declared`` receives each registration as it happens, so a caller still
     sees what was declared when the program fails. ``addresses`` are what
-    nodes' identity steps read where not :func:`fake_address` (a reimaged node).
+    nodes' identity steps read where not :func:`fake_address` (a reimaged node),
+    ``stdouts`` whole outputs of commands by resource name.
     """
-    mocks = Mocks(stack_outputs, addresses)
+    mocks = Mocks(stack_outputs, addresses, stdouts)
     monitor = RecordingMonitor(mocks, declared if declared is not None else [])
     logs: list[str] = []
 
