@@ -11,6 +11,7 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
+from cluster.errors import ConfigError
 from cluster.plan.build import build_plan
 from tests.mockrun import NETWORK_ID as MOCK_NETWORK_ID
 from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
@@ -450,3 +451,38 @@ def test_adopting_a_network_whose_settings_differ_keeps_them_until_told_otherwis
             secrets,
         )
     assert "fix:" in str(err.value)
+
+
+def test_an_rsa_host_key_is_refused_before_anything_is_declared_and_the_jump_host_key_is_pinned() -> None:
+    """pulumi-command offers only the pinned key's type; OpenSSH 8.8+ refuses ssh-rsa (connection.go)."""
+    rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"
+    ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVybg"
+
+    def edit(nodes: list[dict[str, object]]) -> None:
+        nodes[0]["hostKey"] = ed25519
+        nodes[1]["hostKey"] = rsa
+        nodes[2]["proxy"] = {"host": "192.0.2.1", "user": "jump", "hostKey": rsa}
+
+    config, secrets = stack_file_config("dev")
+    nodes = json.loads(config["zerotier-cluster:nodes"])
+    edit(nodes)
+    declared: list = []
+    with pytest.raises(ConfigError) as refused:
+        run_program({**config, "zerotier-cluster:nodes": json.dumps(nodes)}, secrets, declared=declared)
+    assert refused.value.locations() == [
+        "zerotier-cluster:nodes[1].hostKey",
+        "zerotier-cluster:nodes[2].proxy.hostKey",
+    ]
+    assert "ssh-keyscan -t ed25519 HOST" in str(refused.value)
+    assert [r.type for r in declared] == ["pulumi:pulumi:Stack"]
+
+    # proxy: head pins the head's key for the jump, an explicit jump host its own.
+    nodes = json.loads(config["zerotier-cluster:nodes"])
+    nodes[0]["hostKey"] = ed25519
+    nodes[1]["proxy"] = "head"
+    jump_key = ed25519.replace("urn", "jmp")
+    nodes[2]["proxy"] = {"host": "192.0.2.1", "user": "jump", "hostKey": jump_key}
+    run = run_program({**config, "zerotier-cluster:nodes": json.dumps(nodes)}, secrets)
+    proxies = {n: command(run, n, "install").inputs["connection"]["proxy"] for n in ("compute-01", "compute-02")}
+    assert (proxies["compute-01"]["host"], proxies["compute-01"]["hostKey"]) == ("203.0.113.10", ed25519)
+    assert (proxies["compute-02"]["host"], proxies["compute-02"]["hostKey"]) == ("192.0.2.1", jump_key)

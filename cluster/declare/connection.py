@@ -13,10 +13,12 @@ dialed fails the connection (README, "SSH").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pulumi
 import pulumi_command as command
 
-from cluster.errors import ConfigError, Problem
+from cluster.errors import Problem
 from cluster.spec import NodeSpec
 
 #: Give nodes that are still booting (fresh cloud VMs) time to accept SSH.
@@ -39,21 +41,26 @@ def retry_seconds(limit: int = DIAL_ERROR_LIMIT, *, answered: bool = True) -> fl
     return waits + (0 if answered else (limit + 1) * PER_DIAL_TIMEOUT)
 
 
-def usable_host_key(host_key: str | None, where: str) -> str | None:
-    """``host_key``, unless pulumi-command could never connect with it pinned (then a ConfigError for ``where``)."""
-    if host_key is not None and host_key.split(maxsplit=1)[0] in REFUSED_HOST_KEY_TYPES:
-        raise ConfigError(
-            [
-                Problem(
-                    where,
-                    "is an ssh-rsa key: pulumi-command offers only the pinned key's type, and OpenSSH 8.8+ "
-                    "refuses ssh-rsa (RSA with SHA-1), so no connection could ever succeed",
-                    "pin the host's ed25519 or ecdsa key instead: `ssh-keyscan -t ed25519 HOST` "
-                    "(every OpenSSH since 6.5 has one), without the host name",
+def refused_host_keys(nodes: Iterable[NodeSpec]) -> list[Problem]:
+    """Every pinned host key (a node's, a jump host's) pulumi-command could never connect with."""
+    problems = []
+    for node in nodes:
+        origin = node.origin or f"node {node.name}"
+        pinned = [(f"{origin}.hostKey", node.host_key)]
+        if node.proxy is not None:
+            pinned.append((f"{origin}.proxy.hostKey", node.proxy.host_key))
+        for where, key in pinned:
+            if key is not None and key.split(maxsplit=1)[0] in REFUSED_HOST_KEY_TYPES:
+                problems.append(
+                    Problem(
+                        where,
+                        "is an ssh-rsa key: pulumi-command offers only the pinned key's type, and OpenSSH 8.8+ "
+                        "refuses ssh-rsa (RSA with SHA-1), so no connection could ever succeed",
+                        "pin the host's ed25519 or ecdsa key instead: `ssh-keyscan -t ed25519 HOST` "
+                        "(every OpenSSH since 6.5 has one), without the host name",
+                    )
                 )
-            ]
-        )
-    return host_key
+    return problems
 
 
 def connection(node: NodeSpec, private_key: pulumi.Input[str] | None) -> command.remote.ConnectionArgs:
@@ -62,8 +69,8 @@ def connection(node: NodeSpec, private_key: pulumi.Input[str] | None) -> command
     A jump host gets the same key: bastions in HPC sites are usually reached
     with the operator's own key, and a per-node key can be passed from Python.
     The jump host's own host key is pinned too (``proxy: head`` pins the head's).
+    Keys of :data:`REFUSED_HOST_KEY_TYPES` are refused before (:func:`refused_host_keys`).
     """
-    origin = node.origin or f"node {node.name}"
     key = node.private_key if node.private_key is not None else private_key
     secret_key = pulumi.Output.secret(key) if key is not None else None
     proxy = None
@@ -73,7 +80,7 @@ def connection(node: NodeSpec, private_key: pulumi.Input[str] | None) -> command
             user=node.proxy.user,
             port=node.proxy.port,
             private_key=secret_key,
-            host_key=usable_host_key(node.proxy.host_key, f"{origin}.proxy.hostKey"),
+            host_key=node.proxy.host_key,
             dial_error_limit=DIAL_ERROR_LIMIT,
             per_dial_timeout=PER_DIAL_TIMEOUT,
         )
@@ -82,7 +89,7 @@ def connection(node: NodeSpec, private_key: pulumi.Input[str] | None) -> command
         user=node.user,
         port=node.port,
         private_key=secret_key,
-        host_key=usable_host_key(node.host_key, f"{origin}.hostKey"),
+        host_key=node.host_key,
         proxy=proxy,
         dial_error_limit=DIAL_ERROR_LIMIT,
         per_dial_timeout=PER_DIAL_TIMEOUT,

@@ -38,8 +38,9 @@ import pulumi
 import pulumi_command as command
 
 from cluster.conventions import COMPONENT_TYPE, ZT_ADDRESS
-from cluster.declare.connection import connection
+from cluster.declare.connection import connection, refused_host_keys
 from cluster.declare.controller import CentralController, Controller, HeadController
+from cluster.errors import ConfigError
 from cluster.plan import publish
 from cluster.plan.build import PENDING_MOON, PENDING_NETWORK_ID, NodePlan, Plan, build_plan
 from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, StepScript
@@ -132,6 +133,9 @@ class Overlay(pulumi.ComponentResource):
         in the project directory (relative, so every operator's state names the
         same path).
         """
+        refused = refused_host_keys(spec.nodes)
+        if refused:  # before anything is declared
+            raise ConfigError(refused)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.name = name
         self.plan: Plan = build_plan(spec)

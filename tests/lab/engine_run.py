@@ -61,6 +61,8 @@ class EngineRun:
     operator: Operator
     machines: Callable[[], Mapping[str, Machine]]
     head: Callable[[], Machine]
+    #: Steps whose operations are recorded, not run (see above).
+    skip: tuple[str, ...] = ("install",)
     #: Every operation carried out (or recorded), in order, with what it printed.
     done: list[tuple[str, str, subprocess.CompletedProcess[str] | None]] = field(default_factory=list)
 
@@ -78,7 +80,7 @@ class EngineRun:
         if op.type == engine.COPY:
             data = Path(op.inputs["source"].path).read_bytes()
             result = self.operator.upload(host, user, data, op.inputs["remotePath"], port=port)
-        elif op.name.endswith("-install"):
+        elif op.name.rsplit("-", 1)[1] in self.skip:
             return None
         else:
             line = {"create": op.inputs["create"], "update": op.inputs.get("update") or op.inputs["create"]}
@@ -109,5 +111,5 @@ class EngineRun:
         assert code == 200, f"{op.action} {op.name}: HTTP {code}"
 
     def ran(self) -> list[tuple[str, str]]:
-        """``(resource, action)`` of every operation carried out, install's (recorded only) left out."""
-        return [(name, action) for name, action, result in self.done if not name.endswith("-install")]
+        """``(resource, action)`` of every operation carried out, the skipped steps' (recorded only) left out."""
+        return [(name, action) for name, action, _ in self.done if name.rsplit("-", 1)[1] not in self.skip]

@@ -151,12 +151,13 @@ class Machine:
         self.boot(timeout=timeout)
 
     def reimage(self, authorized: dict[str, str], before_start: Callable[[Machine], None] | None = None) -> None:
-        """A reinstall on the same host: stopped, a fresh copy of the cached tree, booted again.
+        """A reinstall on the same host: stopped, a fresh copy of the cached tree, started again as it was.
 
         Everything the machine wrote is gone (its ZeroTier identity included),
         and so is its kernel state (nftables); its address stays. ``authorized``
         maps users to the public key their login takes again.
         """
+        booted = self.booted
         self.stop()
         sh(["umount", str(self.merged)])
         for part in ("upper", "work"):
@@ -168,7 +169,7 @@ class Machine:
             self.authorize(user, key)
         if before_start is not None:
             before_start(self)
-        self.boot()
+        self.boot() if booted else self.start_sshd()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
