@@ -12,8 +12,13 @@ import re
 
 #: The stack config namespace, the marker in files the program writes on nodes, the state directory's name.
 NAMESPACE = "zerotier-cluster"
+#: The ZeroTier provider's namespace, and its API token (a secret: ``pulumi config set --secret``).
+PROVIDER_NAMESPACE = "zerotier"
+CENTRAL_TOKEN_KEY = f"{PROVIDER_NAMESPACE}:zerotierCentralToken"
 #: The Overlay component's type token: the parent in every step's URN.
 COMPONENT_TYPE = f"{NAMESPACE}:index:Overlay"
+#: The name this project's own program gives its Overlay (another program names its own; ``status --component``).
+COMPONENT_NAME = NAMESPACE
 
 #: A ZeroTier node address (``zerotier-cli info``): 10 hex digits.
 ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -11,8 +12,9 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
-from cluster.errors import ConfigError
+from cluster.declare.connection import refused_host_keys
 from cluster.plan.build import build_plan
+from cluster.spec import Proxy
 from tests.mockrun import NETWORK_ID as MOCK_NETWORK_ID
 from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
 
@@ -453,36 +455,28 @@ def test_adopting_a_network_whose_settings_differ_keeps_them_until_told_otherwis
     assert "fix:" in str(err.value)
 
 
-def test_an_rsa_host_key_is_refused_before_anything_is_declared_and_the_jump_host_key_is_pinned() -> None:
-    """pulumi-command offers only the pinned key's type; OpenSSH 8.8+ refuses ssh-rsa (connection.go)."""
-    rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"
-    ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVybg"
-
-    def edit(nodes: list[dict[str, object]]) -> None:
-        nodes[0]["hostKey"] = ed25519
-        nodes[1]["hostKey"] = rsa
-        nodes[2]["proxy"] = {"host": "192.0.2.1", "user": "jump", "hostKey": rsa}
-
+def test_the_jump_host_key_is_pinned_and_an_rsa_host_key_is_refused_by_the_program_too() -> None:
+    """proxy: head pins the head's key for the jump, a mapping its own; ssh-rsa can never connect (connection.go)."""
+    ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJS1dZ/JtsfX31uNCbfhmwgJjCmnLCewjeA1mY7HuNQd"
+    jump_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICSO6oaaJt0yQNEoGgm18F0vMlvtHpqwTi4NbZb8U1vs"
     config, secrets = stack_file_config("dev")
-    nodes = json.loads(config["zerotier-cluster:nodes"])
-    edit(nodes)
-    declared: list = []
-    with pytest.raises(ConfigError) as refused:
-        run_program({**config, "zerotier-cluster:nodes": json.dumps(nodes)}, secrets, declared=declared)
-    assert refused.value.locations() == [
-        "zerotier-cluster:nodes[1].hostKey",
-        "zerotier-cluster:nodes[2].proxy.hostKey",
-    ]
-    assert "ssh-keyscan -t ed25519 HOST" in str(refused.value)
-    assert [r.type for r in declared] == ["pulumi:pulumi:Stack"]
-
-    # proxy: head pins the head's key for the jump, an explicit jump host its own.
     nodes = json.loads(config["zerotier-cluster:nodes"])
     nodes[0]["hostKey"] = ed25519
     nodes[1]["proxy"] = "head"
-    jump_key = ed25519.replace("urn", "jmp")
     nodes[2]["proxy"] = {"host": "192.0.2.1", "user": "jump", "hostKey": jump_key}
     run = run_program({**config, "zerotier-cluster:nodes": json.dumps(nodes)}, secrets)
     proxies = {n: command(run, n, "install").inputs["connection"]["proxy"] for n in ("compute-01", "compute-02")}
     assert (proxies["compute-01"]["host"], proxies["compute-01"]["hostKey"]) == ("203.0.113.10", ed25519)
     assert (proxies["compute-02"]["host"], proxies["compute-02"]["hostKey"]) == ("192.0.2.1", jump_key)
+
+    # The config refuses ssh-rsa; a spec built in Python (examples/) meets the same refusal in the program.
+    rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"
+    spec = parse_cluster(read_stack_config(ROOT, "dev"), base_dir=ROOT)
+    head, first, second = spec.nodes
+    jump = Proxy("192.0.2.1", "jump", 22, rsa)
+    nodes_with_rsa = (head, dataclasses.replace(first, host_key=rsa), dataclasses.replace(second, proxy=jump))
+    assert [p.key for p in refused_host_keys(nodes_with_rsa)] == [
+        "zerotier-cluster:nodes[1].hostKey",
+        "zerotier-cluster:nodes[2].proxy.hostKey",
+    ]
+    assert refused_host_keys(spec.nodes) == []

@@ -17,12 +17,13 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from cluster.config.parse import KNOWN_KEYS, SECRET_KEYS, namespace_problems, parse_cluster
-from cluster.conventions import NAMESPACE
+from cluster.config.stackfile import read_stack_config
+from cluster.conventions import CENTRAL_TOKEN_KEY, COMPONENT_NAME, NAMESPACE
 from cluster.declare.overlay import Overlay
 from cluster.errors import ConfigError, Problem
 from cluster.spec import ClusterSpec
 
-TOKEN_KEY = "zerotier:zerotierCentralToken"
+TOKEN_KEY = CENTRAL_TOKEN_KEY
 TOKEN_ENV = "ZEROTIER_CENTRAL_TOKEN"
 
 
@@ -38,7 +39,8 @@ def stack_config() -> dict[str, Any]:
     """This project's config keys (without the namespace), secrets excluded."""
     cfg = pulumi.Config(NAMESPACE)
     keys = _all_config_keys()
-    if typos := namespace_problems(sorted(keys)):
+    secret_keys = {k for k in keys if runtime_config.is_config_secret(k)}
+    if typos := namespace_problems(sorted(keys), secret_keys=secret_keys):
         raise ConfigError(typos)
     present = {k.split(":", 1)[1] for k in keys if k.startswith(f"{NAMESPACE}:")}
     raw: dict[str, Any] = {}
@@ -49,6 +51,19 @@ def stack_config() -> dict[str, Any]:
         if value is not None:
             raw[key] = _decode(value)
     return raw
+
+
+def stack_file_problems(project: Path) -> None:
+    """Refuses what only the stack file shows, as ``render`` does (``cluster/config/stackfile.py``).
+
+    The engine hands the program values, not text: a setting dedented out of
+    ``config:`` never arrives, and unquoted text YAML 1.1 reads as something
+    else (``on``, ``010``, ``1:30``) arrives as the engine's own reading of
+    it. Reading the file too keeps ``pulumi up`` and ``render`` agreeing on
+    what they refuse. Config from elsewhere (no such file) has no text to check.
+    """
+    if (project / f"Pulumi.{pulumi.get_stack()}.yaml").is_file():
+        read_stack_config(project, pulumi.get_stack())
 
 
 def _all_config_keys() -> set[str]:
@@ -177,6 +192,7 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
     """Reads the stack config, declares the overlay, and returns the stack outputs."""
     project = project_dir or Path.cwd()
     try:
+        stack_file_problems(project)
         spec = parse_cluster(stack_config(), base_dir=project)
         # controller: head keeps the network on the head's own zerotier-one: no Central, no token read.
         token = central_token() if spec.controller == "central" else None
@@ -184,7 +200,7 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
     overlay = Overlay(
-        NAMESPACE,
+        COMPONENT_NAME,
         spec,
         central_token=token,
         ssh_private_key=key,
@@ -196,4 +212,5 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
             f"address {assignment.first_choice}; pin `ip: {assignment.ip}` on it so removing "
             f"{assignment.displaced_by} can never move it"
         )
-    return overlay.outputs()
+    # The component's URN tells `python -m cluster status` where the stack's resources are.
+    return {"overlayUrn": overlay.urn, **overlay.outputs.exports()}
