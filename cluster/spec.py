@@ -87,6 +87,8 @@ class Proxy:
     host: str
     user: str
     port: int = 22
+    #: Expected SSH host key of the jump host; None accepts any key (``proxy: head`` takes the head's).
+    host_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -324,6 +324,7 @@ PROXY = (
     Field("host", connection_text(v.check_host, HOST_FIX, outputs=False), REQUIRED, "give the jump host's host"),
     Field("user", connection_text(v.check_user, USER_FIX, outputs=False), REQUIRED, "give the jump host's user"),
     Field("port", number(1, 65535), 22),
+    Field("hostKey", _host_key),
 )
 
 
@@ -399,7 +400,7 @@ def _resolve_head_proxies(parsed: list[tuple[NodeSpec, bool]], p: Problems) -> t
                     "give the jump host as a mapping with host, user and port",
                 )
             else:
-                nodes.append(replace(node, proxy=Proxy(head.host, head.user, head.port)))
+                nodes.append(replace(node, proxy=Proxy(head.host, head.user, head.port, head.host_key)))
                 continue
         nodes.append(node)
     return tuple(nodes)

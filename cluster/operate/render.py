@@ -19,7 +19,7 @@ from cluster.plan.steps import StepParams, StepScript
 #: Steps that run on the head for another node or device, or for the whole network.
 ON_HEAD = ("moon", "network", "member")
 #: Column order: what runs on a node, and what runs on the head for it (controller: head, roots: head).
-COLUMNS = ("install", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
+COLUMNS = ("install", "identity", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
 
 
 def steps_by_name(plan: Plan) -> dict[str, list[StepScript[StepParams]]]:

@@ -18,6 +18,7 @@ from cluster.plan.steps import (
     Bundle,
     FirewallParams,
     HostsParams,
+    IdentityParams,
     InstallParams,
     JoinParams,
     MemberParams,
@@ -37,7 +38,7 @@ T = TypeVar("T", bound=StepParams)
 
 #: Pending value: the network ID, when this stack does not know it before ``pulumi up``.
 PENDING_NETWORK_ID = "networkId"
-#: Pending value: a node's ZeroTier address, known once its install reported it (a member step's subject).
+#: Pending value: a node's ZeroTier address, known once its identity step read it (a member step's subject).
 PENDING_MEMBER = "memberAddress"
 #: Pending value: the head's signed moon, known once its moon step printed it (``roots: head``).
 PENDING_MOON = "moon"
@@ -50,6 +51,8 @@ class NodePlan:
     spec: NodeSpec
     assignment: Assignment
     install: StepScript[InstallParams]
+    #: Reads the node's ZeroTier address (its member's subject) after install; see ``cluster/scripts/identity.sh``.
+    identity: StepScript[IdentityParams]
     join: StepScript[JoinParams]
     #: None with firewall mode ``off``.
     firewall: StepScript[FirewallParams] | None
@@ -75,7 +78,7 @@ class NodePlan:
     @property
     def steps(self) -> tuple[StepScript[StepParams], ...]:
         """The steps in the order they run."""
-        steps = (self.install, self.orbit, self.join, self.firewall, self.hosts, self.verify)
+        steps = (self.install, self.identity, self.orbit, self.join, self.firewall, self.hosts, self.verify)
         return tuple(s for s in steps if s is not None)
 
 
@@ -264,6 +267,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 spec=node,
                 assignment=addresses[node.name],
                 install=step(install),
+                identity=step(IdentityParams()),
                 join=step(
                     JoinParams(
                         network_id=network_id,

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-StepName = Literal["install", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
+StepName = Literal["install", "identity", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
 #: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
 SHARED_SCRIPTS: dict[StepName, str] = {
     "network": "controller",
@@ -105,6 +105,14 @@ class InstallParams(StepParams):
     uninstall_on_destroy: str = field(metadata=var("ZTC_UNINSTALL_ON_DESTROY"))
     #: Seconds to wait for another package manager run (unattended-upgrades) to release its locks.
     lock_timeout: str = field(default="600", metadata=var("ZTC_LOCK_TIMEOUT"))
+
+
+@dataclass(frozen=True)
+class IdentityParams(StepParams):
+    """Reads the node's ZeroTier address: no parameters, so only the node's generation and connection change it."""
+
+    STEP: ClassVar[StepName] = "identity"
+    SCRIPT: ClassVar[str] = "identity"
 
 
 @dataclass(frozen=True)
