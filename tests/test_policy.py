@@ -430,3 +430,19 @@ def test_a_stack_on_another_stacks_network_declares_nothing_either_when_an_asser
         run_program(config, secrets, stack="cloud", preview=True, declared=declared,
                     stack_outputs={"organization/zerotier-cluster/onprem": ONPREM_OUTPUTS})  # fmt: skip
     assert [d.type for d in declared if d.type != "pulumi:pulumi:Stack"] == []
+
+
+def test_an_ipdest_rule_tells_nodes_of_one_role_apart() -> None:
+    """c1 and c2 share a ruleset; only the ZeroTier rule on c2's address separates them."""
+    config = copy.deepcopy(BASE)
+    del config["nodes"][2]["sshdPort"]
+    config["rules"] = {"extra": "drop ipdest 10.147.17.12/32 and ipprotocol tcp and dport 873;\n"}
+    config["policy"] = [{"from": "head", "to": "compute", "port": "tcp/873", "expect": "allow"}]
+    with pytest.raises(ConfigError) as err:
+        build_plan(parse_cluster(config, base_dir=ROOT))
+    assert "zerotier-cluster:policy[0]: head -> compute tcp/873 allow fails: head -> c2 tcp/873 is denied" in str(
+        err.value
+    )
+    assert "zerotier denies it by `drop ipdest 10.147.17.12/32 and ipprotocol tcp and dport 873;`" in str(err.value)
+    config["policy"] = [{"from": "head", "to": "c1", "port": "tcp/873", "expect": "allow"}]
+    assert build_plan(parse_cluster(config, base_dir=ROOT)).reach[0].ok
