@@ -168,11 +168,16 @@ def _zerotier_id(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
     return read
 
 
+ENDPOINT_FIX = "write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1"
+_endpoint_address = ipv4(ENDPOINT_FIX)
+
+
 def _endpoint(value: Any, p: Problems) -> Any:
-    ip = ipv4("write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")(value, p)
+    """``rootEndpoint``: an address other machines can send the moon's traffic to."""
+    ip = _endpoint_address(value, p)
     why = v.check_endpoint(ip) if ip is not INVALID else None
     if why is not None:
-        p.add("", why, "write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")
+        p.add("", why, ENDPOINT_FIX)
         return INVALID
     return ip
 
@@ -287,7 +292,7 @@ def _network(value: Any, p: Problems) -> Any:
             "only applies to a network adopted with networkId and manage: true",
             "remove keepSettings, or set networkId to the network to adopt",
         )
-    if f["publicCidr"] is not True and not any(cidr.subnet_of(private) for private in v.PRIVATE_NETS):
+    if f["publicCidr"] is False and not any(cidr.subnet_of(private) for private in v.PRIVATE_NETS):
         p.add(
             "cidr",
             f"{cidr} is public address space: every node would route it into the overlay, away from the internet",

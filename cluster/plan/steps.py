@@ -86,11 +86,6 @@ class ScriptParams:
             (f.metadata["var"], getattr(self, f.name)) for f in fields(self) if f.metadata["per_node"] == per_node
         )
 
-    @classmethod
-    def variable(cls, name: str) -> str:
-        """The ``ZTC_*`` variable of field ``name``."""
-        return str(next(f.metadata["var"] for f in fields(cls) if f.name == name))
-
 
 @dataclass(frozen=True)
 class StepParams(ScriptParams):
