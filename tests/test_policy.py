@@ -430,3 +430,51 @@ def test_a_stack_on_another_stacks_network_declares_nothing_either_when_an_asser
         run_program(config, secrets, stack="cloud", preview=True, declared=declared,
                     stack_outputs={"organization/zerotier-cluster/onprem": ONPREM_OUTPUTS})  # fmt: skip
     assert [d.type for d in declared if d.type != "pulumi:pulumi:Stack"] == []
+
+
+def test_an_ipdest_rule_tells_nodes_of_one_role_apart() -> None:
+    """c1 and c2 share a ruleset; only the ZeroTier rule on c2's address separates them."""
+    config = copy.deepcopy(BASE)
+    del config["nodes"][2]["sshdPort"]
+    config["rules"] = {"extra": "drop ipdest 10.147.17.12/32 and ipprotocol tcp and dport 873;\n"}
+    config["policy"] = [{"from": "head", "to": "compute", "port": "tcp/873", "expect": "allow"}]
+    with pytest.raises(ConfigError) as err:
+        build_plan(parse_cluster(config, base_dir=ROOT))
+    assert "zerotier-cluster:policy[0]: head -> compute tcp/873 allow fails: head -> c2 tcp/873 is denied" in str(
+        err.value
+    )
+    assert "zerotier denies it by `drop ipdest 10.147.17.12/32 and ipprotocol tcp and dport 873;`" in str(err.value)
+    config["policy"] = [{"from": "head", "to": "c1", "port": "tcp/873", "expect": "allow"}]
+    assert build_plan(parse_cluster(config, base_dir=ROOT)).reach[0].ok
+
+
+@pytest.mark.parametrize(
+    ("mode", "probes", "timeout", "tag", "name"),
+    [
+        pytest.param("bogus", "", "3", "t1", "ZTC_PROBE_MODE", id="mode"),
+        pytest.param("send", "", "0", "t1", "ZTC_PROBE_TIMEOUT", id="timeout"),
+        pytest.param("send", "", "3", "../x", "ZTC_PROBE_TAG", id="tag"),
+        pytest.param("send", "x1 tcp 127.0.0.1 1", "3", "t1", "probe id", id="id"),
+        pytest.param("send", "1 sctp 127.0.0.1 1", "3", "t1", "probe protocol", id="protocol"),
+        pytest.param("send", "1 tcp 999.0.0.1 1", "3", "t1", "probe address", id="address"),
+        pytest.param("send", "1 tcp 127.0.0.1 123456", "3", "t1", "probe port", id="port"),
+        pytest.param("listen", "123456", "1", "t1", "listener port", id="listener-port"),
+        pytest.param("collect", "123456", "1", "t1", "port to collect", id="collect-port"),
+    ],
+)
+def test_probe_refuses_a_bad_parameter_by_name(
+    mode: str, probes: str, timeout: str, tag: str, name: str, tmp_path: Path
+) -> None:
+    """probe.sh as status --probe sends it, run here (nothing it is refused reaches the network)."""
+    import subprocess
+
+    from cluster.plan.steps import ProbeParams, standalone
+
+    script = standalone("probe on node n1", ProbeParams(mode=mode, probes=probes, timeout=timeout, tag=tag))
+    env = {"PATH": os.environ["PATH"], "TMPDIR": str(tmp_path), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["sh", "-s"], check=False, input=script, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode != 0, result.stdout
+    assert name in result.stderr
+    assert result.stdout == ""

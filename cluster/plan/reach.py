@@ -274,6 +274,8 @@ class Destination:
 
 @dataclass(frozen=True)
 class Sender:
+    """Where a probe comes from: a member (with its role tag) or an underlay host (no tag)."""
+
     name: str
     #: The ZeroTier role tag; None for underlay sources (ZeroTier never sees them).
     tag: str | None
@@ -323,16 +325,18 @@ class Checker:
     def check(self, assertion: Assertion) -> Result:
         """The first probe whose outcome differs from the assertion (or the last one, when all agree).
 
-        Destinations that look alike to both layers (role, ruleset, interface,
-        port) are probed once per sender, through any of them but the sender itself.
+        Destinations that look alike to both layers (role, ``ipdest`` networks,
+        ruleset, interface, port) are probed once per sender, through any of
+        them but the sender itself.
         """
-        alike: dict[tuple[str, int, str, int], list[Destination]] = {}
+        alike: dict[tuple[object, ...], tuple[int, list[Destination]]] = {}
         for target in self.targets(assertion.target):
             port = ECHO_REQUEST if assertion.protocol == "icmp" else assertion.port or target.ssh_port
-            alike.setdefault((target.role, id(target.ruleset), target.interface, port), []).append(target)
+            key = (target.role, self._kind(target.ip), id(target.ruleset), target.interface, port)
+            alike.setdefault(key, (port, []))[1].append(target)
         result: Result | None = None
         for sender in self.senders(assertion.source):
-            for (_, _, _, port), group in alike.items():
+            for port, group in alike.values():
                 dest = next((d for d in group if d.name != sender.name), None)
                 if dest is None:
                     continue

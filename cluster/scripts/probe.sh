@@ -126,7 +126,7 @@ except OSError:
     ;;
 collect)
     for _port in $ZTC_PROBES; do
-        ztc_check "listener port" "$_port" '[0-9]{1,5}'
+        ztc_check "port to collect" "$_port" '[0-9]{1,5}'
         if grep -qx yes "$_pr_dir/$_port" 2>/dev/null || [ -s "$_pr_dir/$_port.data" ]; then
             echo "received $_port yes"
         else
