@@ -9,7 +9,7 @@ from cluster.config.fields import Problems, key
 from cluster.config.inventory import ALIASES
 from cluster.errors import ConfigError
 from cluster.plan.addressing import allocate
-from cluster.plan.network import cluster_rules, ssh_ports
+from cluster.plan.network import cluster_nodes, cluster_rules
 from cluster.rules.evaluator import rules_problems
 from cluster.spec import ClusterSpec, NodeSpec, SourceNet
 
@@ -25,12 +25,12 @@ def check_cluster(spec: ClusterSpec, p: Problems) -> None:
     _check_controller(spec, p)
     _check_roots(spec, p)
     if not p.items:
-        p.items.extend(rules_problems(cluster_rules(spec), spec.rules, ssh_ports(spec)))
-    if not p.items:
         try:
-            allocate(spec)
+            assignments = allocate(spec)
         except ConfigError as err:
             p.items.extend(err.problems)
+        else:
+            p.items.extend(rules_problems(cluster_rules(spec), spec.rules, cluster_nodes(spec, assignments)))
 
 
 def _check_names(spec: ClusterSpec, p: Problems) -> None:

@@ -48,6 +48,7 @@ from cluster.config.fields import (
     text,
 )
 from cluster.config.inventory import ALIASES, load_inventory
+from cluster.config.policy import policy_problems, read_policy
 from cluster.conventions import (
     CENTRAL_TOKEN_KEY,
     INTERFACE_NAME,
@@ -641,6 +642,7 @@ TOP = (
     Field("controller", choice(("central", "head")), "central"),
     Field("roots", choice(("public", "head")), "public"),
     Field("rootEndpoint", _endpoint),
+    Field("policy", read_policy, ()),
 )
 #: Every key the program reads, in the project's namespace.
 KNOWN_KEYS = tuple(f.name for f in TOP)
@@ -672,8 +674,10 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         controller=top["controller"],
         roots=top["roots"],
         root_endpoint=top["rootEndpoint"],
+        policy=top["policy"],
     )
     check_cluster(spec, p)
+    policy_problems(spec, p)
     p.raise_if_any()
     return spec
 

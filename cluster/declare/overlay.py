@@ -154,17 +154,23 @@ class Overlay(pulumi.ComponentResource):
         ssh_private_key: pulumi.Input[str] | None = None,
         network_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        plan: Plan | None = None,
     ) -> None:
         """``network_id`` supplies the ID of a network another stack owns (``network.fromStack``).
+
+        ``plan`` is ``spec``'s plan when the caller built it already (to be
+        refused before it declared anything of its own); else it is built here.
 
         ``central_token`` is needed with ``controller: central`` only. The
         stack's bundle is written to ``$ZEROTIER_CLUSTER_BUNDLE_DIR``, else
         ``.zerotier-cluster/bundles`` in the project directory (relative, so
         every operator's state names the same path).
         """
+        # The plan first: a config it refuses (an assertion the rules break) declares nothing, not even this.
+        assert plan is None or plan.spec is spec, "the plan is the spec's"
+        self.plan: Plan = plan if plan is not None else build_plan(spec)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.name = name
-        self.plan: Plan = build_plan(spec)
         self.declarations = declarations(self.plan)
         bundle_dir = Path(os.environ.get(BUNDLE_DIR_ENV) or ".zerotier-cluster/bundles")
         self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))

@@ -21,6 +21,7 @@ from cluster.config.stackfile import read_stack_config
 from cluster.conventions import CENTRAL_TOKEN_KEY, COMPONENT_NAME, NAMESPACE
 from cluster.declare.overlay import Overlay
 from cluster.errors import ConfigError, Problem
+from cluster.plan.build import build_plan
 from cluster.spec import ClusterSpec
 
 TOKEN_KEY = CENTRAL_TOKEN_KEY
@@ -199,15 +200,18 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
         # controller: head keeps the network on the head's own zerotier-one: no Central, no token read.
         token = central_token() if spec.controller == "central" else None
         key = ssh_private_key()
+        # The plan (and its reachability check) before anything is declared, the owning stack's reference too.
+        plan = build_plan(spec)
+        overlay = Overlay(
+            COMPONENT_NAME,
+            spec,
+            central_token=token,
+            ssh_private_key=key,
+            network_id=owning_stack_network(spec),
+            plan=plan,
+        )
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
-    overlay = Overlay(
-        COMPONENT_NAME,
-        spec,
-        central_token=token,
-        ssh_private_key=key,
-        network_id=owning_stack_network(spec),
-    )
     for assignment in overlay.plan.displaced():
         pulumi.log.warn(
             f"{assignment.name} sits at {assignment.ip} because {assignment.displaced_by} holds its first-choice "

@@ -23,7 +23,7 @@ from cluster.errors import ConfigError, safe
 from cluster.operate.status import Target
 from cluster.plan.build import Plan, build_plan
 
-from . import render, report
+from . import probe, render, report
 
 #: Bounds that keep every option a value the tools can act on (``nan``, ``inf`` and ``1e308`` are floats too).
 MAX_PARALLEL = 256
@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
         "--component",
         type=_component,
         help=f"the Overlay component's name in the program (default: the overlayUrn output, else {COMPONENT_NAME})",
+    )
+    status.add_argument(
+        "--probe",
+        action="store_true",
+        help="send each zerotier-cluster:policy assertion's probe over the overlay and compare (instead of the rows)",
     )
     status.add_argument(
         "--outputs",
@@ -187,6 +192,10 @@ def safe_lines(text: str) -> str:
 
 
 def _status(plan: Plan, args: argparse.Namespace, outputs: dict[str, Any]) -> int:
+    if args.probe:
+        outcomes = probe.run(plan, args.identity, args.parallel, args.timeout)
+        sys.stdout.write(safe_lines(probe.table(outcomes)))
+        return 1 if any(o.ok is False for o in outcomes) else 0
     try:
         target = Target.find(args.stack, project_name(args.project), args.component, outputs)
     except ConfigError as err:

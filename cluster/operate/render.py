@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cluster.plan import reach
 from cluster.plan.build import PENDING_NETWORK_ID, Plan
 from cluster.plan.steps import StepParams, StepScript
 
@@ -91,6 +92,15 @@ def _short(name: str, value: str) -> str:
     if "\n" in value or len(value) > 60:
         return f"{short}=<{value.count(chr(10))} lines, sha256 {hashlib.sha256(value.encode()).hexdigest()[:12]}>"
     return f"{short}={value}"
+
+
+def reachability(plan: Plan) -> str:
+    """Who may reach what, every assertion borne out by both layers (``+`` allowed, ``-`` denied)."""
+    head = (
+        f"reachability: {len(plan.reach)} assertions (zerotier-cluster:policy and the threat model's), "
+        "each checked against the ZeroTier rules and every destination's nftables ruleset; + allowed, - denied\n"
+    )
+    return head + reach.matrix(plan.reach)
 
 
 def summary(plan: Plan) -> str:
@@ -187,6 +197,7 @@ def show(plan: Plan, out: Path | None, full_text: bool, network_id: str | None) 
     print(summary(plan))
     print(address_table(plan))
     print(programs_table(plan))
+    print(reachability(plan))
     print(plan.rules.source())
     for a in plan.displaced():
         print(f"warning: {a.name} is not at its first-choice address; pin `ip: {a.ip}` to keep it", file=sys.stderr)

@@ -8,10 +8,12 @@ from ipaddress import IPv4Address
 from typing import TypeVar
 
 from cluster.conventions import NAMESPACE
-from cluster.plan import publish
+from cluster.errors import ConfigError
+from cluster.plan import publish, reach
 from cluster.plan.addressing import Assignment, allocate
-from cluster.plan.firewall import Firewall, overlay_interface
+from cluster.plan.firewall import Firewall, overlay_interface, placement
 from cluster.plan.network import cluster_rules, compact_json, network_settings
+from cluster.plan.nft_eval import Ruleset
 from cluster.plan.steps import (
     Bundle,
     FirewallParams,
@@ -99,6 +101,8 @@ class Plan:
     moon: StepScript[MoonParams] | None = None
     #: Every node's and device's member, as the controller authorizes it.
     members: tuple[MemberSettings, ...] = ()
+    #: Every reachability assertion (``zerotier-cluster:policy`` and the threat model's), each borne out.
+    reach: tuple[reach.Result, ...] = ()
 
     @property
     def network_id(self) -> str | None:
@@ -279,6 +283,11 @@ def build_plan(spec: ClusterSpec) -> Plan:
             )
         )
     rules = cluster_rules(spec)
+    results = reach.check(
+        spec, rules.rules, {name: a.ip for name, a in addresses.items()}, _destinations(spec, nodes, interface)
+    )
+    if failed := reach.problems(results):
+        raise ConfigError(failed)
     settings = members(spec, addresses)
     controller = _head_controller(spec, head, rules, settings) if spec.controller == "head" and head else None
     extra: list[StepScript[StepParams]] = [moon] if moon is not None else []
@@ -298,4 +307,27 @@ def build_plan(spec: ClusterSpec) -> Plan:
         controller=controller,
         moon=moon,
         members=settings,
+        reach=tuple(results),
     )
+
+
+def _destinations(spec: ClusterSpec, nodes: Sequence[NodePlan], interface: str) -> list[reach.Destination]:
+    """Every active node as the reachability check sees it, each distinct ruleset loaded once."""
+    p = placement(spec)
+    stand_in = reach.integrate_stand_in(p.family, p.table, p.hook_chain or "") if p.mode == "integrate" else ""
+    loaded: dict[str, Ruleset] = {}
+    out = []
+    for node in nodes:
+        if not node.spec.active:
+            continue
+        ruleset = None
+        if node.ruleset is not None:
+            if node.ruleset not in loaded:
+                loaded[node.ruleset] = Ruleset.load(*([stand_in] if stand_in else []), node.ruleset)
+            ruleset = loaded[node.ruleset]
+        out.append(
+            reach.Destination(
+                node.name, node.spec.role, node.ip, node.spec.listen_port, interface, ruleset, bool(stand_in)
+            )
+        )
+    return out

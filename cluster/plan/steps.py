@@ -86,11 +86,6 @@ class ScriptParams:
             (f.metadata["var"], getattr(self, f.name)) for f in fields(self) if f.metadata["per_node"] == per_node
         )
 
-    @classmethod
-    def variable(cls, name: str) -> str:
-        """The ``ZTC_*`` variable of field ``name``."""
-        return str(next(f.metadata["var"] for f in fields(cls) if f.name == name))
-
 
 @dataclass(frozen=True)
 class StepParams(ScriptParams):
@@ -225,6 +220,21 @@ class StatusParams(ScriptParams):
     hosts_tag: str = field(metadata=_as_in(HostsParams, "hosts_tag"))
     #: The overlay addresses to ping before reading the peers, space-separated.
     probe: str = field(metadata=var("ZTC_PROBE"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeParams(ScriptParams):
+    """``probe.sh``'s parameters (``status --probe``): not a step, whole on stdin, one pass of three."""
+
+    SCRIPT: ClassVar[str] = "probe"
+    #: ``listen`` (start UDP listeners), ``send`` (the probes), ``collect`` (read and stop the listeners).
+    mode: str = field(metadata=var("ZTC_PROBE_MODE"))
+    #: ``send``: ``<id> <tcp|udp|icmp> <overlay IPv4> <port>`` lines; ``listen``/``collect``: UDP ports, one a line.
+    probes: str = field(metadata=var("ZTC_PROBES"))
+    #: Seconds each probe may take.
+    timeout: str = field(metadata=var("ZTC_PROBE_TIMEOUT"))
+    #: Names the listeners' scratch directory, so that collect finds what listen started.
+    tag: str = field(metadata=var("ZTC_PROBE_TAG"))
 
 
 @cache
