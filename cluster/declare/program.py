@@ -40,7 +40,9 @@ def stack_config() -> dict[str, Any]:
     """This project's config keys (without the namespace), secrets excluded."""
     cfg = pulumi.Config(NAMESPACE)
     keys = _all_config_keys()
-    secret_keys = {k for k in keys if runtime_config.is_config_secret(k)}
+    # The language host passes secret keys in PULUMI_CONFIG_SECRET_KEYS; mocks and providers set them directly.
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys |= {k for k in keys if runtime_config.is_config_secret(k)}
     if typos := namespace_problems(sorted(keys), secret_keys=secret_keys):
         raise ConfigError(typos)
     present = {k.split(":", 1)[1] for k in keys if k.startswith(f"{NAMESPACE}:")}
