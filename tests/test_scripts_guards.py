@@ -176,16 +176,9 @@ BAD_PARAMETERS = [
 
 
 def _bad_stdin(kind: str, var: str, value: str) -> tuple[StepScript, str]:
-    """The step and its stdin with ``var`` set to ``value`` (a parameter, or a setting read from stdin)."""
-    script = _step(kind)
-    known = {"networkId": NWID, "memberAddress": "0c0ffee001", "moon": "x.moon AAAA"}
-    if var in {f for f, _ in script.params.variables(per_node=True)} | {
-        f for f, _ in script.params.variables(per_node=False)
-    }:
-        script = with_param(script, var, value)
-        return script, script.text(known=known)
-    text = script.text(known=known)
-    return script, text.replace("\nZTC_PROGRAM=", f"\n{var}={shlex.quote(value)}\nZTC_PROGRAM=", 1)
+    """The step and its stdin with its parameter ``var`` set to ``value`` (on stdin or in its program)."""
+    script = with_param(_step(kind), var, value)
+    return script, script.text(known={"networkId": NWID, "memberAddress": "0c0ffee001", "moon": "x.moon AAAA"})
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from cluster.config.parse import parse_cluster
+from cluster.config.stackfile import read_stack_config
 from cluster.operate.sshrun import Reply
 from cluster.operate.status import Context, Facts, Row, Target, evaluate, peer_path, status_stdin
-from cluster.plan.build import Plan
-from tests.lab.provision import NETWORK_ID, cluster_config, plan_for
+from cluster.plan.build import Plan, build_plan
+from tests.lab.provision import NETWORK_ID, ROOT, cluster_config, plan_for
 
 NOW = 1_764_000_000
 ADDRESSES = {"head": "aaaa000001", "compute-01": "aaaa000011", "compute-02": "aaaa000012"}
@@ -202,11 +205,11 @@ def test_the_address_must_be_exactly_the_planned_one_with_its_prefix(assigned: l
 
 def test_the_address_value_lists_only_ipv4_addresses() -> None:
     facts = healthy("head")
-    facts["listnetworks"][1][0]["assignedAddresses"] = ["fd80::1/88", "10.147.17.2/24"]
+    facts["listnetworks"][1][0]["assignedAddresses"] = ["fd80::1/88", "10.147.17.2/24", "10.147.17.3/24"]
     assert failing(judge("head", facts))[0][:3] == (
         "address",
-        "10.147.17.2/24",
-        "has fd80::1/88, 10.147.17.2/24, planned 10.147.17.1/24",
+        "10.147.17.2/24, 10.147.17.3/24",
+        "has fd80::1/88, 10.147.17.2/24, 10.147.17.3/24, planned 10.147.17.1/24",
     )
 
 
@@ -309,6 +312,7 @@ def test_a_stopped_service_fails_zerotier_and_leaves_the_rest_unknown() -> None:
     ]
     assert verdicts(row)["network"] == (None, "?")
     assert verdicts(row)["path:head"] == (None, "UNKNOWN")
+    assert row.check("path:head").detail == f"zerotier-cli -j peers exited 1: {failed}"  # type: ignore[union-attr]
 
 
 def test_no_zerotier_cli_fails_zerotier() -> None:
@@ -421,6 +425,7 @@ def test_firewall_off_is_not_compared() -> None:
     facts["values"]["hosts.block"] = sha(plan.hosts_block)
     row = evaluate(Context(plan, LAB, ADDRESSES, NETWORK_ID, {}, False), node, Reply(stdout=report(facts)))
     assert verdicts(row)["firewall"] == (None, "off")
+    assert row.check("firewall").detail == "firewall.mode is off: nothing to compare"  # type: ignore[union-attr]
     assert row.ok is True
 
 
@@ -681,3 +686,66 @@ def test_a_version_or_a_status_zerotier_did_not_report_is_a_question_mark() -> N
         ),
         ("network", "?", f"network {NETWORK_ID}", join),
     ]
+
+
+def test_a_path_is_judged_stale_by_the_nodes_own_clock() -> None:
+    facts = healthy("compute-01")
+    head = facts["peers"][1][0]
+    head["paths"][0]["lastReceive"] = NOW * 1000 - 61_000
+    assert verdicts(judge("compute-01", facts))["path:head"] == (False, "RELAY 3ms")
+    head["paths"][0]["lastReceive"] = NOW * 1000 - 59_000
+    assert verdicts(judge("compute-01", facts))["path:head"] == (True, "DIRECT 3ms")
+    # Without the node's clock there is nothing to judge the receive time against.
+    head["paths"][0]["lastReceive"] = NOW * 1000 - 61_000
+    facts["values"]["clock"] = None
+    assert verdicts(judge("compute-01", facts))["path:head"] == (True, "DIRECT 3ms")
+    facts["values"]["clock"] = "soon"
+    assert verdicts(judge("compute-01", facts))["path:head"] == (True, "DIRECT 3ms")
+
+
+def test_a_remote_heads_address_is_pinged_from_a_stack_that_does_not_own_the_head() -> None:
+    """A cloud stack's nodes check their path to the head the onprem stack owns (remoteHead: its name and IP)."""
+    config = read_stack_config(ROOT, "cloud")
+    plan = build_plan(parse_cluster(config, base_dir=ROOT))
+    node = next(n for n in plan.nodes if n.name == "burst-01")
+    facts = healthy("compute-01")
+    facts["values"] = {"ztc-status": "1", "user": "ops", "root": "yes", "cli": "yes", "clock": str(NOW)}
+    facts["values"]["ping.10.147.17.1"] = "no"
+    ctx = Context(plan, Target.find("cloud", "zerotier-cluster", None, {}), {"head": "aaaa000001"}, None, {}, False)
+    row = evaluate(ctx, node, Reply(stdout=report(facts)))
+    assert (row.check("path:head").ok, row.check("path:head").detail) == (  # type: ignore[union-attr]
+        False,
+        "head (10.147.17.1) does not answer ping over the overlay; via 192.0.2.1/9993",
+    )
+
+
+def test_a_block_whose_exit_code_is_not_a_number_counts_as_failed() -> None:
+    facts = Facts.parse("ztc-status 1\n@info x\nboom\n@end\n")
+    assert facts.blocks == {"info": (-1, "boom")}
+    assert facts.cli_error("info") == "zerotier-cli -j info exited -1: boom"
+
+
+@pytest.mark.parametrize("blocks", [None, ""], ids=["no-line", "empty"])
+def test_no_count_of_hosts_blocks_is_none(blocks: str | None) -> None:
+    facts = healthy("compute-01")
+    facts["values"]["hosts.blocks"] = blocks
+    assert verdicts(judge("compute-01", facts))["hosts"] == (False, "MISSING")
+
+
+def test_rows_name_the_node_its_host_and_role_whether_or_not_it_answered() -> None:
+    node = next(n for n in PLAN.nodes if n.name == "compute-02")
+    ctx = Context(PLAN, LAB, ADDRESSES, NETWORK_ID, {}, False)
+    for reply in (Reply(error="timed out"), Reply(stdout="garbage\n")):
+        row = evaluate(ctx, node, reply)
+        assert (row.name, row.host, row.role, row.reached) == ("compute-02", "192.0.2.12", "compute", False)
+    # A host another resource gives (a cloud server's address) is not known until pulumi up: shown as such.
+    elsewhere = replace(node, spec=replace(node.spec, host=object()))  # type: ignore[arg-type]
+    assert evaluate(ctx, elsewhere, Reply(error="timed out")).host == "(from another resource)"
+
+
+def test_a_component_urn_names_the_target_and_anything_else_none() -> None:
+    urn = "urn:pulumi:burst::cloud-burst::pulumi:pulumi:Stack$custom:index:Burst$zerotier-cluster:index:Overlay::burst"
+    target = Target.of_urn(urn)
+    assert target == Target("burst", "cloud-burst", "burst", "custom:index:Burst$zerotier-cluster:index:Overlay")
+    assert Target.of_urn("a::b::c::d") is None
+    assert Target.of_urn("urn:pulumi:lab::zerotier-cluster::zerotier-cluster:index:Overlay") is None
