@@ -131,10 +131,12 @@ class _Table:
     sets: dict[str, list[str]] = field(default_factory=dict)
     #: Each set as merged address intervals per IP version, made once the ruleset is loaded.
     compiled: dict[str, dict[int, _Intervals]] = field(default_factory=dict)
+    #: Every address set an ``ip``/``ip6 saddr`` match consults: all a packet's source address is tested against.
+    source_sets: list[_Intervals] = field(default_factory=list)
 
     def compile(self) -> None:
         """Sets to intervals, then every rule to tests: a ruleset this evaluator cannot read fails at load."""
-        self.compiled = {name: {4: _Intervals(e, 4), 6: _Intervals(e, 6)} for name, e in self.sets.items()}
+        self.compiled = {name: _Intervals.both(e) for name, e in self.sets.items()}
         for chain in self.chains.values():
             chain.compiled = [_Compiler(self, rule).compile() for rule in chain.rules]
 
@@ -142,16 +144,7 @@ class _Table:
 class _Intervals:
     """Addresses, CIDR blocks and first-last ranges as sorted, merged integer intervals: a lookup is a bisect."""
 
-    def __init__(self, elements: Sequence[str], version: int) -> None:
-        spans = []
-        for element in elements:
-            if "-" in element:
-                first, last = (ip_address(x) for x in element.split("-", 1))
-            else:
-                net = ip_network(element, strict=False)
-                first, last = net.network_address, net.broadcast_address
-            if first.version == version:
-                spans.append((int(first), int(last)))
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
         merged: list[tuple[int, int]] = []
         for first_int, last_int in sorted(spans):
             if merged and first_int <= merged[-1][1] + 1:
@@ -161,9 +154,28 @@ class _Intervals:
         self.starts = [a for a, _ in merged]
         self.ends = [b for _, b in merged]
 
+    @classmethod
+    def both(cls, elements: Sequence[str]) -> dict[int, _Intervals]:
+        """The IPv4 and IPv6 intervals of one set's elements, parsed once (a member set holds thousands)."""
+        spans = _spans(elements)
+        return {version: cls(spans[version]) for version in (4, 6)}
+
     def __contains__(self, address: IPv4Address | IPv6Address) -> bool:
         at = bisect.bisect_right(self.starts, int(address)) - 1
         return at >= 0 and int(address) <= self.ends[at]
+
+
+def _spans(elements: Sequence[str]) -> dict[int, list[tuple[int, int]]]:
+    """Set elements (addresses, CIDR blocks, first-last ranges) as integer spans, by IP version."""
+    spans: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+    for element in elements:
+        if "-" in element:
+            first, last = (ip_address(x) for x in element.split("-", 1))
+        else:
+            net = ip_network(element, strict=False)
+            first, last = net.network_address, net.broadcast_address
+        spans[first.version].append((int(first), int(last)))
+    return spans
 
 
 class _Reader:
@@ -351,6 +363,15 @@ class Ruleset:
             table.compile()
         return cls(tuple(tables.values()))
 
+    def source_class(self, address: IPv4Address | IPv6Address) -> tuple[object, ...]:
+        """What every rule can know of a source address: its version and which address sets hold it.
+
+        Two sources of one class get the same decision for otherwise equal
+        packets (the ``saddr`` matches are the only tests that read the
+        address), so a caller probing thousands of senders can decide once per class.
+        """
+        return (address.version, *(address in found for table in self.tables for found in table.source_sets))
+
     def decide(self, packet: Packet) -> Decision:
         """The input hook's verdict: every base chain of a family that sees the packet runs; a drop is final."""
         chains = [
@@ -474,7 +495,8 @@ class _Compiler:
             found = [self.table.compiled[n][version] for n in sets]
             literal = [n for n in nets if not n.startswith("@")]
             if literal:
-                found.append(_Intervals(literal, version))
+                found.append(_Intervals.both(literal)[version])
+            self.table.source_sets.extend(found)
             return lambda p: p.version == version and any(p.source in f for f in found) != neg
         if word in ("tcp", "udp"):
             which = self.words.pop(0) if self.words else ""

@@ -299,7 +299,8 @@ class Checker:
         self._networks = sorted(
             {network(str(m.args[0])) for r in self.rules for m in r.matches if m.keyword in ("ipsrc", "ipdest")}
         )
-        self._nft: dict[tuple[int, IPv4Address, str, str, int], LayerVerdict] = {}
+        self._nft: dict[tuple[int, tuple[object, ...], str, str, int], LayerVerdict] = {}
+        self._classes: dict[tuple[int, IPv4Address], tuple[object, ...]] = {}
 
     def senders(self, name: str) -> list[Sender]:
         spec = self.spec
@@ -396,7 +397,11 @@ class Checker:
         self, dest: Destination, source: IPv4Address, interface: str, protocol: str, port: int
     ) -> LayerVerdict:
         assert dest.ruleset is not None
-        key = (id(dest.ruleset), source, interface, protocol, port)
+        # Keyed on what the rules can see of the source, not the source itself: 10,000 senders are a few classes.
+        known = (id(dest.ruleset), source)
+        if known not in self._classes:
+            self._classes[known] = dest.ruleset.source_class(source)
+        key = (id(dest.ruleset), self._classes[known], interface, protocol, port)
         if key not in self._nft:
             packet = Packet(source, interface, protocol, port)  # type: ignore[arg-type]
             decision = dest.ruleset.decide(packet)
