@@ -19,7 +19,9 @@ overlay) is in ``tests/test_lab_changes.py``. Not run here: ``install`` (no
 package offline; ``tests/test_scripts_install.py``) and ``verify`` (no
 overlay to ping), both recorded as operations all the same. Central's
 Members are applied to the stand-in controller as the Terraform provider
-applies them to Central.
+applies them to Central; the changes that replace and remove no member (SSH
+login, key and port, a version bump, a node added) run under ``controller:
+head`` only, both controllers being covered by ``tests/test_changes.py``.
 """
 
 from __future__ import annotations
@@ -230,6 +232,7 @@ def test_a_machine_at_a_new_host_gets_its_bundle_and_keeps_no_old_identity(site:
     assert (f"{PREFIX}compute-01-bundle", "copy") in run.ran()
 
 
+@pytest.mark.parametrize("site", ["head"], indirect=True)  # no member replaced or removed (see the docstring)
 @pytest.mark.parametrize("what", ["user", "key"])
 def test_a_rotated_login_port_or_key_changes_no_member(site: Site, what: str) -> None:
     def rotate(site: Site) -> None:
@@ -249,6 +252,7 @@ def test_a_rotated_login_port_or_key_changes_no_member(site: Site, what: str) ->
     assert all(action == "update" for _, action in members), "no member replaced or deleted"
 
 
+@pytest.mark.parametrize("site", ["head"], indirect=True)  # no member replaced or removed (see the docstring)
 def test_a_version_bump_reruns_install_alone(site: Site) -> None:
     run, _ = change_and_compare(site, lambda s: s.top.update(zerotierVersion="1.14.2"))
     assert {step.rsplit("-", 1)[1] for step, _, _ in run.done} == {"bundle", "install"}
@@ -282,6 +286,7 @@ def test_a_removed_node_is_undone_and_leaves_no_member(site: Site) -> None:
     assert site.state() == site.fresh()
 
 
+@pytest.mark.parametrize("site", ["head"], indirect=True)  # no member replaced or removed (see the docstring)
 def test_an_added_node_is_authorized_and_the_others_learn_of_it(site: Site) -> None:
     change_and_compare(site, lambda s: s.add("compute-03"))
     assert site.members() == authorized("head", "compute-01", "compute-02", "compute-03")
@@ -301,6 +306,7 @@ def test_a_renamed_network_leaves_no_old_network_on_the_heads_controller(site: S
     assert sorted(site.api.state()["networks"]) == [NODES["head"][2] + network_suffix("chpc-other")]
 
 
+@pytest.mark.parametrize("site", ["head"], indirect=True)  # no member replaced or removed (see the docstring)
 def test_a_new_ssh_port_is_opened_first_then_used(site: Site) -> None:
     """The node's firewall admits SSH on its configured port only, and every step of the port change (the bundle
     copy first) already connects to the new one: open it (``firewall.openings``) in one ``up``, move in the next."""
