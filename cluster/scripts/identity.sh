@@ -12,27 +12,10 @@
 # shellcheck disable=SC2034,SC2153,SC2154,SC2317
 
 ZTC_STEP=identity
-ZT_HOME=/var/lib/zerotier-one
-
-# Waits up to 30 s for zerotier-one to have written its identity (a fresh install).
-identity_address() {
-    _tries=0
-    while :; do
-        _addr=$(ztc_root cat "$ZT_HOME/identity.public" 2>/dev/null | cut -d: -f1)
-        if printf '%s\n' "$_addr" | grep -Eqx '[0-9a-f]{10}'; then
-            printf '%s\n' "$_addr"
-            return 0
-        fi
-        _tries=$((_tries + 1))
-        [ "$_tries" -lt 30 ] ||
-            ztc_die "$ZT_HOME/identity.public on $(uname -n) holds no ZeroTier address after 30s: is zerotier-one installed and running? (the install step does both; see 'journalctl -u zerotier-one')"
-        sleep 1
-    done
-}
 
 step_create() {
     ztc_require_root
-    identity_address
+    ztc_zerotier_address "is zerotier-one installed and running? (the install step does both; see 'journalctl -u zerotier-one')"
 }
 
 step_update() {
