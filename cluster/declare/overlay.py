@@ -3,8 +3,8 @@
 This is the only module (with ``controller`` and ``connection``) that knows
 Pulumi resource types. Per node the chain is::
 
-    bundle ──► install ──► Member ──► join ──► firewall ──► verify
-                                          └───► hosts ─────────┘
+    bundle ──► install ──► Member ──────► join ──► firewall ──► verify
+                  └──► localconf ──┘           └───► hosts ─────────┘
 
 ``bundle`` copies the stack's programs to the node (a file asset: state keeps
 its path and hash, not its bytes); each command's stdin then names its
@@ -135,6 +135,13 @@ class Overlay(pulumi.ComponentResource):
         self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
         conns = {n.name: connection(n.spec, ssh_private_key) for n in self.plan.nodes}
         installs = {n.name: self._install(n, conns[n.name]) for n in self.plan.nodes}
+        # local.conf restarts zerotier-one: before anything else talks to the daemon (moon, controller, join).
+        self._configured = {
+            n.name: self._command(n, n.localconf, conns[n.name], [installs[n.name][1]])
+            if n.localconf is not None
+            else installs[n.name][1]
+            for n in self.plan.nodes
+        }
         # roots: head: the head signs its moon before anything else runs on it (it restarts zerotier-one).
         self.moon = self._moon(conns, installs)
         self.controller: Controller = self._controller(central_token, conns, installs)
@@ -180,7 +187,7 @@ class Overlay(pulumi.ComponentResource):
             return CentralController(self.name, self, central_token)
         head = self._head()
         install = installs[head.name][1]
-        before = [self.moon[0]] if self.moon else [install]
+        before = [self.moon[0]] if self.moon else [self._configured[head.name]]
 
         def run(
             suffix: str,
@@ -203,7 +210,7 @@ class Overlay(pulumi.ComponentResource):
         if self.plan.moon is None:
             return None
         head = self._head()
-        moon = self._command(head, self.plan.moon, conns[head.name], [installs[head.name][1]])
+        moon = self._command(head, self.plan.moon, conns[head.name], [self._configured[head.name]])
         return moon, moon.stdout.apply(signed_moon)
 
     def _text(self, step: StepScript, known: Mapping[str, pulumi.Output[str]] | None) -> pulumi.Input[str]:
@@ -282,14 +289,16 @@ class Overlay(pulumi.ComponentResource):
             tags=member_tags(node.spec.role),
             authorized=node.spec.active,
         )
-        before_join: list[pulumi.Resource] = [member]
+        before_join: list[pulumi.Resource] = [member, self._configured[node.name]]
         if self.moon is not None:
             # roots: head: the head joins once its moon restarted it, every other node once it orbits the head.
             moon, signed = self.moon
             before_join.append(
                 moon
                 if node.orbit is None
-                else self._command(node, node.orbit, conn, [install, moon], known={PENDING_MOON: signed})
+                else self._command(
+                    node, node.orbit, conn, [self._configured[node.name], moon], known={PENDING_MOON: signed}
+                )
             )
         join = self._command(node, node.join, conn, before_join)
         firewall = self._command(node, node.firewall, conn, [join]) if node.firewall is not None else None

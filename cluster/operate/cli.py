@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.network_id is not None and not NETWORK_ID_PATTERN.fullmatch(args.network_id):
         parser.error(f"--network-id {args.network_id!r} is not 16 lowercase hex digits")
     try:
-        plan = build_plan(parse_cluster(read_stack_config(args.project, args.stack), base_dir=args.project))
+        config = read_stack_config(args.project, args.stack)
+        plan = build_plan(parse_cluster(config, base_dir=args.project, stack=args.stack))
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2

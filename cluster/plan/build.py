@@ -9,12 +9,14 @@ from ipaddress import IPv4Address
 from cluster.plan import publish
 from cluster.plan.addressing import Assignment, allocate
 from cluster.plan.firewall import Firewall, overlay_interface
+from cluster.plan.localconf import MULTICORE_MIN_CORES, local_conf
 from cluster.plan.network import cluster_rules, compact_json, network_settings
 from cluster.plan.steps import (
     Bundle,
     HostsParams,
     InstallParams,
     JoinParams,
+    LocalConfParams,
     MemberParams,
     MoonParams,
     NetworkParams,
@@ -55,6 +57,8 @@ class NodePlan:
     verifies: tuple[str, ...]
     #: With ``roots: head``, every node but the head keeps the head's moon before it joins.
     orbit: StepScript | None = None
+    #: The node's local.conf entries (``zerotier-cluster:zerotier``), written before it joins.
+    localconf: StepScript | None = None
 
     @property
     def name(self) -> str:
@@ -67,7 +71,7 @@ class NodePlan:
     @property
     def steps(self) -> tuple[StepScript, ...]:
         """The steps in the order they run."""
-        steps = (self.install, self.orbit, self.join, self.firewall, self.hosts, self.verify)
+        steps = (self.install, self.localconf, self.orbit, self.join, self.firewall, self.hosts, self.verify)
         return tuple(s for s in steps if s is not None)
 
 
@@ -205,6 +209,16 @@ def build_plan(spec: ClusterSpec) -> Plan:
         moon = StepScript(head.name, head.generation, MoonParams(f"{endpoint}/{spec.firewall.zerotier_port}"))
         orbit = OrbitParams(Pending(PENDING_MOON))
 
+    dp = spec.dataplane
+
+    def localconf(node: NodeSpec) -> LocalConfParams:
+        return LocalConfParams(
+            settings=local_conf(dp, dp.site(spec.site_of(node))),
+            multicore=dp.multicore,
+            concurrency="" if dp.concurrency is None else str(dp.concurrency),
+            min_cores=str(MULTICORE_MIN_CORES),
+        )
+
     nodes = []
     for node in spec.nodes:
         ip = addresses[node.name].ip
@@ -238,6 +252,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 interface=interface,
                 verifies=others if node.role == "head" else (head_name,),
                 orbit=step(orbit) if orbit is not None and node.role != "head" else None,
+                localconf=step(localconf(node)),
             )
         )
     rules = cluster_rules(spec)

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-StepName = Literal["install", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
+StepName = Literal["install", "localconf", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
 #: The order a node's steps run in.
-STEP_ORDER: tuple[StepName, ...] = ("install", "join", "firewall", "hosts", "verify")
+STEP_ORDER: tuple[StepName, ...] = ("install", "localconf", "join", "firewall", "hosts", "verify")
 #: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
 SHARED_SCRIPTS: dict[StepName, str] = {
     "network": "controller",
@@ -95,6 +95,21 @@ class InstallParams(StepParams):
     signing_key_url: str = field(metadata=var("ZTC_SIGNING_KEY_URL"))
     signing_key_fingerprint: str = field(metadata=var("ZTC_SIGNING_KEY_FINGERPRINT"))
     uninstall_on_destroy: str = field(metadata=var("ZTC_UNINSTALL_ON_DESTROY"))
+
+
+@dataclass(frozen=True)
+class LocalConfParams(StepParams):
+    """The node's local.conf entries (``zerotier-cluster:zerotier``), merged with the operator's own."""
+
+    STEP: ClassVar[StepName] = "localconf"
+    #: The entries the plan knows, as compact JSON (``cluster.plan.localconf.local_conf``).
+    settings: str = field(metadata=var("ZTC_LC_SETTINGS"))
+    #: ``auto``, ``true`` or ``false``: multicore packet processing; auto decides from the node's cores.
+    multicore: str = field(metadata=var("ZTC_LC_MULTICORE"))
+    #: Threads with multicore, or empty: chosen from the node's cores.
+    concurrency: str = field(metadata=var("ZTC_LC_CONCURRENCY"))
+    #: ``auto`` turns multicore on from this many cores.
+    min_cores: str = field(metadata=var("ZTC_LC_MIN_CORES"))
 
 
 @dataclass(frozen=True)
