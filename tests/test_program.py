@@ -20,7 +20,7 @@ MEMBER = "zerotier:index/member:Member"
 NETWORK = "zerotier:index/network:Network"
 PROVIDER = "pulumi:providers:zerotier"
 OVERLAY = "zerotier-cluster:index:Overlay"
-STEPS_PER_NODE = ("install", "join", "firewall", "hosts", "verify")
+STEPS_PER_NODE = ("install", "localconf", "join", "firewall", "hosts", "verify")
 
 
 @pytest.fixture(scope="module")

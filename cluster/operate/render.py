@@ -18,7 +18,7 @@ from cluster.plan.steps import StepScript
 #: Steps that run on the head for another node or device, or for the whole network.
 ON_HEAD = ("moon", "network", "member")
 #: Column order: what runs on a node, and what runs on the head for it (controller: head, roots: head).
-COLUMNS = ("install", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
+COLUMNS = ("install", "localconf", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
 
 
 def steps_by_name(plan: Plan) -> dict[str, list[StepScript]]:
@@ -79,7 +79,7 @@ def programs_table(plan: Plan) -> str:
     for program in sorted(plan.bundle.programs, key=lambda p: (p.step, p.sha)):
         shared = ", ".join(_short(name, value) for name, value in program.shared)
         lines.append(
-            f"  {program.sha[:12]}  {program.step:<8}  {len(program.data):>7} bytes  "
+            f"  {program.sha[:12]}  {program.step:<9}  {len(program.data):>7} bytes  "
             f"{users[program.sha]:>4} command(s)  {shared}"
         )
     return "\n".join(lines) + "\n"

@@ -144,7 +144,7 @@ LC_MERGE_AWK='
 function path(line) { return substr(line, 1, length(line) - length(value(line)) - 1) }
 function value(line,   i) { i = match(line, /\t[^\t]*$/); return substr(line, i + 1) }
 function shown(p) { gsub(/\t/, ".", p); return p }
-FNR == NR {
+FILENAME == ARGV[1] {
     p = path($0)
     base[p] = value($0)
     q = p

@@ -82,10 +82,11 @@ class StackRun:
     def up(self, action: str = "create") -> None:
         """Every command of the stack, in the order of the dependencies overlay.py declares.
 
-        moon (head) → network (head) and orbit (other nodes) → members (on the
-        head) → join → firewall, hosts → verify (the head's once every node's
-        firewall is in, the others' once the head's is).
+        localconf → moon (head) → network (head) and orbit (other nodes) →
+        members (on the head) → join → firewall, hosts → verify (the head's
+        once every node's firewall is in, the others' once the head's is).
         """
+        self.each("localconf", action)
         self.roots_and_network(action)
         self.authorize(action)
         for step in ("join", "firewall", "hosts", "verify"):
@@ -161,6 +162,7 @@ class StackRun:
         self._parallel(jobs)
         self.run(head, controller.network, "delete", {PENDING_NETWORK_ID: self.network_id})
         self.run(head, self.plan.moon, "delete")
+        self.each("localconf", "delete")
 
 
 def _step(node: Any, name: str) -> StepScript:
