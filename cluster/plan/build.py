@@ -195,11 +195,12 @@ def build_plan(spec: ClusterSpec) -> Plan:
     hosts = HostsParams(hosts_tag=spec.network.name, hosts_block=hosts_block)
     others = tuple(n.name for n in spec.active_nodes if n.role != "head")
     direct = "true" if prov.require_direct else "false"
+    mtu = str(spec.network.mtu)
     verify_targets = {
         "head": VerifyParams(
-            "head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout), direct
+            "head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout), direct, mtu
         ),
-        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout), direct),
+        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout), direct, mtu),
     }
 
     moon = orbit = None

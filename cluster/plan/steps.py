@@ -153,6 +153,8 @@ class VerifyParams(StepParams):
     verify_timeout: str = field(metadata=var("ZTC_VERIFY_TIMEOUT"))
     #: ``true``: a target reached only through a ZeroTier relay fails the step.
     require_direct: str = field(default="false", metadata=var("ZTC_REQUIRE_DIRECT"))
+    #: The network's MTU: verify probes each target with unfragmented packets of that size.
+    mtu: str = field(default="2800", metadata=var("ZTC_MTU"))
 
 
 @dataclass(frozen=True)
