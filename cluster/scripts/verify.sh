@@ -179,7 +179,7 @@ verify_mtu() {
         }
         [ "$_hi" -eq "$ZTC_MTU" ] || printf '%s (%s) carries %s\n' "$_name" "$_ip" "$([ "$_hi" -ge 1280 ] && echo "$_hi" || echo 'less than 1280')" >>"$ZTC_TMP/short"
     done <"$ZTC_TMP/all"
-    _own=$(cat "/sys/class/net/$_dev/mtu" 2>/dev/null)
+    _own=$(ip -o link show dev "$_dev" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "mtu") print $(i + 1) }')
     [ -z "$_own" ] || [ "$_own" = "$ZTC_MTU" ] || printf 'the overlay interface %s has %s\n' "$_dev" "$_own" >>"$ZTC_TMP/short"
     if [ -s "$ZTC_TMP/short" ]; then
         echo "verify: MTU MISMATCH: the network's MTU is $ZTC_MTU, but $(awk '{ printf "%s%s", sep, $0; sep = "; " }' "$ZTC_TMP/short")"
