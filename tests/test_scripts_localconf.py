@@ -88,7 +88,7 @@ def test_written_whole_kept_when_unchanged_and_removed_on_destroy(node: Machine,
     first = pid(node)
     out = ok(run_step(operator, node, step(multicore="false")))
     assert (
-        out == f"localconf: {LOCAL_CONF} updated (multicore off on {node_cores(node)} cores); zerotier-one restarted\n"
+        out == f"localconf: {LOCAL_CONF} updated ({node_cores(node)} cores: multicore off); zerotier-one restarted\n"
     )
     assert read(node, LOCAL_CONF) == (
         "{\n"
@@ -136,7 +136,7 @@ def test_merged_with_the_operators_entries_and_their_file_restored(node: Machine
     node.write(LOCAL_CONF, OPERATOR)
     zerotier = {"sites": {"cluster": {"physical": {"10.10.0.0/16": {"mtu": 9000, "trustedPathId": 101}}}}}
     out = ok(run_step(operator, node, step(**zerotier)))
-    assert out == f"localconf: {LOCAL_CONF} updated (multicore on, concurrency 8 on 16 cores); zerotier-one restarted\n"
+    assert out == f"localconf: {LOCAL_CONF} updated (16 cores: multicore on, concurrency 8); zerotier-one restarted\n"
     assert read(node, LOCAL_CONF) == (
         "{\n"
         '    "physical": {\n'
@@ -212,7 +212,7 @@ def test_concurrency_above_the_nodes_cores_is_refused_naming_the_key(node: Machi
     assert "zerotier-cluster:zerotier.concurrency is 16, but lc has 16 cores" in result.stderr
     assert digests(node, LOCAL_CONF) == {LOCAL_CONF: "absent"}
     out = ok(run_step(operator, node, step(multicore="true", concurrency=12)))
-    assert "(multicore on, concurrency 12 on 16 cores)" in out
+    assert "(16 cores: multicore on, concurrency 12)" in out
 
 
 def test_a_full_disk_changes_nothing(node: Machine, operator: Operator) -> None:

@@ -4,7 +4,7 @@ Hosts under the groups ``head`` and ``compute`` (at the top level, beside
 ``all``, or under ``all.children``, directly or through child groups) become
 nodes. Ansible's ``ansible_host``, ``ansible_user`` and ``ansible_port`` give
 the SSH connection; this project's own per-host keys are ``ip``, ``proxy``,
-``hostKey``, ``sshdPort``, ``state`` and ``generation``. Variables apply in
+``hostKey``, ``sshdPort``, ``state``, ``generation`` and ``site``. Variables apply in
 Ansible's order: ``all`` vars, then group vars (outer to inner), then host
 vars. Host ranges such as ``compute-[01:16]`` and ``node-[a:d]`` expand as in
 Ansible. Hosts outside ``head`` and ``compute`` are not part of the overlay.
@@ -39,6 +39,7 @@ FIELDS = {
     "sshdPort": "sshdPort",
     "state": "state",
     "generation": "generation",
+    "site": "site",
 }
 #: Node field → the inventory variable an error names.
 ALIASES = {field: var for var, field in FIELDS.items()}

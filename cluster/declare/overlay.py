@@ -340,6 +340,7 @@ class Overlay(pulumi.ComponentResource):
             "hostsFile": plan.hosts_block,
             "mpiHostfile": plan.mpi_hostfile,
             "slurmNodes": plan.slurm_nodes,
+            "slurmTopology": plan.slurm_topology,
             "overlayInterface": publish.interface_list(n.interface for n in plan.active),
         }
 

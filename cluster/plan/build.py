@@ -87,6 +87,8 @@ class Plan:
     hosts_block: str
     mpi_hostfile: str
     slurm_nodes: str
+    #: topology.conf lines: a switch per site under one top switch (``slurmTopology``).
+    slurm_topology: str
     #: Every program any node runs, shipped once per node.
     bundle: Bundle
     #: The network's ZeroTier rules (anti-spoofing, roles), for whichever controller declares it.
@@ -270,6 +272,9 @@ def build_plan(spec: ClusterSpec) -> Plan:
         hosts_block=hosts_block,
         mpi_hostfile=publish.mpi_hostfile(entries),
         slurm_nodes=publish.slurm_nodes(entries),
+        slurm_topology=publish.slurm_topology(
+            [(n.name, spec.site_of(n)) for n in spec.active_nodes if n.role == "compute"]
+        ),
         bundle=Bundle.of([s.program for n in nodes for s in n.steps] + [s.program for s in extra]),
         rules=rules,
         controller=controller,

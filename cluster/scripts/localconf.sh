@@ -224,7 +224,7 @@ lc_multicore() {
         printf 'settings\tmulticoreEnabled\t%s\n' "$_on"
         [ -z "$_conc" ] || printf 'settings\tconcurrency\t%s\n' "$_conc"
     } >"$1" || ztc_scratch_failed "$1"
-    LC_CHOSEN="multicore $([ "$_on" = true ] && echo "on${_conc:+, concurrency $_conc}" || echo off) on $_cores cores"
+    LC_CHOSEN="$_cores cores: multicore $([ "$_on" = true ] && echo "on${_conc:+, concurrency $_conc}" || echo off)"
 }
 
 # Restarts zerotier-one so it reads local.conf, and waits until it answers

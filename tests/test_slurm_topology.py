@@ -1,0 +1,42 @@
+"""``slurmTopology``: topology.conf switches per site under one top switch, for the example stacks under mocks."""
+
+from __future__ import annotations
+
+from cluster.plan.publish import slurm_topology
+from tests.mockrun import run_program, stack_file_config
+from tests.test_environments import OWNER
+
+
+def test_dev_stack_is_one_site_named_after_the_stack() -> None:
+    config, secrets = stack_file_config("dev")
+    run = run_program(config, secrets, stack="dev")
+    assert run.outputs["slurmTopology"] == (
+        "SwitchName=site-dev Nodes=compute-01,compute-02\nSwitchName=overlay Switches=site-dev\n"
+    )
+
+
+def test_onprem_stack_has_its_machine_room_and_the_gpu_room() -> None:
+    config, secrets = stack_file_config("onprem")
+    run = run_program(config, secrets, stack="onprem")
+    assert run.outputs["slurmTopology"] == (
+        "SwitchName=site-gpu-room Nodes=gpu-01\n"
+        "SwitchName=site-onprem Nodes=cn-01,cn-02,cn-03,cn-04\n"
+        "SwitchName=overlay Switches=site-gpu-room,site-onprem\n"
+    )
+
+
+def test_cloud_stack_lists_its_burst_nodes_as_its_own_site() -> None:
+    onprem_config, onprem_secrets = stack_file_config("onprem")
+    onprem = run_program(onprem_config, onprem_secrets, stack="onprem")
+    config, secrets = stack_file_config("cloud")
+    run = run_program(config, secrets, stack="cloud", stack_outputs={OWNER: onprem.outputs})
+    assert run.outputs["slurmTopology"] == (
+        "SwitchName=site-cloud Nodes=burst-01,burst-02,burst-03\nSwitchName=overlay Switches=site-cloud\n"
+    )
+
+
+def test_sites_sorted_nodes_kept_in_order_and_no_compute_node_means_no_lines() -> None:
+    assert slurm_topology([]) == ""
+    assert slurm_topology([("b", "x"), ("a", "x"), ("c", "w")]) == (
+        "SwitchName=site-w Nodes=c\nSwitchName=site-x Nodes=b,a\nSwitchName=overlay Switches=site-w,site-x\n"
+    )
