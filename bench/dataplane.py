@@ -51,7 +51,7 @@ from tests.lab.provision import cluster_config, plan_for  # noqa: E402
 from tests.lab.rootfs import ensure_rootfs  # noqa: E402
 from tests.lab.ssh import Operator  # noqa: E402
 from tests.lab.stack_run import StackRun  # noqa: E402
-from tests.test_lab_zerotier import INTERFACE, address_of, answers_ping, service_installer  # noqa: E402
+from tests.test_lab_zerotier import INTERFACE, address_of, service_installer  # noqa: E402
 
 NODES = (("head", "head", "10.147.17.1"), ("compute-01", "compute", "10.147.17.11"))
 TARGET = "10.147.17.11"
@@ -95,18 +95,26 @@ def rtt(host: Host, target: str, count: int) -> tuple[float, float]:
     return times[len(times) // 2], times[max(0, math.ceil(len(times) * 0.99) - 1)]
 
 
-def throughput(host: Host, target: str, streams: int, seconds: int) -> float:
-    """iperf3 TCP throughput to ``target`` in Mbit/s, as the receiver counted it."""
-    argv = ["iperf3", "-c", target, "-t", str(seconds), "-P", str(streams), "-J"]
-    result = host.run(argv, timeout=seconds + 30)
-    if result.returncode != 0:
-        raise RuntimeError(f"iperf3 to {target} failed: {result.stdout[-500:]}{result.stderr[-500:]}")
-    return float(json.loads(result.stdout)["end"]["sum_received"]["bits_per_second"]) / 1e6
+def throughput(client: Host, server: Host, target: str, streams: int, seconds: int) -> float:
+    """iperf3 TCP throughput to ``target`` in Mbit/s, as the receiver counted it; a fresh server for each run."""
+    listening = server.popen(["iperf3", "-s", "-1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        argv = ["iperf3", "-c", target, "-t", str(seconds), "-P", str(streams), "-J"]
+        result = client.run(argv, timeout=seconds + 30)
+        report = json.loads(result.stdout) if result.stdout.strip() else {}
+        if result.returncode != 0 or "sum_received" not in report.get("end", {}):
+            raise RuntimeError(f"iperf3 to {target} failed: {report.get('error', result.stderr[-500:])}")
+        return float(report["end"]["sum_received"]["bits_per_second"]) / 1e6
+    finally:
+        listening.terminate()
+        listening.wait(timeout=10)
 
 
-def measure(host: Host, target: str, args: argparse.Namespace) -> Figures:
-    p50, p99 = rtt(host, target, args.pings)
-    return Figures(p50, p99, throughput(host, target, 1, args.seconds), throughput(host, target, 4, args.seconds))
+def measure(client: Host, server: Host, target: str, args: argparse.Namespace) -> Figures:
+    p50, p99 = rtt(client, target, args.pings)
+    one = throughput(client, server, target, 1, args.seconds)
+    return Figures(p50, p99, one, throughput(client, server, target, 4, args.seconds))
 
 
 def stack_config(lab: dict[str, Machine], setting: Setting) -> dict[str, Any]:
@@ -124,14 +132,18 @@ def stack_config(lab: dict[str, Machine], setting: Setting) -> dict[str, Any]:
     return config
 
 
-def settle(lab: dict[str, Machine], timeout: float = 60) -> None:
-    """Waits until both nodes answer each other over the overlay after a restart."""
+def settle(lab: dict[str, Machine], mtu: int, timeout: float = 90) -> None:
+    """Waits until both nodes pass an unfragmented packet of the network's MTU to each other (both ends updated)."""
     for machine in lab.values():
         address_of(machine)
+    probes = ((lab["head"], TARGET), (lab["compute-01"], "10.147.17.1"))
     deadline = time.monotonic() + timeout
-    while not (answers_ping(lab["head"], TARGET, 5) and answers_ping(lab["compute-01"], "10.147.17.1", 5)):
-        if time.monotonic() > deadline:
-            raise RuntimeError("the nodes do not reach each other over the overlay")
+    for machine, target in probes:
+        argv = ["ping", "-n", "-c1", "-W1", "-M", "do", "-s", str(mtu - 28), target]
+        while machine.exec(argv).returncode != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{machine.host.name} cannot pass {mtu} bytes unfragmented to {target}")
+            time.sleep(0.5)
     time.sleep(2)
 
 
@@ -187,15 +199,13 @@ def main() -> int:
             return 2
     started = time.monotonic()
     settings = [SETTINGS[i] for i in args.only] if args.only else list(SETTINGS)
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="ztc-dataplane-") as tmp:
+    # The machines' overlay mounts live in the scratch directory: they are closed (the stack) before it goes.
+    with tempfile.TemporaryDirectory(prefix="ztc-dataplane-") as tmp, ExitStack() as stack:
         segment = stack.enter_context(Segment())
         operator = Operator(segment.add_host("op"), Path(tmp) / "operator")
         lab = boot(segment, operator, Path(tmp), stack)
         head, compute = lab["head"].host, lab["compute-01"].host
-        server = compute.popen(["iperf3", "-s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        stack.callback(server.terminate)
-        time.sleep(1)
-        under = measure(head, str(compute.ip), args)
+        under = measure(head, compute, str(compute.ip), args)
         cores = os.cpu_count()
         emit(f"{cores} cores shared by both nodes; {args.pings} pings 20 ms apart; iperf3 TCP for {args.seconds} s")
         emit("| path | RTT p50 | RTT p99 | TCP 1 stream | TCP 4 streams |")
@@ -208,8 +218,8 @@ def main() -> int:
             run.ship()
             run.up("create" if i == 0 else "update")
             chosen = run.results[("head", "localconf", "create" if i == 0 else "update")].stdout.strip()
-            settle(lab)
-            figures = measure(head, TARGET, args)
+            settle(lab, int(setting.network.get("mtu", 2800)))
+            figures = measure(head, compute, TARGET, args)
             emit(row(setting.label, figures, under))
             print(f"    ({chosen})", flush=True)
         if run is not None:

@@ -87,9 +87,7 @@ def test_written_whole_kept_when_unchanged_and_removed_on_destroy(node: Machine,
     """No local.conf before: the stack's entries written whole, a restart only when they change, nothing after."""
     first = pid(node)
     out = ok(run_step(operator, node, step(multicore="false")))
-    assert (
-        out == f"localconf: {LOCAL_CONF} updated ({node_cores(node)} cores: multicore off); zerotier-one restarted\n"
-    )
+    assert out == f"localconf: {LOCAL_CONF} updated ({node_cores(node)} cores: multicore off); zerotier-one restarted\n"
     assert read(node, LOCAL_CONF) == (
         "{\n"
         '    "settings": {\n'
