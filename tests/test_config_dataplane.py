@@ -1,4 +1,4 @@
-"""``network.mtu`` and ``zerotier-cluster:zerotier``: what the plan gives each node, and every bad input named by its key."""
+"""``network.mtu`` and ``zerotier-cluster:zerotier``: what the plan gives each node, each bad input named by key."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ NODES = [
     {"name": "compute-01", "host": "192.168.10.11", "site": "rack-a"},
     {"name": "burst-01", "host": "198.51.100.21", "site": "cloud"},
 ]
+
+
+BUILT_IN = ["zt", "docker", "br-", "veth", "virbr", "lxcbr", "cni", "flannel", "cali", "tun", "tap", "wg", "tailscale"]
 
 
 def config(*, head: bool = True, zerotier: dict[str, Any] | None = None, **network: Any) -> dict[str, Any]:
@@ -72,24 +75,7 @@ def test_defaults_write_the_built_in_blacklist_no_tcp_relay_and_mtu_2800() -> No
     head = plan.nodes[0]
     assert head.localconf is not None
     assert json.loads(head.localconf.params.settings) == {  # type: ignore[attr-defined]
-        "settings": {
-            "allowTcpFallbackRelay": False,
-            "interfacePrefixBlacklist": [
-                "zt",
-                "docker",
-                "br-",
-                "veth",
-                "virbr",
-                "lxcbr",
-                "cni",
-                "flannel",
-                "cali",
-                "tun",
-                "tap",
-                "wg",
-                "tailscale",
-            ],  # fmt: skip
-        }
+        "settings": {"allowTcpFallbackRelay": False, "interfacePrefixBlacklist": BUILT_IN},
     }
     assert (head.localconf.params.multicore, head.localconf.params.concurrency) == ("auto", "")  # type: ignore[attr-defined]
     assert plan.controller is not None
