@@ -14,6 +14,8 @@ import re
 NAMESPACE = "zerotier-cluster"
 #: The Overlay component's type token: the parent in every step's URN.
 COMPONENT_TYPE = f"{NAMESPACE}:index:Overlay"
+#: The name this project's own program gives its Overlay (another program names its own; ``status --component``).
+COMPONENT_NAME = NAMESPACE
 
 #: A ZeroTier node address (``zerotier-cli info``): 10 hex digits.
 ZT_ADDRESS = re.compile(r"[0-9a-f]{10}")

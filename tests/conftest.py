@@ -17,10 +17,24 @@ from tests.mockrun import use_zerotier_sdk  # noqa: E402  (needs ROOT on the pat
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ZEROTIER_SDK = use_zerotier_sdk()
+#: Fixtures that build hosts (network namespaces, Debian 12 machines): a test using one is marked ``machine``.
+MACHINE_FIXTURES = frozenset({"segment", "rootfs", "machine_factory", "operator"})
+_running: list[pytest.Item] = []
 
 
 def pytest_report_header() -> str:
     return f"pulumi_zerotier: {ZEROTIER_SDK}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that builds hosts ``machine``, so ``-m "not machine"`` is the fast, root-free loop."""
+    for item in items:
+        if MACHINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.machine)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _running[:] = [item]
 
 
 def needs(condition: bool, why: str) -> None:
@@ -33,6 +47,9 @@ def needs(condition: bool, why: str) -> None:
 
 
 def needs_root(*tools: str) -> None:
+    """Skips (fails in CI) without root or ``tools``; a test that needs root must be marked ``machine``."""
+    if _running and _running[0].get_closest_marker("machine") is None:
+        pytest.fail("this test needs root: mark it @pytest.mark.machine (the fast loop leaves it out)", pytrace=False)
     needs(os.geteuid() == 0, "needs root (network namespaces, nftables, systemd-nspawn)")
     missing = [t for t in tools if shutil.which(t) is None]
     needs(not missing, f"needs {', '.join(missing)} on PATH")

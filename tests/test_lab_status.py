@@ -46,6 +46,7 @@ from tests.lab.stack_run import StackRun
 from tests.test_lab_zerotier import NODES, address_of, answers_ping, service_installer
 
 pytestmark = [
+    pytest.mark.machine,
     pytest.mark.lab,
     pytest.mark.skipif(shutil.which("zerotier-one") is None, reason="needs zerotier-one on PATH (real daemons)"),
 ]

@@ -60,6 +60,7 @@ from tests.lab.ssh import Operator
 from tests.lab.stack_run import StackRun
 
 pytestmark = [
+    pytest.mark.machine,
     pytest.mark.lab,
     pytest.mark.skipif(shutil.which("zerotier-one") is None, reason="needs zerotier-one on PATH (real daemons)"),
 ]

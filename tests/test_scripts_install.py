@@ -313,9 +313,9 @@ def test_install_waits_for_package_manager_locks_and_keeps_its_output_short_stan
     # dpkg's lock held (flock) past ZTC_LOCK_TIMEOUT: refused, naming the holder; nothing changed.
     holder = _background(node, "flock /var/lib/dpkg/lock-frontend sleep 120")
     before = _snapshot(node)
-    # ZTC_LOCK_TIMEOUT is optional (600 s by default): set it on stdin, before the program runs.
-    short = stdin.replace("\nZTC_PROGRAM=", "\nZTC_LOCK_TIMEOUT=3\nZTC_PROGRAM=", 1)
-    assert short != stdin
+    # ZTC_LOCK_TIMEOUT is InstallParams.lock_timeout (600 s); a program with 3 s instead.
+    short = with_param(step_of(mirror.config(), "head", "install"), "ZTC_LOCK_TIMEOUT", "3")
+    assert short.text() != stdin
     r = run_step(operator, node, short)
     assert r.returncode == 1
     assert "ERROR: the package manager on instlock is still busy after 3s: " in r.stderr

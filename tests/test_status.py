@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from cluster.operate.status import Context, Facts, peer_path
+from cluster.operate.status import Context, Facts, Target, peer_path
 from cluster.plan.build import build_plan
 from tests.lab.provision import NETWORK_ID, ROOT, plan_for, run_step, step_text
 from tests.lab.zerotier_stand_in import ZT_HOME, install_fake_cli, set_running, set_scenario
@@ -343,10 +343,41 @@ def test_replace_fix_names_a_urn_the_program_declares() -> None:
     raw = {f"zerotier-cluster:{k}": json.dumps(v) for k, v in config.items()}
     secrets = {"zerotier:zerotierCentralToken": "decrypted-token", "zerotier-cluster:sshPrivateKey": "decrypted-key"}
     run = run_program(raw | secrets, list(secrets), stack="lab")
-    ctx = Context(build_plan_for(config), "lab", {}, NETWORK_ID, {}, mesh=False)
+    # Without the outputs: this project's own program; with them: the component's URN they carry.
+    for target in (Target.find("lab", "zerotier-cluster", None, {}), Target.find("lab", "x", None, run.outputs)):
+        ctx = Context(build_plan_for(config), target, {}, NETWORK_ID, {}, mesh=False)
+        for step in ("install", "join", "firewall", "hosts"):
+            urn = ctx.replace("compute-01", step).split("--replace ")[1].strip("'")
+            assert run.by_urn(urn).name == f"zerotier-cluster-compute-01-{step}"
+
+
+def test_replace_fix_names_the_resources_of_a_program_that_names_its_component_otherwise() -> None:
+    """A program of its own (project cloud-burst, component burst, as examples/cloud-burst): the outputs or
+    --component point status at its resources; this project's defaults would name none of them."""
+    import pulumi
+
+    from cluster.config.parse import parse_cluster
+    from cluster.declare.overlay import Overlay
+    from tests.mockrun import run_program
+
+    config = lab_config({"head": "192.0.2.10", "compute-01": "192.0.2.11"})
+    plan = build_plan_for(config)
+
+    def program() -> None:
+        overlay = Overlay("burst", parse_cluster(config, base_dir=ROOT), central_token="t", ssh_private_key="k")
+        pulumi.export("overlayUrn", overlay.urn)
+
+    run = run_program({}, stack="burst", project="cloud-burst", program=program)
+    from_outputs = Target.find("burst", "zerotier-cluster", None, run.outputs)
+    from_flag = Target.find("burst", "cloud-burst", "burst", {"overlayUrn": "ignored: --component wins"})
+    assert from_outputs == from_flag == Target("burst", "cloud-burst", "burst")
+    ctx = Context(plan, from_flag, {}, NETWORK_ID, {}, mesh=False)
     for step in ("install", "join", "firewall", "hosts"):
         urn = ctx.replace("compute-01", step).split("--replace ")[1].strip("'")
-        assert run.by_urn(urn).name == f"zerotier-cluster-compute-01-{step}"
+        assert run.by_urn(urn).name == f"burst-compute-01-{step}"
+    default = Context(plan, Target.find("burst", "cloud-burst", None, {}), {}, NETWORK_ID, {}, mesh=False)
+    urn = default.replace("compute-01", "join").split("--replace ")[1].strip("'")
+    assert urn not in {r.urn for r in run.resources}
 
 
 def build_plan_for(config: dict[str, Any]) -> Any:

@@ -45,3 +45,17 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
             continue
         raw[name] = value
     return raw
+
+
+def project_name(project_dir: Path) -> str:
+    """The project's name from its ``Pulumi.yaml`` (a stack's URNs carry it); the config namespace without one."""
+    path = project_dir / "Pulumi.yaml"
+    if not path.is_file():
+        return NAMESPACE
+    document, problems = read_yaml(path, shown_as=path.name, key=str(path), fix="give the project a name:")
+    if problems:
+        raise ConfigError(problems)
+    name = document.get("name") if isinstance(document, Mapping) else None
+    if not isinstance(name, str) or not name:
+        raise ConfigError([Problem(f"{path.name}: name", "is missing", "name the project (name: ...)")])
+    return name

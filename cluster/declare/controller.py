@@ -10,81 +10,72 @@ module; :func:`cluster.declare.overlay.Overlay` picks one and asks nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from ipaddress import IPv4Address
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import pulumi
 import pulumi_command as command
 import pulumi_zerotier as zerotier
 
-from cluster.plan.build import PENDING_MEMBER, PENDING_NETWORK_ID, NodePlan, member_step, network_step
-from cluster.plan.network import network_suffix
-from cluster.plan.steps import Pending, StepScript
-from cluster.rules.model import NetworkRules
-from cluster.spec import NetworkSpec
+from cluster.plan.build import PENDING_MEMBER, PENDING_NETWORK_ID
+from cluster.plan.declarations import AuthorizeMember, DeclareNetwork
+from cluster.plan.steps import Pending, StepParams, StepScript
 
-#: Declares one command on the head: its resource name, step, pending values, dependencies.
+#: Declares one command on the head: its entry, its script, the pending values it needs, its options.
 HeadCommand = Callable[
-    [str, StepScript, Mapping[str, pulumi.Output[str]], Sequence[pulumi.Resource]], command.remote.Command
+    [
+        DeclareNetwork | AuthorizeMember,
+        StepScript[StepParams],
+        Mapping[str, pulumi.Output[str]],
+        pulumi.ResourceOptions,
+    ],
+    command.remote.Command,
 ]
 
 
 class Controller(Protocol):
-    """Declares a ZeroTier network and authorizes members on it."""
+    """Declares a ZeroTier network and authorizes members on it, as the plan's entries say."""
 
-    def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
-        """Creates or adopts the network (when this stack owns it) with ``rules``; returns its ID."""
+    def network(
+        self, entry: DeclareNetwork, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
+    ) -> tuple[pulumi.Resource, pulumi.Output[str]]:
+        """Creates or adopts the network with the entry's settings and rules; returns it and its ID."""
         ...
 
     def member(
-        self,
-        name: str,
-        *,
-        network_id: pulumi.Input[str],
-        member_id: pulumi.Input[str],
-        ip: IPv4Address,
-        description: str,
-        tags: Sequence[tuple[int, int]] = (),
-        authorized: bool = True,
+        self, entry: AuthorizeMember, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
     ) -> pulumi.Resource:
-        """Authorizes ``member_id`` on the network with a static address, before it joins.
+        """Authorizes the entry's member with its static address, before it joins.
 
-        ``tags`` are ``(tag id, value)`` pairs (``cluster.rules.model.member_tags``); ``authorized=False``
-        keeps the member (and its address) but shuts it out: an evicted node.
+        ``known`` holds the network ID and (a node's) address; a member whose
+        settings say ``authorized=False`` keeps its address but is shut out:
+        an evicted node.
         """
         ...
 
 
-#: The Network inputs an adoption with ``keepSettings`` leaves as Central has them.
-NETWORK_SETTINGS = [
-    "name", "description", "private", "enableBroadcast", "multicastLimit", "routes",
-    "assignmentPools", "assignIpv4s", "assignIpv6s", "flowRules",
-]  # fmt: skip
-
-
 class CentralController:
-    """ZeroTier Central, through ZeroTier's Terraform provider bridged to Pulumi."""
+    """ZeroTier Central, through ZeroTier's Terraform provider bridged to Pulumi.
+
+    Its resources inherit the provider: it is in their options' ``providers``.
+    """
 
     def __init__(self, prefix: str, parent: pulumi.Resource, token: pulumi.Input[str]) -> None:
         self.prefix = prefix
-        self.parent = parent
         self.provider = zerotier.Provider(
             f"{prefix}-central",
             zerotier_central_token=pulumi.Output.secret(token),
             opts=pulumi.ResourceOptions(parent=parent),
         )
+        self.providers = pulumi.ResourceOptions(providers=[self.provider])
 
-    def _opts(self, **extra: object) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self.parent, provider=self.provider, **extra)  # type: ignore[arg-type]
-
-    def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
-        if not spec.owned:
-            assert spec.network_id is not None
-            return pulumi.Output.from_input(spec.network_id)
-        adopted = spec.network_id is not None
+    def network(
+        self, entry: DeclareNetwork, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
+    ) -> tuple[pulumi.Resource, pulumi.Output[str]]:
+        spec = entry.spec
+        assert entry.triggers is None, "a Central network has no triggers input"
         network = zerotier.Network(
-            f"{self.prefix}-network",
+            f"{self.prefix}-{entry.name}",
             name=spec.name,
             description=spec.description,
             private=True,
@@ -98,85 +89,59 @@ class CentralController:
             ),
             assign_ipv4s=[zerotier.NetworkAssignIpv4Args(zerotier=True)],
             assign_ipv6s=[zerotier.NetworkAssignIpv6Args(zerotier=False, sixplane=False, rfc4193=False)],
-            flow_rules=rules.source(),
-            # An adopted network was the operator's before this stack: destroy must leave it. Pulumi
-            # refuses an import whose inputs differ from the network's settings; keepSettings ignores them.
-            opts=self._opts(
-                import_=spec.network_id,
-                retain_on_delete=adopted or None,
-                ignore_changes=NETWORK_SETTINGS if spec.keep_settings else None,
-            ),
+            flow_rules=entry.rules.source(),
+            opts=pulumi.ResourceOptions.merge(opts, self.providers),
         )
-        return network.network_id  # type: ignore[no-any-return]
+        return network, network.network_id
 
     def member(
-        self,
-        name: str,
-        *,
-        network_id: pulumi.Input[str],
-        member_id: pulumi.Input[str],
-        ip: IPv4Address,
-        description: str,
-        tags: Sequence[tuple[int, int]] = (),
-        authorized: bool = True,
+        self, entry: AuthorizeMember, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
     ) -> pulumi.Resource:
-        member: pulumi.Resource = zerotier.Member(
-            f"{self.prefix}-{name}-member",
-            network_id=network_id,
-            member_id=member_id,
-            name=name,
-            description=description,
-            authorized=authorized,
+        member = entry.settings
+        assert entry.triggers is None, "a Central member has no triggers input"
+        address = known.get(PENDING_MEMBER) if isinstance(member.address, Pending) else member.address
+        declared: pulumi.Resource = zerotier.Member(
+            f"{self.prefix}-{entry.name}",
+            network_id=known[PENDING_NETWORK_ID],
+            member_id=address,
+            name=member.name,
+            description=member.description,
+            authorized=member.authorized,
             hidden=False,
             allow_ethernet_bridging=False,
             no_auto_assign_ips=True,
-            ip_assignments=[str(ip)],
-            tags=[[tag, value] for tag, value in tags] or None,
-            opts=self._opts(),
+            ip_assignments=[str(member.ip)],
+            tags=[[tag, value] for tag, value in member.tags] or None,
+            opts=pulumi.ResourceOptions.merge(opts, self.providers),
         )
-        return member
+        return declared
 
 
 class HeadController:
     """The controller inside the head's zerotier-one, set through its local API by commands on the head.
 
     The network's ID is the head's address (from the head's install) and six
-    digits of the network's name; ``cluster/scripts/controller.sh`` reads the
-    API token on the head itself, so it is in no input, output or state here.
+    digits of the network's name (the entry's ``needs``);
+    ``cluster/scripts/controller.sh`` reads the API token on the head itself,
+    so it is in no input, output or state here.
     """
 
-    def __init__(self, head: NodePlan, head_address: pulumi.Output[str], run: HeadCommand) -> None:
-        self.head = head
-        self.head_address = head_address
+    def __init__(self, run: HeadCommand) -> None:
         self.run = run
-        self.command: command.remote.Command | None = None
 
-    def network(self, spec: NetworkSpec, rules: NetworkRules) -> pulumi.Output[str]:
-        expected = self.head_address.apply(lambda address: address + network_suffix(spec.name))
-        self.command = self.run(
-            "network", network_step(self.head.spec, spec, rules), {PENDING_NETWORK_ID: expected}, []
-        )
-        return pulumi.Output.all(self.command.stdout, expected).apply(lambda v: reported_network(v[0], v[1]))
+    def network(
+        self, entry: DeclareNetwork, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
+    ) -> tuple[pulumi.Resource, pulumi.Output[str]]:
+        assert entry.script is not None, "controller: head networks are a step on the head"
+        expected = known[PENDING_NETWORK_ID]
+        network = self.run(entry, entry.script, known, opts)
+        return network, pulumi.Output.all(network.stdout, expected).apply(lambda v: reported_network(v[0], v[1]))
 
     def member(
-        self,
-        name: str,
-        *,
-        network_id: pulumi.Input[str],
-        member_id: pulumi.Input[str],
-        ip: IPv4Address,
-        description: str,
-        tags: Sequence[tuple[int, int]] = (),
-        authorized: bool = True,
+        self, entry: AuthorizeMember, known: Mapping[str, pulumi.Output[str]], opts: pulumi.ResourceOptions
     ) -> pulumi.Resource:
-        assert self.command is not None, "the network comes first"
-        address = member_id if isinstance(member_id, str) else Pending(PENDING_MEMBER)
-        step = member_step(name, address, ip, tags, authorized=authorized)
-        known = {
-            PENDING_NETWORK_ID: pulumi.Output.from_input(network_id),
-            PENDING_MEMBER: pulumi.Output.from_input(member_id),
-        }
-        return self.run(f"{name}-member", step, known, [self.command])
+        assert entry.script is not None, "controller: head members are a step on the head"
+        return self.run(entry, entry.script, known, opts)
 
 
 def reported_network(stdout: str, expected: str) -> str:

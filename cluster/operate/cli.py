@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from cluster.config.parse import parse_cluster
-from cluster.config.stackfile import read_stack_config
-from cluster.conventions import NETWORK_ID_PATTERN
+from cluster.config.stackfile import project_name, read_stack_config
+from cluster.conventions import COMPONENT_NAME, NETWORK_ID_PATTERN
 from cluster.errors import ConfigError
+from cluster.operate.status import Target
 from cluster.plan.build import Plan, build_plan
 
 from . import render, report
@@ -41,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--timeout", type=_positive(float), default=30.0, help="seconds per node (default 30)")
     status.add_argument("--mesh", action="store_true", help="paths between every pair of nodes, not only to the head")
     status.add_argument("--network-id", help="the network ID, when the config does not name it")
+    status.add_argument(
+        "--component",
+        help=f"the Overlay component's name in the program (default: the overlayUrn output, else {COMPONENT_NAME})",
+    )
     status.add_argument(
         "--outputs",
         type=Path,
@@ -90,8 +95,13 @@ def _status(plan: Plan, args: argparse.Namespace) -> int:
     if args.identity is not None and not args.identity.is_file():
         print(f"--identity {args.identity}: no such file", file=sys.stderr)
         return 2
+    try:
+        target = Target.find(args.stack, project_name(args.project), args.component, outputs)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
     options = report.Options(
-        stack=args.stack,
+        target=target,
         identity=args.identity,
         parallel=args.parallel,
         timeout=args.timeout,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster.plan.build import PENDING_NETWORK_ID, Plan
-from cluster.plan.steps import StepScript
+from cluster.plan.steps import StepParams, StepScript
 
 #: Steps that run on the head for another node or device, or for the whole network.
 ON_HEAD = ("moon", "network", "member")
@@ -21,9 +21,9 @@ ON_HEAD = ("moon", "network", "member")
 COLUMNS = ("install", "localconf", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
 
 
-def steps_by_name(plan: Plan) -> dict[str, list[StepScript]]:
+def steps_by_name(plan: Plan) -> dict[str, list[StepScript[StepParams]]]:
     """Every command the stack runs, by the node or device it is for (the head's controller commands included)."""
-    steps: dict[str, list[StepScript]] = {n.name: list(n.steps) for n in plan.nodes}
+    steps: dict[str, list[StepScript[StepParams]]] = {n.name: list(n.steps) for n in plan.nodes}
     steps.update({d.name: [] for d, _ in plan.devices})
     if plan.moon is not None:
         steps[plan.moon.node].append(plan.moon)

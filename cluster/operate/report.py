@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cluster.operate.sshrun import Reply, Ssh, run_all
-from cluster.operate.status import COMMAND, Context, Facts, Row, evaluate, status_stdin
+from cluster.operate.status import COMMAND, Context, Facts, Row, Target, evaluate, status_stdin
 from cluster.plan.build import Plan
 
 #: More nodes than this and progress goes to stderr.
@@ -25,7 +25,8 @@ QUIET_UP_TO = 4
 
 @dataclass(frozen=True)
 class Options:
-    stack: str
+    #: Where the stack's resources are (``--component``, the ``overlayUrn`` output, or the project's own program).
+    target: Target
     identity: Path | None
     parallel: int
     timeout: float
@@ -65,7 +66,7 @@ def check_cluster(plan: Plan, options: Options, err: TextIO = sys.stderr) -> lis
     output_id = options.outputs.get("networkId")
     ctx = Context(
         plan=plan,
-        stack=options.stack,
+        target=options.target,
         addresses=addresses,
         network_id=options.network_id or plan.network_id or (output_id if isinstance(output_id, str) else None),
         members=members,

@@ -18,13 +18,15 @@ import ipaddress
 import json
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
-from cluster.conventions import COMPONENT_TYPE, NAMESPACE
+from cluster.conventions import COMPONENT_NAME, COMPONENT_TYPE
 from cluster.operate.sshrun import Reply
 from cluster.plan.build import NodePlan, Plan
-from cluster.plan.steps import FirewallParams, standalone
+from cluster.plan.declarations import Declaration, declarations
+from cluster.plan.steps import StatusParams, standalone
 from cluster.spec import NodeSpec
 
 #: The command line status.sh runs under; the script and its parameters come on stdin.
@@ -37,21 +39,11 @@ RELAY_CAUSES = (
 
 def status_stdin(plan: Plan, node: NodePlan, probe: Sequence[str]) -> str:
     """status.sh with its parameters: where the node's firewall lives, the hosts tag, the overlay IPs to ping."""
-    fw = node.firewall.params if node.firewall is not None else None
-    if isinstance(fw, FirewallParams):
-        where = (fw.mode, fw.family, fw.table, fw.chain)
-    else:
-        where = ("off", "inet", "zerotier_cluster", "input")
-    variables = (
-        ("ZTC_NODE", node.name),
-        ("ZTC_FW_MODE", where[0]),
-        ("ZTC_FW_FAMILY", where[1]),
-        ("ZTC_FW_TABLE", where[2]),
-        ("ZTC_FW_CHAIN", where[3]),
-        ("ZTC_HOSTS_TAG", plan.spec.network.name),
-        ("ZTC_PROBE", " ".join(probe)),
-    )
-    return standalone(f"status check of node {node.name}", "status", variables)
+    params = StatusParams(node=node.name, hosts_tag=plan.spec.network.name, probe=" ".join(probe))
+    if node.firewall is not None:
+        fw = node.firewall.params
+        params = replace(params, mode=fw.mode, family=fw.family, table=fw.table, chain=fw.chain)
+    return standalone(f"status check of node {node.name}", params)
 
 
 # --- what a node reported -------------------------------------------------------
@@ -206,11 +198,43 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where the program registered the stack's resources: what a ``pulumi up --replace`` URN names."""
+
+    stack: str
+    project: str
+    #: The component's name and its type chain (its ancestors' types, then its own; the stack's left out).
+    component: str
+    component_type: str = COMPONENT_TYPE
+
+    @classmethod
+    def of_urn(cls, urn: str) -> Target | None:
+        """The target of a component URN (the ``overlayUrn`` stack output); None when it is no such URN."""
+        parts = urn.split("::")
+        if len(parts) != 4 or not parts[0].startswith("urn:pulumi:"):
+            return None
+        chain = parts[2].removeprefix("pulumi:pulumi:Stack$")
+        return cls(parts[0].removeprefix("urn:pulumi:"), parts[1], parts[3], chain)
+
+    @classmethod
+    def find(cls, stack: str, project: str, component: str | None, outputs: Mapping[str, Any]) -> Target:
+        """``--component`` when given, else the stack's ``overlayUrn`` output, else this project's own program."""
+        urn = outputs.get("overlayUrn")
+        found = cls.of_urn(urn) if component is None and isinstance(urn, str) else None
+        return found or cls(stack, project, component or COMPONENT_NAME)
+
+    def urn(self, entry: Declaration) -> str:
+        """The URN of the resource ``entry`` became: a child of the component."""
+        chain = f"{self.component_type}${entry.resource_type}"
+        return f"urn:pulumi:{self.stack}::{self.project}::{chain}::{self.component}-{entry.name}"
+
+
+@dataclass(frozen=True)
 class Context:
     """What every node's verdict needs beyond its own report."""
 
     plan: Plan
-    stack: str
+    target: Target
     #: Node name → its ZeroTier address, as the nodes reported them (or the stack outputs said).
     addresses: Mapping[str, str]
     #: The network ID when known (config, ``--network-id`` or the stack outputs).
@@ -219,11 +243,15 @@ class Context:
     members: Mapping[str, str]
     mesh: bool
 
+    @cached_property
+    def entries(self) -> dict[tuple[str, str], Declaration]:
+        """The plan's declarations by (node, step): the same list the program declares from."""
+        return {(e.node, e.step): e for e in declarations(self.plan)}
+
     def replace(self, node: str, step: str) -> str:
         """The command that runs one step of one node again (delete, then create)."""
-        parent = f"{COMPONENT_TYPE}$command:remote:Command"
-        urn = f"urn:pulumi:{self.stack}::{NAMESPACE}::{parent}::{NAMESPACE}-{node}-{step}"
-        return f"pulumi up --stack {shlex.quote(self.stack)} --replace {shlex.quote(urn)}"
+        urn = self.target.urn(self.entries[(node, step)])
+        return f"pulumi up --stack {shlex.quote(self.target.stack)} --replace {shlex.quote(urn)}"
 
     def reimage(self, node: NodeSpec) -> str:
         return (
@@ -455,8 +483,7 @@ def _firewall(ctx: Context, node: NodePlan, facts: Facts) -> Check:
     elif on_disk != planned:
         problems.append(f"/etc/zerotier-cluster/firewall.nft differs from the planned ruleset (sha256 {on_disk[:12]})")
     if facts.values.get("firewall.loaded") != "yes":
-        fw = node.firewall.params if node.firewall is not None else None
-        where = f"{fw.family} {fw.table}" if isinstance(fw, FirewallParams) else "its table"
+        where = f"{node.firewall.params.family} {node.firewall.params.table}" if node.firewall else "its table"
         problems.append(f"table {where} is not loaded (flushed or deleted)")
     persisted = facts.values.get("firewall.persisted", "no")
     if persisted != "yes":

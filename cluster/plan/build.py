@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from typing import TypeVar
 
+from cluster.conventions import NAMESPACE
 from cluster.plan import publish
 from cluster.plan.addressing import Assignment, allocate
 from cluster.plan.firewall import Firewall, overlay_interface
@@ -13,6 +15,7 @@ from cluster.plan.localconf import MULTICORE_MIN_CORES, local_conf
 from cluster.plan.network import cluster_rules, compact_json, network_settings
 from cluster.plan.steps import (
     Bundle,
+    FirewallParams,
     HostsParams,
     InstallParams,
     JoinParams,
@@ -23,11 +26,14 @@ from cluster.plan.steps import (
     OrbitParams,
     ParamValue,
     Pending,
+    StepParams,
     StepScript,
     VerifyParams,
 )
 from cluster.rules.model import NetworkRules, member_tags
 from cluster.spec import ClusterSpec, DeviceSpec, NetworkSpec, NodeSpec
+
+T = TypeVar("T", bound=StepParams)
 
 #: Pending value: the network ID, when this stack does not know it before ``pulumi up``.
 PENDING_NETWORK_ID = "networkId"
@@ -43,12 +49,12 @@ class NodePlan:
 
     spec: NodeSpec
     assignment: Assignment
-    install: StepScript
-    join: StepScript
+    install: StepScript[InstallParams]
+    join: StepScript[JoinParams]
     #: None with firewall mode ``off``.
-    firewall: StepScript | None
-    hosts: StepScript
-    verify: StepScript
+    firewall: StepScript[FirewallParams] | None
+    hosts: StepScript[HostsParams]
+    verify: StepScript[VerifyParams]
     #: Exactly what ``nft -f`` loads on the node; None with firewall mode ``off``.
     ruleset: str | None
     #: The overlay interface's name, pinned through ZeroTier's devicemap.
@@ -56,9 +62,9 @@ class NodePlan:
     #: The nodes whose firewall must admit this one before its verify can pass.
     verifies: tuple[str, ...]
     #: With ``roots: head``, every node but the head keeps the head's moon before it joins.
-    orbit: StepScript | None = None
+    orbit: StepScript[OrbitParams] | None = None
     #: The node's local.conf entries (``zerotier-cluster:zerotier``), written before it joins.
-    localconf: StepScript | None = None
+    localconf: StepScript[LocalConfParams] | None = None
 
     @property
     def name(self) -> str:
@@ -69,7 +75,7 @@ class NodePlan:
         return self.assignment.ip
 
     @property
-    def steps(self) -> tuple[StepScript, ...]:
+    def steps(self) -> tuple[StepScript[StepParams], ...]:
         """The steps in the order they run."""
         steps = (self.install, self.localconf, self.orbit, self.join, self.firewall, self.hosts, self.verify)
         return tuple(s for s in steps if s is not None)
@@ -96,7 +102,9 @@ class Plan:
     #: ``controller: head``: the network on the head's controller, and every member's authorization there.
     controller: HeadControllerPlan | None = None
     #: ``roots: head``: the head's moon (the other nodes' ``orbit`` steps place it).
-    moon: StepScript | None = None
+    moon: StepScript[MoonParams] | None = None
+    #: Every node's and device's member, as the controller authorizes it.
+    members: tuple[MemberSettings, ...] = ()
 
     @property
     def network_id(self) -> str | None:
@@ -118,46 +126,76 @@ class Plan:
 class HeadControllerPlan:
     """What runs on the head when it is the network's controller (see ``cluster/scripts/controller.sh``)."""
 
-    network: StepScript
+    network: StepScript[NetworkParams]
     #: One step per node and device, by name: its authorization (or deauthorization, when evicted).
-    members: tuple[StepScript, ...]
+    members: tuple[StepScript[MemberParams], ...]
 
-    def member(self, name: str) -> StepScript:
+    def member(self, name: str) -> StepScript[MemberParams]:
         found = [m for m in self.members if m.node == name]
         assert len(found) == 1, f"{len(found)} member steps named {name}"
         return found[0]
 
 
-def member_step(
-    name: str, address: ParamValue, ip: IPv4Address, tags: Sequence[tuple[int, int]], *, authorized: bool
-) -> StepScript:
-    """A member's authorization on the head's controller: a static address, no auto-assignment, its role tag."""
+@dataclass(frozen=True)
+class MemberSettings:
+    """A member as either controller authorizes it: a static address, no auto-assignment, its role tag.
+
+    ``address`` is a device's from config, or :data:`PENDING_MEMBER` for a
+    node (known once its install reported it); ``authorized`` is False for an
+    evicted node, which keeps its member and address but is shut out.
+    """
+
+    name: str
+    address: ParamValue
+    ip: IPv4Address
+    description: str
+    tags: tuple[tuple[int, int], ...]
+    authorized: bool = True
+
+
+def members(spec: ClusterSpec, addresses: Mapping[str, Assignment]) -> tuple[MemberSettings, ...]:
+    """Every node's member, then every device's, in config order."""
+    net = spec.network.name
+    nodes = [
+        MemberSettings(
+            n.name,
+            Pending(PENDING_MEMBER),
+            addresses[n.name].ip,
+            f"{n.role} node of {net} ({NAMESPACE})",
+            member_tags(n.role),
+            authorized=n.active,
+        )
+        for n in spec.nodes
+    ]
+    devices = [
+        MemberSettings(
+            d.name, d.address, addresses[d.name].ip, d.description or f"operator device on {net}", member_tags("device")
+        )
+        for d in spec.devices
+    ]
+    return tuple(nodes + devices)
+
+
+def member_step(member: MemberSettings) -> StepScript[MemberParams]:
+    """A member's authorization on the head's controller (``cluster/scripts/controller.sh``)."""
     settings = {
-        "name": name,
-        "authorized": authorized,
+        "name": member.name,
+        "authorized": member.authorized,
         "activeBridge": False,
         "noAutoAssignIps": True,
-        "ipAssignments": [str(ip)],
-        "tags": [list(t) for t in tags],
+        "ipAssignments": [str(member.ip)],
+        "tags": [list(t) for t in member.tags],
     }
-    return StepScript(name, 0, MemberParams(Pending(PENDING_NETWORK_ID), address, compact_json(settings)))
+    return StepScript(member.name, 0, MemberParams(Pending(PENDING_NETWORK_ID), member.address, compact_json(settings)))
 
 
 def _head_controller(
-    spec: ClusterSpec, head: NodeSpec, rules: NetworkRules, addresses: dict[str, Assignment]
+    spec: ClusterSpec, head: NodeSpec, rules: NetworkRules, settings: Sequence[MemberSettings]
 ) -> HeadControllerPlan:
-    members = [
-        member_step(n.name, Pending(PENDING_MEMBER), addresses[n.name].ip, member_tags(n.role), authorized=n.active)
-        for n in spec.nodes
-    ]
-    members += [
-        member_step(d.name, d.address, addresses[d.name].ip, member_tags("device"), authorized=True)
-        for d in spec.devices
-    ]
-    return HeadControllerPlan(network_step(head, spec.network, rules), tuple(members))
+    return HeadControllerPlan(network_step(head, spec.network, rules), tuple(member_step(m) for m in settings))
 
 
-def network_step(head: NodeSpec, net: NetworkSpec, rules: NetworkRules) -> StepScript:
+def network_step(head: NodeSpec, net: NetworkSpec, rules: NetworkRules) -> StepScript[NetworkParams]:
     """The network's creation (and update, and deletion) on the head's controller."""
     return StepScript(
         head.name, head.generation, NetworkParams(Pending(PENDING_NETWORK_ID), network_settings(net, rules))
@@ -226,8 +264,8 @@ def build_plan(spec: ClusterSpec) -> Plan:
     for node in spec.nodes:
         ip = addresses[node.name].ip
 
-        def step(params: object, node: NodeSpec = node) -> StepScript:
-            return StepScript(node.name, node.generation, params)  # type: ignore[arg-type]
+        def step(params: T, node: NodeSpec = node) -> StepScript[T]:
+            return StepScript(node.name, node.generation, params)
 
         ruleset = None
         firewall_step = None
@@ -259,8 +297,9 @@ def build_plan(spec: ClusterSpec) -> Plan:
             )
         )
     rules = cluster_rules(spec)
-    controller = _head_controller(spec, head, rules, addresses) if spec.controller == "head" and head else None
-    extra = [moon] if moon is not None else []
+    settings = members(spec, addresses)
+    controller = _head_controller(spec, head, rules, settings) if spec.controller == "head" and head else None
+    extra: list[StepScript[StepParams]] = [moon] if moon is not None else []
     extra += [controller.network, *controller.members] if controller is not None else []
 
     return Plan(
@@ -279,4 +318,5 @@ def build_plan(spec: ClusterSpec) -> Plan:
         rules=rules,
         controller=controller,
         moon=moon,
+        members=settings,
     )

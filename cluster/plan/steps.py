@@ -35,12 +35,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 StepName = Literal["install", "localconf", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
-#: The order a node's steps run in.
-STEP_ORDER: tuple[StepName, ...] = ("install", "localconf", "join", "firewall", "hosts", "verify")
 #: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
 SHARED_SCRIPTS: dict[StepName, str] = {
     "network": "controller",
@@ -76,25 +74,42 @@ def var(name: str, *, per_node: bool = False) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class StepParams:
-    """The parameters of one step; subclasses name the step and declare the fields."""
+class ScriptParams:
+    """A script's parameters: each field names the ``ZTC_*`` variable it becomes (``tests/test_script_params.py``
+    holds every script to its dataclass: each variable it reads is declared here and checked there)."""
 
-    STEP: ClassVar[StepName]
+    #: The file under ``cluster/scripts`` that reads these parameters.
+    SCRIPT: ClassVar[str]
 
     def variables(self, *, per_node: bool) -> tuple[tuple[str, ParamValue], ...]:
         return tuple(
             (f.metadata["var"], getattr(self, f.name)) for f in fields(self) if f.metadata["per_node"] == per_node
         )
 
+    @classmethod
+    def variable(cls, name: str) -> str:
+        """The ``ZTC_*`` variable of field ``name``."""
+        return str(next(f.metadata["var"] for f in fields(cls) if f.name == name))
+
+
+@dataclass(frozen=True)
+class StepParams(ScriptParams):
+    """The parameters of one step; subclasses name the step and declare the fields."""
+
+    STEP: ClassVar[StepName]
+
 
 @dataclass(frozen=True)
 class InstallParams(StepParams):
     STEP: ClassVar[StepName] = "install"
+    SCRIPT: ClassVar[str] = "install"
     zerotier_version: str = field(metadata=var("ZTC_ZEROTIER_VERSION"))
     installer_url: str = field(metadata=var("ZTC_INSTALLER_URL"))
     signing_key_url: str = field(metadata=var("ZTC_SIGNING_KEY_URL"))
     signing_key_fingerprint: str = field(metadata=var("ZTC_SIGNING_KEY_FINGERPRINT"))
     uninstall_on_destroy: str = field(metadata=var("ZTC_UNINSTALL_ON_DESTROY"))
+    #: Seconds to wait for another package manager run (unattended-upgrades) to release its locks.
+    lock_timeout: str = field(default="600", metadata=var("ZTC_LOCK_TIMEOUT"))
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,7 @@ class LocalConfParams(StepParams):
     """The node's local.conf entries (``zerotier-cluster:zerotier``), merged with the operator's own."""
 
     STEP: ClassVar[StepName] = "localconf"
+    SCRIPT: ClassVar[str] = "localconf"
     #: The entries the plan knows, as compact JSON (``cluster.plan.localconf.local_conf``).
     settings: str = field(metadata=var("ZTC_LC_SETTINGS"))
     #: ``auto``, ``true`` or ``false``: multicore packet processing; auto decides from the node's cores.
@@ -115,6 +131,7 @@ class LocalConfParams(StepParams):
 @dataclass(frozen=True)
 class JoinParams(StepParams):
     STEP: ClassVar[StepName] = "join"
+    SCRIPT: ClassVar[str] = "join"
     network_id: ParamValue = field(metadata=var("ZTC_NETWORK_ID", per_node=True))
     overlay_ip: str = field(metadata=var("ZTC_OVERLAY_IP", per_node=True))
     overlay_prefix: str = field(metadata=var("ZTC_OVERLAY_PREFIX"))
@@ -125,6 +142,7 @@ class JoinParams(StepParams):
 @dataclass(frozen=True)
 class FirewallParams(StepParams):
     STEP: ClassVar[StepName] = "firewall"
+    SCRIPT: ClassVar[str] = "firewall"
     mode: str = field(metadata=var("ZTC_FW_MODE"))
     family: str = field(metadata=var("ZTC_FW_FAMILY"))
     table: str = field(metadata=var("ZTC_FW_TABLE"))
@@ -141,6 +159,7 @@ class FirewallParams(StepParams):
 @dataclass(frozen=True)
 class HostsParams(StepParams):
     STEP: ClassVar[StepName] = "hosts"
+    SCRIPT: ClassVar[str] = "hosts"
     hosts_tag: str = field(metadata=var("ZTC_HOSTS_TAG"))
     hosts_block: str = field(metadata=var("ZTC_HOSTS_BLOCK"))
 
@@ -148,6 +167,7 @@ class HostsParams(StepParams):
 @dataclass(frozen=True)
 class VerifyParams(StepParams):
     STEP: ClassVar[StepName] = "verify"
+    SCRIPT: ClassVar[str] = "verify"
     role: str = field(metadata=var("ZTC_ROLE"))
     targets: str = field(metadata=var("ZTC_TARGETS"))
     verify_timeout: str = field(metadata=var("ZTC_VERIFY_TIMEOUT"))
@@ -162,6 +182,7 @@ class NetworkParams(StepParams):
     """The network on the head's controller (``controller: head``); the script runs on the head."""
 
     STEP: ClassVar[StepName] = "network"
+    SCRIPT: ClassVar[str] = "controller"
     #: The head's address and six digits of the network name: known once the head's install reported it.
     network_id: ParamValue = field(metadata=var("ZTC_NETWORK_ID", per_node=True))
     #: The JSON the controller API takes (name, routes, pool, rules, ...).
@@ -173,6 +194,7 @@ class MemberParams(StepParams):
     """One member on the head's controller: run on the head, named after the member."""
 
     STEP: ClassVar[StepName] = "member"
+    SCRIPT: ClassVar[str] = "controller"
     network_id: ParamValue = field(metadata=var("ZTC_NETWORK_ID", per_node=True))
     #: The member's 10-digit address: a device's from config, a node's once its install reported it.
     member: ParamValue = field(metadata=var("ZTC_MEMBER", per_node=True))
@@ -185,6 +207,7 @@ class MoonParams(StepParams):
     """``roots: head``: the head signs a moon whose stable endpoint the other nodes reach."""
 
     STEP: ClassVar[StepName] = "moon"
+    SCRIPT: ClassVar[str] = "roots"
     endpoint: str = field(metadata=var("ZTC_ROOT_ENDPOINT"))
 
 
@@ -193,8 +216,33 @@ class OrbitParams(StepParams):
     """``roots: head``: a node keeps the head's moon in moons.d before it joins."""
 
     STEP: ClassVar[StepName] = "orbit"
+    SCRIPT: ClassVar[str] = "roots"
     #: ``<file name> <base64 of the signed moon>``, as the head's moon step printed it.
     moon: ParamValue = field(metadata=var("ZTC_MOON", per_node=True))
+
+
+def _as_in(params: type[ScriptParams], name: str) -> dict[str, Any]:
+    """The metadata of ``params``'s field ``name``: another script reading the same variable."""
+    return dict(next(f.metadata for f in fields(params) if f.name == name))
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusParams(ScriptParams):
+    """``status.sh``'s parameters: not a step (it runs outside ``pulumi up``), whole on stdin.
+
+    Where the firewall lives are the firewall step's own variables; with the
+    firewall off, the script only checks their shape.
+    """
+
+    SCRIPT: ClassVar[str] = "status"
+    node: str = field(metadata=var("ZTC_NODE"))
+    mode: str = field(default="off", metadata=_as_in(FirewallParams, "mode"))
+    family: str = field(default="inet", metadata=_as_in(FirewallParams, "family"))
+    table: str = field(default="zerotier_cluster", metadata=_as_in(FirewallParams, "table"))
+    chain: str = field(default="input", metadata=_as_in(FirewallParams, "chain"))
+    hosts_tag: str = field(metadata=_as_in(HostsParams, "hosts_tag"))
+    #: The overlay addresses to ping before reading the peers, space-separated.
+    probe: str = field(metadata=var("ZTC_PROBE"))
 
 
 @cache
@@ -223,13 +271,14 @@ def _assignments(variables: tuple[tuple[str, ParamValue], ...], known: Mapping[s
     return "".join(lines)
 
 
-def standalone(title: str, script: str, variables: tuple[tuple[str, str], ...]) -> str:
+def standalone(title: str, params: ScriptParams) -> str:
     """A script that is not a provisioning step (``status``), whole on stdin: parameters, lib.sh, the script.
 
     It is not stored or shipped in the bundle: it runs outside ``pulumi up``,
     on whatever the node has now.
     """
-    return f"#!/bin/sh\n# zerotier-cluster {title}\n" + _assignments(variables, {}) + _body("lib") + _body(script)
+    head = f"#!/bin/sh\n# zerotier-cluster {title}\n"
+    return head + _assignments(params.variables(per_node=False), {}) + _body("lib") + _body(params.SCRIPT)
 
 
 @dataclass(frozen=True)
@@ -269,13 +318,17 @@ def _program(step: StepName, shared: tuple[tuple[str, str], ...]) -> Program:
     return Program(step, shared)
 
 
+#: A step's parameter dataclass: ``StepScript[FirewallParams].params`` is a FirewallParams.
+P_co = TypeVar("P_co", bound=StepParams, covariant=True)
+
+
 @dataclass(frozen=True)
-class StepScript:
+class StepScript(Generic[P_co]):
     """One step for one node: its parameters, and the stdin its command carries."""
 
     node: str
     generation: int
-    params: StepParams
+    params: P_co
 
     @property
     def name(self) -> StepName:

@@ -22,12 +22,12 @@
 # of nftables.service if this step enabled it, and its state file.
 # shellcheck disable=SC2034,SC2317  # lib.sh (sent before this file) reads ZTC_STEP and its ztc_run calls step_*
 ZTC_STEP=firewall
-ZTC_FW_FILE=/etc/zerotier-cluster/firewall.nft
-ZTC_FW_STATE=$ZTC_STATE_DIR/firewall.state
-ZTC_FW_MARK=zerotier-cluster
-ZTC_FW_BEGIN='# BEGIN zerotier-cluster firewall (managed by Pulumi; pulumi destroy removes this block)'
-ZTC_FW_END='# END zerotier-cluster firewall'
-ZTC_FW_SETS='ssh_v4 ssh_v6 members ssh_devices'
+FW_FILE=/etc/zerotier-cluster/firewall.nft
+FW_STATE=$ZTC_STATE_DIR/firewall.state
+FW_MARK=zerotier-cluster
+FW_BEGIN='# BEGIN zerotier-cluster firewall (managed by Pulumi; pulumi destroy removes this block)'
+FW_END='# END zerotier-cluster firewall'
+FW_SETS='ssh_v4 ssh_v6 members ssh_devices'
 
 # --- helpers ----------------------------------------------------------------
 
@@ -35,13 +35,16 @@ ZTC_FW_SETS='ssh_v4 ssh_v6 members ssh_devices'
 fw_init() {
     ztc_check ZTC_FW_MODE "$ZTC_FW_MODE" 'enforce|integrate'
     ztc_check ZTC_FW_FAMILY "$ZTC_FW_FAMILY" 'inet|ip|ip6'
-    for _name in "$ZTC_FW_TABLE" "$ZTC_FW_CHAIN"; do
-        ztc_check "a firewall table or chain name" "$_name" '[A-Za-z][A-Za-z0-9_]{0,30}'
-    done
+    ztc_check ZTC_FW_TABLE "$ZTC_FW_TABLE" '[A-Za-z][A-Za-z0-9_]{0,30}'
+    ztc_check ZTC_FW_CHAIN "$ZTC_FW_CHAIN" '[A-Za-z][A-Za-z0-9_]{0,30}'
     ztc_check ZTC_FW_HOOK_CHAIN "$ZTC_FW_HOOK_CHAIN" '([A-Za-z][A-Za-z0-9_]{0,30})?'
     ztc_check ZTC_FW_SET_PREFIX "$ZTC_FW_SET_PREFIX" '([A-Za-z][A-Za-z0-9_]{0,31})?'
     ztc_check ZTC_FW_INTERFACE "$ZTC_FW_INTERFACE" 'zt[a-z0-9_-]{1,13}'
     ztc_check ZTC_SSH_PORT "$ZTC_SSH_PORT" '[0-9]{1,5}'
+    # The config keys a refusal names: one line each.
+    ztc_check ZTC_SSH_PORT_KEY "$ZTC_SSH_PORT_KEY" '.+'
+    ztc_check ZTC_SSH_SOURCES_KEY "$ZTC_SSH_SOURCES_KEY" '.+'
+    [ -n "$ZTC_RULESET" ] || ztc_die "ZTC_RULESET is empty: the program sends the node's whole ruleset; run pulumi up again"
     ztc_tmpdir
     # shellcheck disable=SC2153  # ztc_tmpdir (lib.sh) sets it
     _fw_tmp=$ZTC_TMP
@@ -50,7 +53,7 @@ fw_init() {
 
 # The state file of the last successful apply (read once), and one value from it.
 fw_state_load() {
-    _fw_state_text=$(ztc_root cat "$ZTC_FW_STATE" 2>/dev/null || true)
+    _fw_state_text=$(ztc_root cat "$FW_STATE" 2>/dev/null || true)
 }
 
 fw_state() {
@@ -72,7 +75,7 @@ fw_removal() {
     fi
     if [ -n "$5" ] && fw_exists chain "$2" "$3" "$5"; then
         ztc_root nft -a list chain "$2" "$3" "$5" |
-            sed -n "s/^[[:space:]]*jump $4 comment \"$ZTC_FW_MARK\" # handle \\([0-9][0-9]*\\)\$/\\1/p" |
+            sed -n "s/^[[:space:]]*jump $4 comment \"$FW_MARK\" # handle \\([0-9][0-9]*\\)\$/\\1/p" |
             while read -r _handle; do
                 printf 'delete rule %s %s %s handle %s\n' "$2" "$3" "$5" "$_handle"
             done
@@ -80,7 +83,7 @@ fw_removal() {
     if fw_exists chain "$2" "$3" "$4"; then
         printf 'delete chain %s %s %s\n' "$2" "$3" "$4"
     fi
-    for _set in $ZTC_FW_SETS; do
+    for _set in $FW_SETS; do
         if fw_exists set "$2" "$3" "$6$_set"; then
             printf 'delete set %s %s %s\n' "$2" "$3" "$6$_set"
         fi
@@ -165,7 +168,7 @@ fw_queries() {
 # Runs in a throwaway network namespace: loads the stub and the new ruleset
 # there, then answers the queries. Exit 0 admitted, 1 not admitted, 2 no load.
 # shellcheck disable=SC2016  # expanded by the inner shell
-ZTC_FW_PROBE='nft -f "$1" 2>/dev/null && nft -f "$2" 2>/dev/null || exit 2
+FW_PROBE='nft -f "$1" 2>/dev/null && nft -f "$2" 2>/dev/null || exit 2
 while IFS= read -r q; do nft "$q" >/dev/null 2>&1 && exit 0; done <"$3"
 exit 1'
 
@@ -195,7 +198,7 @@ fw_precheck() {
         return 0
     fi
     _rc=0
-    ztc_root unshare --net -- /bin/sh -c "$ZTC_FW_PROBE" sh "$_fw_tmp/stub.nft" "$_fw_tmp/ruleset.nft" "$_fw_tmp/queries" || _rc=$?
+    ztc_root unshare --net -- /bin/sh -c "$FW_PROBE" sh "$_fw_tmp/stub.nft" "$_fw_tmp/ruleset.nft" "$_fw_tmp/queries" || _rc=$?
     case $_rc in
         0) _fw_prechecked=yes ;;
         1) fw_refuse_lockout ". Nothing was changed" ;;
@@ -210,8 +213,8 @@ fw_postcheck() {
     while IFS= read -r _q; do
         ztc_root nft "$_q" >/dev/null 2>&1 && return 0
     done <"$_fw_tmp/queries"
-    if [ "$(fw_state mode)" != "" ] && ztc_root test -f "$ZTC_FW_FILE"; then
-        ztc_root cat "$ZTC_FW_FILE" >"$_fw_tmp/previous.nft" || ztc_scratch_failed "$_fw_tmp/previous.nft"
+    if [ "$(fw_state mode)" != "" ] && ztc_root test -f "$FW_FILE"; then
+        ztc_root cat "$FW_FILE" >"$_fw_tmp/previous.nft" || ztc_scratch_failed "$_fw_tmp/previous.nft"
     else
         : >"$_fw_tmp/previous.nft" || ztc_scratch_failed "$_fw_tmp/previous.nft"
     fi
@@ -239,9 +242,9 @@ fw_conf_path() {
 fw_boot_check() {
     _conf=$(fw_state conf)
     [ -n "$_conf" ] || _conf=$(fw_conf_path)
-    if ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf" 2>/dev/null; then
+    if ztc_root grep -qxF "$FW_BEGIN" "$_conf" 2>/dev/null; then
         # Already included: the config with the new ruleset in our file's place.
-        ztc_root sed "s|^include \"$ZTC_FW_FILE\"\$|include \"$_fw_tmp/ruleset.nft\"|" "$_conf" >"$_fw_tmp/boot.nft" ||
+        ztc_root sed "s|^include \"$FW_FILE\"\$|include \"$_fw_tmp/ruleset.nft\"|" "$_conf" >"$_fw_tmp/boot.nft" ||
             ztc_scratch_failed "$_fw_tmp/boot.nft"
     else
         {
@@ -266,8 +269,8 @@ fw_stage() {
     _conf=$(fw_state conf)
     [ -n "$_conf" ] || _conf=$(fw_conf_path)
     _created=$(fw_state created_conf)
-    ztc_stage_file "$ZTC_FW_FILE" 0644 "$_fw_tmp/ruleset.nft" || :
-    if ztc_root test -f "$_conf" && ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf"; then
+    ztc_stage_file "$FW_FILE" 0644 "$_fw_tmp/ruleset.nft" || :
+    if ztc_root test -f "$_conf" && ztc_root grep -qxF "$FW_BEGIN" "$_conf"; then
         return 0
     fi
     if ztc_root test -f "$_conf"; then
@@ -278,7 +281,7 @@ fw_stage() {
         _created=yes
         printf '#!/usr/sbin/nft -f\n' >"$_fw_tmp/conf" || ztc_scratch_failed "$_fw_tmp/conf"
     fi
-    printf '%s\ninclude "%s"\n%s\n' "$ZTC_FW_BEGIN" "$ZTC_FW_FILE" "$ZTC_FW_END" >>"$_fw_tmp/conf" ||
+    printf '%s\ninclude "%s"\n%s\n' "$FW_BEGIN" "$FW_FILE" "$FW_END" >>"$_fw_tmp/conf" ||
         ztc_scratch_failed "$_fw_tmp/conf"
     ztc_stage_file "$_conf" "$_mode" "$_fw_tmp/conf" || :
 }
@@ -305,7 +308,7 @@ fw_persist() {
         "$ZTC_FW_MODE" "$ZTC_FW_FAMILY" "$ZTC_FW_TABLE" "$ZTC_FW_CHAIN" "$ZTC_FW_HOOK_CHAIN" "$ZTC_FW_SET_PREFIX" \
         "$_conf" "${_created:-no}" "$_enabled" >"$_fw_tmp/state" || ztc_scratch_failed "$_fw_tmp/state"
     # Returns 1 only when the state is unchanged; a failure ends the step.
-    ztc_sync_file "$ZTC_FW_STATE" 0644 "$_fw_tmp/state" || :
+    ztc_sync_file "$FW_STATE" 0644 "$_fw_tmp/state" || :
 }
 
 # --- actions ------------------------------------------------------------------------
@@ -348,9 +351,9 @@ step_delete() {
     _conf=$(fw_state conf)
     [ -n "$_conf" ] || _conf=$(fw_conf_path)
     _drop_conf=no
-    if ztc_root grep -qxF "$ZTC_FW_BEGIN" "$_conf" 2>/dev/null; then
+    if ztc_root grep -qxF "$FW_BEGIN" "$_conf" 2>/dev/null; then
         # shellcheck disable=SC2016  # an awk program
-        ztc_root awk -v b="$ZTC_FW_BEGIN" -v e="$ZTC_FW_END" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$_conf" >"$_fw_tmp/conf" ||
+        ztc_root awk -v b="$FW_BEGIN" -v e="$FW_END" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }' "$_conf" >"$_fw_tmp/conf" ||
             ztc_scratch_failed "$_fw_tmp/conf"
         if [ "$(fw_state created_conf)" = yes ] && [ "$(cat "$_fw_tmp/conf")" = '#!/usr/sbin/nft -f' ]; then
             _drop_conf=yes
@@ -361,7 +364,7 @@ step_delete() {
             ztc_stage_file "$_conf" "$_mode" "$_fw_tmp/conf" || :
         fi
     fi
-    for _f in "$ZTC_FW_FILE" "$ZTC_FW_STATE"; do
+    for _f in "$FW_FILE" "$FW_STATE"; do
         if ztc_root test -e "$_f"; then fw_require_writable "$(dirname "$_f")"; fi
     done
     if command -v nft >/dev/null 2>&1; then
@@ -379,8 +382,8 @@ step_delete() {
         ztc_root systemctl disable nftables.service >/dev/null 2>&1 ||
             ztc_log "WARNING: could not disable nftables.service, which this program had enabled"
     fi
-    ztc_root rm -f "$ZTC_FW_FILE" "$ZTC_FW_STATE" || ztc_die "could not remove $ZTC_FW_FILE and $ZTC_FW_STATE"
-    ztc_root rmdir "$(dirname "$ZTC_FW_FILE")" 2>/dev/null || true
+    ztc_root rm -f "$FW_FILE" "$FW_STATE" || ztc_die "could not remove $FW_FILE and $FW_STATE"
+    ztc_root rmdir "$(dirname "$FW_FILE")" 2>/dev/null || true
 }
 
 ztc_run "$@"; exit $?

@@ -16,7 +16,7 @@
 # shellcheck disable=SC2034,SC2153,SC2154,SC2317
 
 ZTC_STEP=hosts
-ZTC_HOSTS_FILE=/etc/hosts
+HOSTS_FILE=/etc/hosts
 HOSTS_STATE=$ZTC_STATE_DIR/hosts
 HOSTS_TAG_RE='[A-Za-z0-9][A-Za-z0-9_.-]*'
 
@@ -73,21 +73,21 @@ hosts_render() {
             if (inside) exit 3
             put_block()
         }
-    ' "$ZTC_HOSTS_FILE"
+    ' "$HOSTS_FILE"
 }
 
 hosts_apply() {
     # $1: the block file, or empty to remove the block.
     ztc_tmpdir
-    ztc_root test -f "$ZTC_HOSTS_FILE" || ztc_die "$ZTC_HOSTS_FILE does not exist on $(uname -n)"
+    ztc_root test -f "$HOSTS_FILE" || ztc_die "$HOSTS_FILE does not exist on $(uname -n)"
     _rc=0
     hosts_render "$1" >"$ZTC_TMP/hosts" || _rc=$?
     case $_rc in
         0) ;;
-        3) ztc_die "$ZTC_HOSTS_FILE has a line '$HOSTS_BEGIN' without the matching '$HOSTS_END'; fix the file by hand (nothing was changed)" ;;
-        *) ztc_die "could not read $ZTC_HOSTS_FILE into the scratch file $ZTC_TMP/hosts ($(ztc_room "$ZTC_TMP")); nothing was changed" ;;
+        3) ztc_die "$HOSTS_FILE has a line '$HOSTS_BEGIN' without the matching '$HOSTS_END'; fix the file by hand (nothing was changed)" ;;
+        *) ztc_die "could not read $HOSTS_FILE into the scratch file $ZTC_TMP/hosts ($(ztc_room "$ZTC_TMP")); nothing was changed" ;;
     esac
-    ztc_sync_file "$ZTC_HOSTS_FILE" 644 "$ZTC_TMP/hosts"
+    ztc_sync_file "$HOSTS_FILE" 644 "$ZTC_TMP/hosts"
 }
 
 # Records the network name the block is written under (see hosts_previous).
@@ -108,11 +108,11 @@ step_create() {
     hosts_apply "$_block" || _written=1
     hosts_record
     if [ "$_written" -eq 0 ]; then
-        ztc_log "wrote the $ZTC_HOSTS_TAG block ($_count names) into $ZTC_HOSTS_FILE"
-        echo "hosts: $ZTC_HOSTS_FILE updated ($_count names)"
+        ztc_log "wrote the $ZTC_HOSTS_TAG block ($_count names) into $HOSTS_FILE"
+        echo "hosts: $HOSTS_FILE updated ($_count names)"
     else
-        ztc_log "$ZTC_HOSTS_FILE already has the current $ZTC_HOSTS_TAG block; nothing changed"
-        echo "hosts: $ZTC_HOSTS_FILE unchanged ($_count names)"
+        ztc_log "$HOSTS_FILE already has the current $ZTC_HOSTS_TAG block; nothing changed"
+        echo "hosts: $HOSTS_FILE unchanged ($_count names)"
     fi
 }
 
@@ -128,11 +128,11 @@ step_delete() {
     hosts_apply "" || _removed=1
     ztc_root rm -f "$HOSTS_STATE" || ztc_die "could not remove $HOSTS_STATE"
     if [ "$_removed" -eq 0 ]; then
-        ztc_log "removed the $ZTC_HOSTS_TAG block from $ZTC_HOSTS_FILE"
-        echo "hosts: block removed from $ZTC_HOSTS_FILE"
+        ztc_log "removed the $ZTC_HOSTS_TAG block from $HOSTS_FILE"
+        echo "hosts: block removed from $HOSTS_FILE"
     else
-        ztc_log "$ZTC_HOSTS_FILE has no $ZTC_HOSTS_TAG block; nothing to remove"
-        echo "hosts: no block in $ZTC_HOSTS_FILE"
+        ztc_log "$HOSTS_FILE has no $ZTC_HOSTS_TAG block; nothing to remove"
+        echo "hosts: no block in $HOSTS_FILE"
     fi
 }
 

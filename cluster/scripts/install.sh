@@ -4,8 +4,8 @@
 # Parameters: ZTC_ZEROTIER_VERSION (e.g. 1.14.1), ZTC_INSTALLER_URL (ZeroTier's
 # clear-signed installer), ZTC_SIGNING_KEY_URL and ZTC_SIGNING_KEY_FINGERPRINT
 # (the key that must have signed it), ZTC_UNINSTALL_ON_DESTROY (true|false),
-# and optionally ZTC_LOCK_TIMEOUT (seconds to wait for another package manager
-# run, such as unattended-upgrades, to release its locks; default 600).
+# and ZTC_LOCK_TIMEOUT (seconds to wait for another package manager run, such
+# as unattended-upgrades, to release its locks; 600).
 # create/update:
 #   - pinned version installed and running: nothing to do (pre-baked and
 #     air-gapped nodes); installed but stopped: enable and start it;
@@ -32,7 +32,6 @@
 ZTC_STEP=install
 ZT_HOME=/var/lib/zerotier-one
 ZT_PACKAGE=zerotier-one
-ZTC_LOCK_TIMEOUT=${ZTC_LOCK_TIMEOUT:-600}
 INSTALL_LOG=/var/log/zerotier-cluster/install.log
 
 install_check_params() {

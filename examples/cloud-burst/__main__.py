@@ -49,5 +49,7 @@ overlay = Overlay(
     central_token=pulumi.Config("zerotier").require_secret("zerotierCentralToken"),
     ssh_private_key=config.require_secret("sshPrivateKey"),
 )
-pulumi.export("nodes", overlay.outputs()["nodes"])
-pulumi.export("slurmNodes", overlay.outputs()["slurmNodes"])
+exports = overlay.outputs.exports()
+pulumi.export("overlayUrn", overlay.urn)  # where `python -m cluster status --outputs` finds its resources
+pulumi.export("nodes", exports["nodes"])
+pulumi.export("slurmNodes", exports["slurmNodes"])

@@ -12,13 +12,15 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 SUITE = "bookworm"
-MIRROR = os.environ.get("ZTC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+#: Where the machine's own package manager is configured (the mirror comes from there, never from this file).
+APT_SOURCES = Path("/etc/apt")
 PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "openssh-server", "sudo", "nftables",
     "iproute2", "iputils-ping", "ca-certificates", "curl", "gnupg", "procps",
@@ -30,6 +32,48 @@ USERS = (
 )
 PASSWORD = "not-used-by-tests"
 RECIPE_VERSION = "1"
+
+
+def _sources(apt: Path) -> Iterator[tuple[list[str], list[str], list[str], list[str]]]:
+    """Every source entry as (types, URIs, suites, components): deb822 ``*.sources`` and one-line ``*.list``."""
+    for path in sorted((apt / "sources.list.d").glob("*.sources")):
+        for stanza in path.read_text(encoding="utf-8", errors="replace").split("\n\n"):
+            fields: dict[str, list[str]] = {}
+            for line in stanza.splitlines():
+                if line.strip() and not line.lstrip().startswith("#") and ":" in line and not line[0].isspace():
+                    name, _, value = line.partition(":")
+                    fields[name.strip().lower()] = value.split()
+            if fields.get("enabled", ["yes"]) != ["no"]:
+                yield (
+                    fields.get("types", []),
+                    fields.get("uris", []),
+                    fields.get("suites", []),
+                    fields.get("components", []),
+                )
+    for path in [apt / "sources.list", *sorted((apt / "sources.list.d").glob("*.list"))]:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            words = re.sub(r"\[[^\]]*\]", " ", line.split("#", 1)[0]).split()
+            if len(words) >= 4:
+                yield [words[0]], [words[1]], [words[2]], words[3:]
+
+
+def debian_mirror(apt: Path = APT_SOURCES) -> str:
+    """The Debian mirror the machine itself uses for ``SUITE`` main (``ZTC_DEBIAN_MIRROR`` overrides it).
+
+    CI and developers' machines reach only their configured package mirrors, so the test tree is
+    built from the same one ``apt-get`` uses here.
+    """
+    override = os.environ.get("ZTC_DEBIAN_MIRROR")
+    if override:
+        return override
+    for types, uris, suites, components in _sources(apt):
+        if "deb" in types and SUITE in suites and "main" in components and uris:
+            return uris[0].rstrip("/")
+    raise RuntimeError(
+        f"no apt source for Debian {SUITE} main in {apt}/sources.list(.d): set ZTC_DEBIAN_MIRROR to a Debian mirror"
+    )
 
 
 def cache_dir() -> Path:
@@ -72,7 +116,7 @@ def cached_tree(name: str, build: Callable[[Path], None]) -> Path:
 
 def _debootstrap(building: Path) -> None:
     subprocess.run(
-        ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(building), MIRROR],
+        ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(building), debian_mirror()],
         check=True,
         capture_output=True,
         text=True,

@@ -1,34 +1,40 @@
 """A stack's commands run over SSH in the order ``pulumi up`` and ``pulumi destroy`` run them.
 
-For a lab with real ZeroTier daemons and no Pulumi engine: the plan's steps
-(:func:`cluster.plan.build.build_plan`), each stdin composed by
-:meth:`cluster.plan.steps.StepScript.text` with the values Pulumi fills in once it
-knows them (the head's address, the network ID the head's controller
-confirmed, each member's address, the signed moon), parsed from the earlier
-steps' output by the program's own parsers (``cluster.declare.overlay``). The whole
-bundle travels once per machine over SFTP, as the program's ``CopyToRemote``
-does; every command is ``/bin/sh -s -- create|update|delete`` as the ``ops``
-login with sudo. The dependency order is the one ``cluster/declare/overlay.py``
-declares (see :meth:`StackRun.up`); nodes run in parallel where it lets them.
+For a lab with real ZeroTier daemons and no Pulumi engine: the plan's own
+list of declarations (:func:`cluster.plan.declarations.declarations`, the one
+``cluster/declare/overlay.py`` turns into resources), each command's stdin
+composed by :meth:`cluster.plan.steps.StepScript.text` with the values Pulumi
+fills in once it knows them (the head's address, the network ID the head's
+controller confirmed, each member's address, the signed moon), parsed from
+the earlier steps' output by the program's own parsers. The whole bundle
+travels once per machine over SFTP, as the program's ``CopyToRemote`` does;
+every command is ``/bin/sh -s -- create|update|delete`` as the ``ops`` login
+with sudo. A command runs once every entry it comes after or needs a value
+from has run; commands that do not wait for each other run in parallel, and
+``destroy`` runs the same waves backwards. Installs are not run: the machines
+already run ZeroTier, and ``addresses`` are what their installs printed.
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property
 from typing import Any
 
 from cluster.declare.controller import reported_network
 from cluster.declare.overlay import node_address, signed_moon
-from cluster.plan.build import PENDING_MEMBER, PENDING_MOON, PENDING_NETWORK_ID, Plan
-from cluster.plan.network import network_suffix
-from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, StepScript
+from cluster.plan.build import Plan
+from cluster.plan.declarations import NETWORK, AuthorizeMember, Declaration, DeclareNetwork, RunStep, declarations
+from cluster.plan.steps import COMMANDS, REMOTE_BUNDLE, StepParams, StepScript
 
 from .machine import Machine
 from .ssh import Operator
+
+#: An entry that is a command with a script: what the lab runs.
+Command = RunStep | DeclareNetwork | AuthorizeMember
 
 
 class StepFailed(AssertionError):
@@ -48,12 +54,36 @@ class StackRun:
     operator: Operator
     addresses: Mapping[str, str]
     results: dict[tuple[str, str, str], subprocess.CompletedProcess[str]] = field(default_factory=dict)
-    network_id: str = ""
-    moon: str = ""
+    #: The values later entries need, by the name of the entry that gave them (see ``Need``).
+    values: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, address in self.addresses.items():
+            self.values[f"{name}-install"] = node_address(address + "\n", name)
 
     @property
     def head(self) -> str:
         return self.plan.head_name
+
+    @property
+    def network_id(self) -> str:
+        return self.values.get(NETWORK, "")
+
+    @property
+    def moon(self) -> str:
+        return self.values.get(f"{self.head}-moon", "")
+
+    @cached_property
+    def commands(self) -> tuple[Command, ...]:
+        """The plan's commands but the installs, in declaration order; every one runs a script on a machine."""
+        found: list[Command] = []
+        for entry in declarations(self.plan):
+            if isinstance(entry, RunStep) and entry.step != "install":
+                found.append(entry)
+            elif isinstance(entry, DeclareNetwork | AuthorizeMember):
+                assert entry.script is not None, "the lab runs controller: head stacks (Central is an API)"
+                found.append(entry)
+        return tuple(found)
 
     def ship(self) -> None:
         """The stack's bundle onto every machine, as each node's ``bundle`` resource copies it."""
@@ -62,7 +92,13 @@ class StackRun:
             assert copied.returncode == 0, f"copying the bundle to {name} failed: {copied.stderr}"
 
     def run(
-        self, node: str, step: StepScript, action: str, known: Mapping[str, str] | None = None, *, check: bool = True
+        self,
+        node: str,
+        step: StepScript[StepParams],
+        action: str,
+        known: Mapping[str, str] | None = None,
+        *,
+        check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
         """``step`` on ``node``'s machine, as its Command runs it; fails unless it exits 0 or not ``check``."""
         ip = str(self.machines[node].host.ip)
@@ -74,98 +110,82 @@ class StackRun:
             raise StepFailed(f"{step.name} {action} for {step.node} on {node}:\n{result.stdout}{result.stderr}")
         return result
 
+    def known(self, entry: Declaration) -> dict[str, str]:
+        """The values Pulumi fills into ``entry``'s stdin, from the entries that gave them."""
+        return {need.value: self.values[need.source] + need.suffix for need in entry.needs}
+
+    def execute(self, entry: Command, action: str) -> None:
+        """One entry's command; a moon's and a network's result kept for the entries after it."""
+        assert entry.script is not None and entry.host is not None
+        known = self.known(entry)
+        printed = self.run(entry.host, entry.script, action, known).stdout
+        if action == "delete":
+            return
+        if entry.step == "moon":
+            self.values[entry.name] = signed_moon(printed)
+        elif entry.name == NETWORK:
+            self.values[NETWORK] = reported_network(printed, known["networkId"])
+
+    def _waves(self, chosen: Iterable[Command]) -> list[list[Command]]:
+        """``chosen`` in waves: each entry one wave after the last chosen entry it comes after or needs."""
+        entries = list(chosen)
+        names = {e.name for e in entries}
+        level: dict[str, int] = {}
+        for e in entries:  # declaration order: sources first
+            waits = (set(e.after) | {n.source for n in e.needs}) & names
+            level[e.name] = 1 + max((level[w] for w in waits), default=-1)
+        waves: list[list[Command]] = [[] for _ in range(1 + max(level.values(), default=-1))]
+        for e in entries:
+            waves[level[e.name]].append(e)
+        return waves
+
     def _parallel(self, jobs: Mapping[str, Callable[[], Any]]) -> None:
         with ThreadPoolExecutor(max(1, len(jobs))) as pool:
             for future in [pool.submit(job) for job in jobs.values()]:
                 future.result()
 
-    def up(self, action: str = "create") -> None:
-        """Every command of the stack, in the order of the dependencies overlay.py declares.
+    def _run_waves(self, chosen: Iterable[Command], action: str, *, backwards: bool = False) -> None:
+        waves = self._waves(chosen)
+        for wave in reversed(waves) if backwards else waves:
+            self._parallel({e.name: (lambda e=e: self.execute(e, action)) for e in wave})
 
-        localconf → moon (head) → network (head) and orbit (other nodes) →
-        members (on the head) → join → firewall, hosts → verify (the head's
-        once every node's firewall is in, the others' once the head's is).
+    def up(self, action: str = "create") -> None:
+        """Every command of the stack, each once the entries it comes after have run.
+
+        moon (head) → network (head) and orbit (other nodes) → members (on the
+        head) → join → firewall, hosts → verify (the head's once every node's
+        firewall is in, the others' once the head's is).
         """
-        self.each("localconf", action)
-        self.roots_and_network(action)
-        self.authorize(action)
-        for step in ("join", "firewall", "hosts", "verify"):
-            self.each(step, action)
+        self._run_waves(self.commands, action)
 
     def roots_and_network(self, action: str = "create") -> None:
         """The head signs its moon, then creates the network while the other nodes orbit the moon."""
-        controller, head = self.plan.controller, self.head
-        assert controller is not None and self.plan.moon is not None, "a controller: head, roots: head stack"
-        head_address = node_address(self.addresses[head] + "\n", head)
-        printed = self.run(head, self.plan.moon, action).stdout
-        self.moon = signed_moon(printed)
-
-        expected = head_address + network_suffix(self.plan.spec.network.name)
-        jobs: dict[str, Callable[[], Any]] = {
-            "network": partial(self.run, head, controller.network, action, {PENDING_NETWORK_ID: expected})
-        }
-        for node in self.plan.nodes:
-            if node.orbit is not None:
-                jobs[node.name] = partial(self.run, node.name, node.orbit, action, {PENDING_MOON: self.moon})
-        self._parallel(jobs)
-        self.network_id = reported_network(self.results[(head, "network", action)].stdout, expected)
+        self._run_waves((e for e in self.commands if e.step in ("moon", "network", "orbit")), action)
 
     def authorize(self, action: str = "create", names: Sequence[str] | None = None) -> None:
         """The member steps (on the head) of ``names``, every node's and device's by default."""
-        controller = self.plan.controller
-        assert controller is not None, "a controller: head stack"
-        self._parallel(
-            {
-                member.node: partial(self.run, self.head, member, action, self.member_known(member.node))
-                for member in controller.members
-                if names is None or member.node in names
-            }
-        )
+        self.each("member", action, names)
 
     def member_known(self, name: str) -> dict[str, str]:
         """The values Pulumi fills into ``name``'s member step: the network ID, and a node's address."""
-        known = {PENDING_NETWORK_ID: self.network_id}
-        if name in self.addresses:  # a node: its address as its install printed it (a device's is in the config)
-            known[PENDING_MEMBER] = node_address(self.addresses[name] + "\n", name)
-        return known
+        return self.known(self.entry(name, "member"))
 
-    def step(self, node: str, name: str) -> StepScript:
+    def entry(self, node: str, step: str) -> Command:
+        """``node``'s entry for ``step`` in the plan's declarations."""
+        found = [e for e in self.commands if e.node == node and e.step == step]
+        assert len(found) == 1, f"{len(found)} {step} entries for {node}"
+        return found[0]
+
+    def step(self, node: str, name: str) -> StepScript[StepParams]:
         """``node``'s step ``name`` in the plan."""
-        return _step(next(n for n in self.plan.nodes if n.name == node), name)
+        script = self.entry(node, name).script
+        assert script is not None
+        return script
 
     def each(self, step: str, action: str = "create", names: Sequence[str] | None = None) -> None:
-        """``step`` on the nodes ``names`` (every node by default) in parallel; the network ID filled in."""
-        known = {PENDING_NETWORK_ID: self.network_id} if step == "join" else None
-        self._parallel(
-            {
-                node.name: partial(self.run, node.name, self.step(node.name, step), action, known)
-                for node in self.plan.nodes
-                if names is None or node.name in names
-            }
-        )
+        """``step`` on the nodes ``names`` (every node by default) in parallel; its pending values filled in."""
+        self._run_waves((e for e in self.commands if e.step == step and (names is None or e.node in names)), action)
 
     def destroy(self) -> None:
         """``pulumi destroy``: every command's delete, dependents first (install's aside: it keeps ZeroTier)."""
-        controller, head = self.plan.controller, self.head
-        assert controller is not None and self.plan.moon is not None
-        for step in ("verify", "hosts", "firewall", "join"):
-            self.each(step, "delete")
-        jobs: dict[str, Callable[[], Any]] = {
-            f"{member.node}-member": partial(self.run, head, member, "delete", self.member_known(member.node))
-            for member in controller.members
-        }
-        for node in self.plan.nodes:
-            if node.orbit is not None:
-                jobs[f"{node.name}-orbit"] = partial(
-                    self.run, node.name, node.orbit, "delete", {PENDING_MOON: self.moon}
-                )
-        self._parallel(jobs)
-        self.run(head, controller.network, "delete", {PENDING_NETWORK_ID: self.network_id})
-        self.run(head, self.plan.moon, "delete")
-        self.each("localconf", "delete")
-
-
-def _step(node: Any, name: str) -> StepScript:
-    found = getattr(node, name)
-    assert isinstance(found, StepScript), f"{node.name} has no {name} step"
-    return found
+        self._run_waves(self.commands, "delete", backwards=True)
