@@ -40,3 +40,30 @@ def test_sites_sorted_nodes_kept_in_order_and_no_compute_node_means_no_lines() -
     assert slurm_topology([("b", "x"), ("a", "x"), ("c", "w")]) == (
         "SwitchName=site-w Nodes=c\nSwitchName=site-x Nodes=b,a\nSwitchName=overlay Switches=site-w,site-x\n"
     )
+
+
+def test_status_mesh_shows_the_latency_between_every_pair_of_sites() -> None:
+    from cluster.operate.report import site_latency
+    from cluster.operate.status import Check, Path, Row
+    from tests.lab.provision import cluster_config, plan_for
+
+    nodes = [
+        {"name": "head", "role": "head", "host": "192.0.2.10"},
+        {"name": "compute-01", "host": "192.0.2.11"},
+        {"name": "burst-01", "host": "198.51.100.21", "site": "cloud"},
+    ]
+    plan = plan_for(cluster_config(nodes))
+
+    def row(name: str, paths: dict[str, Path]) -> Row:
+        checks = tuple(Check(f"path:{peer}", True, str(p), path=p) for peer, p in paths.items())
+        return Row(name, "-", "compute", True, checks=checks)
+
+    rows = [
+        row("head", {"compute-01": Path("DIRECT", 1), "burst-01": Path("DIRECT", 31)}),
+        row("compute-01", {"head": Path("DIRECT", 2), "burst-01": Path("RELAY", 95)}),
+        row("burst-01", {"head": Path("DIRECT", 29), "compute-01": Path("RELAY")}),
+    ]
+    assert site_latency(plan, rows) == [
+        "sites cloud <-> cluster: median 31 ms, max 95 ms over 4 paths (2 DIRECT)",
+        "sites cluster <-> cluster: median 2 ms, max 2 ms over 2 paths (2 DIRECT)",
+    ]

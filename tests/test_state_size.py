@@ -17,7 +17,8 @@ from tests.mockrun import Run, run_program
 
 #: As long as an OpenSSH ed25519 private key: it is part of every command's connection.
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "k" * 340 + "\n-----END OPENSSH PRIVATE KEY-----\n"
-BUDGET = 8 * 1024
+#: 8 KiB until issue 19 added the localconf command to every node (about 1.3 KiB: its connection and stdin).
+BUDGET = 10 * 1024
 
 
 def cluster(nodes: int) -> Run:
@@ -44,7 +45,7 @@ def large() -> Run:
     return cluster(400)
 
 
-def test_every_node_declares_at_most_8_kib(small: Run, large: Run) -> None:
+def test_every_node_declares_at_most_10_kib(small: Run, large: Run) -> None:
     for run, nodes in ((small, 10), (large, 400)):
         per_node = run.declared_per_node()
         assert len(per_node) == nodes
