@@ -1,4 +1,5 @@
-"""``slurmTopology``: topology.conf switches per site under one top switch, for the example stacks under mocks."""
+"""Sites and the MTU in what the program publishes and reports: ``slurmTopology`` for the example stacks under
+mocks, ``status --mesh``'s latency per pair of sites, ``status``'s MTU check."""
 
 from __future__ import annotations
 
@@ -67,3 +68,25 @@ def test_status_mesh_shows_the_latency_between_every_pair_of_sites() -> None:
         "sites cloud <-> cluster: median 31 ms, max 95 ms over 4 paths (2 DIRECT)",
         "sites cluster <-> cluster: median 2 ms, max 2 ms over 2 paths (2 DIRECT)",
     ]
+
+
+def test_status_flags_a_network_mtu_other_than_the_planned_one() -> None:
+    from cluster.operate.status import Context, _mtu
+    from tests.lab.provision import cluster_config, plan_for
+
+    def check(mtu: int, **settings: object):
+        config = cluster_config(controller="head", **settings) if settings else cluster_config()
+        if settings:
+            del config["network"]["networkId"]
+        plan = plan_for(config)
+        context = Context(plan, None, {}, None, {}, False)  # type: ignore[arg-type]  # no URN is asked for
+        return _mtu(context, {"mtu": mtu})
+
+    assert check(2800) == check(2800, network={"mtu": 2800})
+    assert (check(2800).ok, check(2800).value) == (True, "2800")
+    bad = check(1500)
+    assert (bad.ok, bad.value, bad.detail) == (False, "1500", "the network gives this node MTU 1500, planned 2800")
+    assert bad.fix == "set the network's MTU to 2800 in ZeroTier Central"
+    head = check(2800, network={"mtu": 9000})
+    assert (head.ok, head.detail) == (False, "the network gives this node MTU 2800, planned 9000")
+    assert head.fix == "pulumi up (the head's network step sets network.mtu)"

@@ -420,14 +420,12 @@ def _mtu(ctx: Context, net: dict[str, Any]) -> Check:
     found = net.get("mtu")
     if found == planned:
         return Check("mtu", True, str(found))
-    where = (
-        "the network's MTU in ZeroTier Central"
+    fix = (
+        f"set the network's MTU to {planned} in ZeroTier Central"
         if ctx.plan.spec.controller == "central"
-        else "pulumi up (the head's network step sets it)"
+        else "pulumi up (the head's network step sets network.mtu)"
     )
-    return Check(
-        "mtu", False, str(found), f"the network gives this node MTU {found}, planned {planned}", f"set {where}"
-    )
+    return Check("mtu", False, str(found), f"the network gives this node MTU {found}, planned {planned}", fix)
 
 
 def _is_ipv4(text: str) -> bool:
