@@ -195,6 +195,10 @@ def test_a_conflicting_operator_entry_is_refused_with_both_values(node: Machine,
     assert read(node, LOCAL_CONF) == conf
     assert digests(node, STATE) == {STATE: "absent"}
     assert pid(node) == first
+    # A delete (a replacement's) where the stack never wrote: the operator's file is left exactly as it is.
+    out = ok(run_step(operator, node, step(multicore="false"), "delete"))
+    assert out == f"localconf: the stack never wrote {LOCAL_CONF} here; nothing to remove\n"
+    assert read(node, LOCAL_CONF) == conf
 
     # Not JSON at all: refused, named, untouched.
     node.write(LOCAL_CONF, '{"settings": {"primaryPort": 9993,}}\n')

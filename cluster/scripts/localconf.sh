@@ -307,6 +307,10 @@ step_update() {
 
 step_delete() {
     ztc_require_root
+    if ! ztc_root test -d "$LC_STATE"; then
+        echo "localconf: the stack never wrote $LC_FILE here; nothing to remove"
+        return 0
+    fi
     ztc_tmpdir
     lc_read_current
     _changed=0
