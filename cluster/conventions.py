@@ -12,6 +12,9 @@ import re
 
 #: The stack config namespace, the marker in files the program writes on nodes, the state directory's name.
 NAMESPACE = "zerotier-cluster"
+#: The ZeroTier provider's namespace, and its API token (a secret: ``pulumi config set --secret``).
+PROVIDER_NAMESPACE = "zerotier"
+CENTRAL_TOKEN_KEY = f"{PROVIDER_NAMESPACE}:zerotierCentralToken"
 #: The Overlay component's type token: the parent in every step's URN.
 COMPONENT_TYPE = f"{NAMESPACE}:index:Overlay"
 #: The name this project's own program gives its Overlay (another program names its own; ``status --component``).

@@ -93,6 +93,8 @@ class Proxy:
     host: str
     user: str
     port: int = 22
+    #: Expected SSH host key of the jump host; None accepts any key (``proxy: head`` takes the head's).
+    host_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,40 @@ class RemoteHead:
     ip: IPv4Address
 
 
+#: ``zerotier-cluster:policy``: where a probe comes from, besides a role, a node or a device by name.
+UNDERLAY_SOURCES = ("lan", "internet")
+PolicyProtocol = Literal["tcp", "udp", "icmp"]
+Expect = Literal["allow", "deny"]
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One line of ``zerotier-cluster:policy``: who may (or may not) reach what.
+
+    ``source`` is a role (``head``, ``compute``), ``device`` (every device), a
+    node or device name, ``lan`` or ``internet``; ``target`` a role or a node
+    name. ``port`` None with ``tcp`` is each destination's SSH port (``ssh``);
+    with ``icmp`` it is unused (an echo request).
+    """
+
+    source: str
+    target: str
+    protocol: PolicyProtocol
+    port: int | None
+    expect: Expect
+    #: The config key (``zerotier-cluster:policy[3]``), or where a default came from.
+    key: str
+
+    @property
+    def service(self) -> str:
+        if self.protocol == "icmp":
+            return "icmp"
+        return "ssh" if self.port is None else f"{self.protocol}/{self.port}"
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target} {self.service} {self.expect}"
+
+
 @dataclass(frozen=True)
 class ClusterSpec:
     """The whole overlay: network, nodes, devices, firewall and provisioning settings."""
@@ -278,6 +314,8 @@ class ClusterSpec:
     roots: RootsKind = "public"
     #: With roots ``head``: the head's IPv4 address as the other nodes reach it (its moon's stable endpoint).
     root_endpoint: IPv4Address | None = None
+    #: ``zerotier-cluster:policy``: the operator's reachability assertions (the defaults are the plan's).
+    policy: tuple[Assertion, ...] = ()
     #: ``zerotier-cluster:zerotier``: network MTU, local.conf settings, sites.
     dataplane: DataplaneSpec = DataplaneSpec()
     #: The site of a node without one: the stack's name where the program knows it.

@@ -22,6 +22,7 @@ from tests.mockrun import ROOT, run_program, stack_file_config
 from tests.test_config import BASE, DELETE, config
 
 NS = "zerotier-cluster:"
+EXAMPLES = int(os.environ.get("ZTC_HYPOTHESIS_EXAMPLES", "300"))
 HUGE = 10**5000  # repr() and str() of this raise ValueError
 
 
@@ -353,7 +354,7 @@ def test_an_oversized_inventory_is_refused(tmp_path: Path) -> None:
         ("compute:\n  hosts:\n    ? c[0:" + "9" * 5000 + "]\n", "hosts.yaml: compute.hosts.c[0:", "expand"),
         ("head:\n  hosts:\n    h1:\n    h1:\n", "hosts.yaml", "duplicate key 'h1'"),
         ("head:\n  hosts:\n    h1: {ansible_port: 22, ansible_port: 23}\n", "hosts.yaml", "line 3"),
-        ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml: compute", "nests groups"),
+        ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml: compute", "a descendant of itself"),
         ("head:\n  hosts:\n    h1: {ansible_port: ٢٢}\n", "hosts.yaml: head.hosts.h1.ansible_port", "whole number"),
         ("head:\n  hosts:\n    h1: {state: evicted, ansible_user: ops}\n", "hosts.yaml: head.hosts.h1.state", "evicts"),
         (
@@ -408,3 +409,76 @@ def test_stack_values_arriving_from_the_engine_as_json_text_are_checked_too() ->
     config_values["zerotier-cluster:network"] = json.dumps({**network, "name": "chpc\n10.0.0.1 evil"})
     with pytest.raises(Exception, match=r"zerotier-cluster:network\.name"):
         run_program(config_values, secrets)
+
+
+# -- any inventory: a spec or a ConfigError, nothing else ------------------------------------------
+
+INVENTORY_NAMES = st.sampled_from(["all", "head", "compute", "rack", "site", "ungrouped"]) | st.text(max_size=6)
+HOST_NAMES = st.sampled_from(["h1", "c1", "c2", "c[1:3]", "010", "on", "localhost", "8", "c[a:c]"]) | st.text(
+    max_size=6
+)
+VARIABLES = st.sampled_from(
+    [
+        "ansible_host",
+        "ansible_ssh_host",
+        "ansible_user",
+        "ansible_ssh_user",
+        "ansible_port",
+        "ansible_ssh_port",
+        "ip",
+        "proxy",
+        "hostKey",
+        "sshdPort",
+        "state",
+        "State",
+        "generation",
+        "ansible_group_priority",
+    ]
+)
+VARIABLE_VALUES = VALUES | st.sampled_from(
+    ["evicted", "Evicted", "active", "ops", "192.0.2.1", "10.147.4357", "::ffff:10.147.17.5", "1:30", "head"]
+)
+HOST_VARS = st.none() | st.dictionaries(VARIABLES, VARIABLE_VALUES, max_size=3)
+HOSTS = st.dictionaries(HOST_NAMES, HOST_VARS, max_size=3)
+GROUPS = st.recursive(
+    st.none() | st.fixed_dictionaries({}, optional={"hosts": HOSTS}),
+    lambda inner: st.fixed_dictionaries(
+        {},
+        optional={
+            "hosts": HOSTS,
+            "vars": st.dictionaries(VARIABLES, VARIABLE_VALUES, max_size=3),
+            "children": st.dictionaries(INVENTORY_NAMES, inner, max_size=3),
+        },
+    ),
+    max_leaves=10,
+)
+#: Mostly inventory-shaped (a head, groups of hosts), sometimes anything at all in any place.
+INVENTORIES = (
+    st.builds(
+        lambda head, groups: {"head": {"hosts": {"h1": head}}, **groups},
+        st.none() | st.fixed_dictionaries({"ansible_host": st.just("192.0.2.1")}),
+        st.dictionaries(INVENTORY_NAMES, GROUPS | VALUES, max_size=4),
+    )
+    | VALUES
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(INVENTORIES, st.booleans())
+def test_any_inventory_gives_a_spec_or_a_config_error(tmp_path_factory: Any, document: Any, unquoted: bool) -> None:
+    import yaml
+
+    directory = tmp_path_factory.mktemp("inventory")
+    text = yaml.safe_dump(document, allow_unicode=True)
+    # Without quotes, YAML 1.1 reads some of the text as numbers, flags and dates (or the file breaks).
+    (directory / "hosts.yaml").write_text(text.replace("'", "") if unquoted else text)
+    raw = {"network": {"name": "n", "cidr": "10.147.17.0/24"}, "inventory": "hosts.yaml", "ssh": {"user": "u"}}
+    try:
+        outcome: ClusterSpec | ConfigError = parse_cluster(raw, base_dir=directory)
+    except ConfigError as err:  # any other exception fails the property
+        outcome = err
+    if isinstance(outcome, ConfigError):
+        assert outcome.problems and all(p.key and p.fix for p in outcome.problems)
+        assert len(str(outcome)) < 60_000
+    else:
+        assert isinstance(outcome, ClusterSpec) and outcome.nodes

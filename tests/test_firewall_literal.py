@@ -31,7 +31,7 @@ CONFIG: dict[str, Any] = {
         {"name": "c2", "role": "compute", "host": "192.0.2.12", "ip": "10.147.17.13"},
     ],
     "devices": [
-        {"name": f"d{i}", "address": f"{i:010x}", "ip": ip}
+        {"name": f"d{i}", "address": f"{i + 1:010x}", "ip": ip}
         for i, ip in enumerate([*DEVICE_IPS, "10.147.17.210", "10.147.17.220"])
     ],
     "firewall": {
@@ -246,7 +246,7 @@ def test_an_ip_table_gets_no_ipv6_sourced_openings() -> None:
 
 
 def test_long_sets_wrap_four_elements_a_line() -> None:
-    devices = [{"name": f"d{i}", "address": f"{i:010x}", "ip": f"10.147.17.{100 + 2 * i}"} for i in range(9)]
+    devices = [{"name": f"d{i}", "address": f"{i + 1:010x}", "ip": f"10.147.17.{100 + 2 * i}"} for i in range(9)]
     fw, nodes = firewall({**CONFIG, "ssh": {"user": "ops"}, "devices": devices, "firewall": {}})
     assert (
         "\t\telements = {\n"

@@ -47,12 +47,16 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cluster.plan.build import PENDING_NETWORK_ID, Plan
+from cluster.rules.evaluator import reach
+from cluster.rules.frame import Member
+from cluster.rules.parser import parse_source
 from tests.conftest import needs_root
 from tests.lab.machine import Machine
 from tests.lab.provision import cluster_config, plan_for
@@ -469,3 +473,43 @@ def test_rules_stop_spoofed_senders_and_limit_devices(booted_lab: dict[str, Mach
     spoofed = compute.exec(["ping", "-n", "-c3", "-W2", "-I", "10.147.17.77", "10.147.17.1"], timeout=30)
     assert spoofed.returncode != 0, f"a ping from an unassigned address got answers:\n{spoofed.stdout}"
     assert tcp_outcome(compute, "10.147.17.1", 22) == "open"  # its own address still works
+
+
+#: Rules whose outcome hinges on ZeroTier facts the lock-out check models (docs/firewall.md): the controller
+#: certifies members' IPs, never their MACs, so ``chr macauth`` never holds and ``not chr macauth`` always does.
+EVALUATED_RULES = """\
+drop chr macauth and ipprotocol icmp4;
+drop ipprotocol tcp and dport 81;
+drop not chr macauth and ipprotocol tcp and dport 82;
+accept;
+"""
+
+
+def test_the_rules_evaluator_predicts_what_real_zerotier_does(
+    booted_lab: dict[str, Machine], operator: Operator
+) -> None:
+    """``cluster.rules.evaluator.reach`` against the real daemons, for rules the config check accepted.
+
+    The stack's ``rules.replace`` goes through the program's own config check and commands onto
+    the head's controller; no firewall step runs, so what is dropped is dropped by ZeroTier. For
+    each probe the evaluator's prediction (at the nodes' overlay addresses) must be what happens.
+    """
+    head, compute = booted_lab["head"], booted_lab["compute-01"]
+    run = stack(booted_lab, operator, NODES[:2], rules={"replace": EVALUATED_RULES})
+    run.roots_and_network()
+    run.authorize()
+    run.each("join")
+    rules, problems = parse_source(EVALUATED_RULES, "rules.replace", final=True)
+    assert problems == []
+    sender = Member("compute", IPv4Address("10.147.17.11"), name="compute-01")
+    receiver = Member("head", IPv4Address("10.147.17.1"), name="head")
+
+    # Predicted: ping passes (macauth never holds), TCP 80 reaches the head (refused: nothing listens), 81 and 82
+    # are dropped (not macauth always holds). Measured: the same.
+    assert reach(rules, sender, receiver, "icmp") is None
+    assert answers_ping(compute, "10.147.17.1"), "the ping the evaluator lets through gets no answer"
+    predicted = {port: reach(rules, sender, receiver, "tcp", port) is None for port in (80, 81, 82)}
+    assert predicted == {80: True, 81: False, 82: False}
+    measured = {port: tcp_outcome(compute, "10.147.17.1", port) for port in (80, 81, 82)}
+    assert measured == {80: "refused", 81: "dropped", 82: "dropped"}
+    assert answers_ping(head, "10.147.17.11")

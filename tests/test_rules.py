@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ import pytest
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
 from cluster.conventions import MAX_RULE_ENTRIES
-from cluster.rules.evaluator import Frame, evaluate, rules_problems
+from cluster.plan.addressing import allocate
+from cluster.plan.network import cluster_nodes
+from cluster.rules.evaluator import evaluate, rules_problems
+from cluster.rules.frame import ARP, ICMP, TCP, UDP, Frame, Member
 from cluster.rules.model import NetworkRules, RulesSpec, member_tags
 from cluster.rules.parser import parse_rules
 from cluster.rules.policy import network_rules as policy_rules
@@ -52,8 +56,8 @@ EXTRA = """\
 # Devices also reach the portal on the head, and get its answers.
 accept tseq role device and treq role head and ipprotocol tcp and dport 443;
 accept tseq role head and treq role device and ipprotocol tcp and sport 443;
-# No X11 between compute nodes; nothing to or from a retired address.
-drop tseq role compute and treq role compute and ipprotocol tcp and dport 6000-6063;
+# No telnet between compute nodes; nothing to or from a retired address.
+drop tseq role compute and treq role compute and ipprotocol tcp and dport 23;
 drop ipdest 10.147.17.77/32 or ipsrc 10.147.17.77/32;
 drop ztsrc 0f1e2d3c4b and not ethertype 0x0806;
 accept ipprotocol udp and sport 60001-60010 and not chr inbound,tcp_syn;
@@ -93,8 +97,9 @@ def case_rules(name: str) -> NetworkRules:
     make, raw, ports = CASES[name]
     spec, problems = parse_rules(raw, "zerotier-cluster:rules")
     assert problems == []
-    result = network_rules(make(), spec, ports)
-    assert rules_problems(result, spec, ports) == []
+    cluster = make()
+    result = network_rules(cluster, spec, ports)
+    assert rules_problems(result, spec, cluster_nodes(cluster, allocate(cluster))) == []
     return result
 
 
@@ -142,8 +147,20 @@ def test_member_tags_differ_by_role() -> None:
 # --- what the default rules let through (ZeroTier's evaluation order, both sides) ----------
 
 
+MEMBERS = {
+    "head": Member("head", IPv4Address("10.147.17.1"), name="head"),
+    "compute": Member("compute", IPv4Address("10.147.17.11"), name="c1"),
+    "other": Member("other", IPv4Address("10.147.17.200")),
+    "device": Member("device", IPv4Address("10.147.17.100"), "0123456789", "alice"),
+}
+
+
 def tcp(sender: str, receiver: str, dport: int, *, inbound: bool, sport: int = 40000) -> Frame:
-    return Frame(sender, receiver, inbound, protocol=6, sport=sport, dport=dport)
+    return Frame(MEMBERS[sender], MEMBERS[receiver], inbound, protocol=TCP, sport=(sport, sport), dport=(dport, dport))
+
+
+def frame(sender: str, receiver: str, inbound: bool, **fields: Any) -> Frame:
+    return Frame(MEMBERS[sender], MEMBERS[receiver], inbound, **fields)
 
 
 @pytest.mark.parametrize(
@@ -159,11 +176,11 @@ def tcp(sender: str, receiver: str, dport: int, *, inbound: bool, sport: int = 4
         (tcp("device", "device", 22, inbound=True), "drop"),  # devices are not nodes
         (tcp("device", "other", 22, inbound=False), "drop"),
         (tcp("head", "device", 5000, inbound=True), "drop"),
-        (Frame("device", "head", True, protocol=1, icmp_type=8), "accept"),
-        (Frame("device", "head", True, protocol=17, sport=40000, dport=53), "drop"),
-        (Frame("head", "compute", True, protocol=1, icmp_type=8, ipauth=False), "drop"),  # spoofed sender
-        (Frame("head", "compute", True, ethertype=0x86DD), "drop"),  # IPv6
-        (Frame("device", "other", True, ethertype=0x0806), "accept"),  # ARP between anyone
+        (frame("device", "head", True, protocol=ICMP, icmp=(8, 0)), "accept"),
+        (frame("device", "head", True, protocol=UDP, sport=(40000, 40000), dport=(53, 53)), "drop"),
+        (frame("head", "compute", True, protocol=ICMP, icmp=(8, 0), ipauth=False), "drop"),  # spoofed sender
+        (frame("head", "compute", True, ethertype=0x88CC), "drop"),  # not IPv4 or ARP (LLDP)
+        (frame("device", "other", True, ethertype=ARP), "accept"),  # ARP between anyone
     ],
     ids=str,
 )
@@ -180,9 +197,9 @@ def test_devices_all_are_members() -> None:
 def test_extra_rules_come_after_anti_spoofing_and_before_the_roles() -> None:
     rules = case_rules("extra").rules
     assert evaluate(rules, tcp("device", "head", 443, inbound=True)) == "accept"
-    assert evaluate(rules, tcp("compute", "compute", 6010, inbound=True)) == "drop"
-    assert evaluate(rules, tcp("compute", "head", 6010, inbound=True)) == "accept"
-    spoofed = Frame("device", "head", True, protocol=6, sport=40000, dport=443, ipauth=False)
+    assert evaluate(rules, tcp("compute", "compute", 23, inbound=True)) == "drop"
+    assert evaluate(rules, tcp("compute", "head", 23, inbound=True)) == "accept"
+    spoofed = frame("device", "head", True, protocol=TCP, sport=(40000, 40000), dport=(443, 443), ipauth=False)
     assert evaluate(rules, spoofed) == "drop"
 
 
@@ -192,8 +209,9 @@ def test_extra_rules_come_after_anti_spoofing_and_before_the_roles() -> None:
 def problems_of(raw: Any) -> list[str]:
     spec, problems = parse_rules(raw, "zerotier-cluster:rules")
     if not problems:
-        result = network_rules(config_spec(), spec, (22,))
-        problems = rules_problems(result, spec, (22,))
+        cluster = config_spec()
+        result = network_rules(cluster, spec, (22,))
+        problems = rules_problems(result, spec, cluster_nodes(cluster, allocate(cluster)))
     return [str(p) for p in problems]
 
 
@@ -219,7 +237,7 @@ def problems_of(raw: Any) -> list[str]:
         ),
         (
             {"extra": "accept tseq dept eng;"},
-            "(line 1): unknown tag 'dept': the only tag is 'role' (other, head, compute",
+            "(line 1): tseq: unknown tag 'dept': the only tag is 'role' (other, head, compute",
         ),
         ({"extra": "accept treq role admin;"}, "unknown value 'admin' of tag 'role': use one of other, head, compute"),
         ({"extra": "tag dept id 2 enum 1 eng;"}, "(line 1): 'tag': tags are the program's"),
@@ -227,26 +245,22 @@ def problems_of(raw: Any) -> list[str]:
         ({"extra": "allow ethertype arp;"}, "'allow' is not an action\n    fix: start every rule with accept, drop or"),
         ({"extra": "accept dprt 22;"}, "'dprt' is not a supported match (did you mean 'dport'?)"),
         ({"extra": "accept ipprotocol icmp;"}, "'icmp' is a reserved word, not a value (write icmp4 or 1)"),
-        ({"extra": "accept dport 22-"}, "port '' is not a number"),
-        ({"extra": "accept dport 70000;"}, "port 70000 is out of range (0-65535)"),
-        ({"extra": "accept dport 30-20;"}, "dport 30-20: the range is backwards"),
-        ({"extra": "accept ipsrc 10.0.0.1;"}, "ipsrc '10.0.0.1' needs a /bits prefix length"),
+        ({"extra": "accept dport 22-"}, "dport: port '' is not a number"),
+        ({"extra": "accept dport 70000;"}, "dport: port '70000' is out of range (0-65535)"),
+        ({"extra": "accept dport 30-20;"}, "dport: '30-20': the range is backwards"),
+        ({"extra": "accept ipsrc 10.0.0.1;"}, "ipsrc: '10.0.0.1' needs a /bits prefix length"),
         ({"extra": "accept ipsrc fd00::1/64;"}, "the overlay is IPv4 only"),
-        ({"extra": "accept ztsrc 12345;"}, "ztsrc '12345' is not a ZeroTier address (10 hex digits)"),
-        ({"extra": "accept chr ipauth,bogus;"}, "chr bit 'bogus' is not a number"),
+        ({"extra": "accept ztsrc 12345;"}, "ztsrc: '12345' is not a ZeroTier address (10 hex digits)"),
+        ({"extra": "accept chr ipauth,bogus;"}, "chr: bit 'bogus' is not a number"),
         ({"extra": "accept icmp 8;"}, "'icmp' needs 2 arguments"),
-        ({"extra": "accept chr inbound,multicast;"}, "'inbound' cannot share a chr with bits 32-62"),
+        ({"extra": "accept chr inbound,multicast;"}, "'inbound' (bit 63) and bits 32-62 cannot share one chr"),
         ({"extra": "accept ethertype arp and not;"}, "'not' or 'or' must come before a match"),
-        # Cut the cluster off from itself: named by the first frame lost.
-        (
-            {"extra": "drop ethertype ipv4;"},
-            f"{K}.extra: these rules drop ICMP head->compute (sender): the cluster would be cut off from itself",
-        ),
-        ({"extra": "drop ipprotocol tcp and dport 22;"}, "these rules drop TCP 40000->22 head->compute (sender)"),
-        ({"extra": "drop tseq role compute and treq role head;"}, "drop TCP 22->40000 compute->head (sender)"),
-        ({"extra": "drop not chr tcp_ack and ipprotocol icmp4;"}, "these rules drop ICMP head->compute (sender)"),
-        ({"replace": "drop chr inbound;\naccept;"}, "these rules drop ARP head->compute (receiver)"),
-        ({"replace": "accept ipprotocol tcp;"}, "these rules drop ARP head->compute (sender)"),
+        ({"extra": "ACCEPT ethertype arp;"}, "'ACCEPT' is not an action\n    fix: write accept in lower case"),
+        ({"extra": "accept chr ,;"}, "chr: ',' names no characteristic, so it never matches"),
+        ({"extra": "accept chr 31,tcp_syn;"}, "chr: '31,tcp_syn': bits 31 and 0-30 cannot share one chr"),
+        ({"extra": "accept ipsrc 10.147.017.5/32;"}, "is not an IPv4 address with /bits (a dotted quad, no leading"),
+        ({"extra": "accept ethertype ARP;"}, "ethertype: ethertype 'ARP': names are lower case"),
+        ({"extra": "accept dport \u0661\u0662;"}, "dport: port '\u0661\u0662' is not a number"),
     ],
 )
 def test_bad_rules_are_refused_with_key_and_fix(raw: Any, expected: str) -> None:
@@ -256,7 +270,7 @@ def test_bad_rules_are_refused_with_key_and_fix(raw: Any, expected: str) -> None
 
 def test_extra_cannot_drop_arp_it_comes_after_arp_is_accepted() -> None:
     rules = network_rules(config_spec(), parse_rules({"extra": "drop ethertype arp;"})[0], (22,)).rules
-    assert evaluate(rules, Frame("head", "compute", False, ethertype=0x0806)) == "accept"
+    assert evaluate(rules, frame("head", "compute", False, ethertype=ARP, destination="broadcast")) == "accept"
 
 
 def test_narrow_drops_that_keep_the_cluster_whole_are_accepted() -> None:
@@ -274,3 +288,24 @@ def test_more_than_zerotiers_limit_of_entries_is_refused() -> None:
         f"{MAX_RULE_ENTRIES}\n"
         "    fix: use fewer or shorter rules (every match and every action is an entry)"
     ]
+
+
+def test_rule_messages_quote_a_bounded_excerpt_of_what_was_written() -> None:
+    """A 3 MB word gives a message of a few lines; control and bidi characters are quoted escaped."""
+    word = "\u202e\x1b]52;c;" + "x" * 3_000_000
+    assert problems_of({"extra": f"accept ethertype {word};"}) == [
+        f"{K}.extra (line 1): ethertype: ethertype '\\u202e\\x1b]52;c;{'x' * 32}'... "
+        "(3000008 characters) is not a number\n"
+        "    fix: see docs/firewall.md, 'ZeroTier rules', for what is accepted"
+    ]
+    assert problems_of({"extra": word}) == [
+        f"{K}.extra (line 1): '\\u202e\\x1b]52;c;{'x' * 32}'... (3000008 characters) "
+        "is not an action\n    fix: start every rule with accept, drop or break"
+    ]
+    assert problems_of({"x" * 3_000_000: "accept;"}) == [
+        f"{K}.{'x' * 40}... (3000000 characters): is not a known key\n    fix: use extra or replace"
+    ]
+    many = "bogus;\n" * 100_000
+    found = problems_of({"extra": many})
+    assert len(found) == 11
+    assert found[-1] == f"{K}.extra (line 11): and what follows was not read\n    fix: fix the problems above first"

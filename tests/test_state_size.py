@@ -17,7 +17,7 @@ from tests.mockrun import Run, run_program
 
 #: As long as an OpenSSH ed25519 private key: it is part of every command's connection.
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "k" * 340 + "\n-----END OPENSSH PRIVATE KEY-----\n"
-#: 8 KiB until issue 19 added the localconf command to every node (about 1.3 KiB: its connection and stdin).
+#: Eight commands and a copy per node, each with its connection (the key included).
 BUDGET = 10 * 1024
 
 

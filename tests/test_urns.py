@@ -5,8 +5,8 @@ A stack deployed with an earlier program must see no change at its next
 parent moved would be deleted and created again (its step run again on every
 node). These literals were taken from the program before the declarations moved
 into the plan (``cluster/plan/declarations.py``); a reshaping must keep them,
-or add aliases (the localconf commands of issue 19 are new resources, added to
-every node, and move nothing). Each line is ``<type chain>::<name> < <parent's name>`` after
+or add aliases. Resources may be added (each node's ``identity`` and ``localconf`` steps were),
+never renamed. Each line is ``<type chain>::<name> < <parent's name>`` after
 ``urn:pulumi:<stack>::zerotier-cluster::``; the parent's own URN must be
 among the stack's.
 """
@@ -28,18 +28,21 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-dev < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-localconf < zerotier-cluster
@@ -59,36 +62,42 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-onprem < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-localconf < zerotier-cluster
@@ -117,18 +126,21 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-cloud < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-localconf < zerotier-cluster
@@ -147,6 +159,7 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-dev < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-localconf < zerotier-cluster
@@ -155,6 +168,7 @@ zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-localconf < zerotier-cluster
@@ -163,6 +177,7 @@ zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-join < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-localconf < zerotier-cluster

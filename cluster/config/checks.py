@@ -9,26 +9,28 @@ from cluster.config.fields import Problems, key
 from cluster.config.inventory import ALIASES
 from cluster.errors import ConfigError
 from cluster.plan.addressing import allocate
-from cluster.plan.network import cluster_rules, ssh_ports
+from cluster.plan.network import cluster_nodes, cluster_rules
 from cluster.rules.evaluator import rules_problems
-from cluster.spec import ClusterSpec
+from cluster.spec import ClusterSpec, NodeSpec, SourceNet
 
 
 def check_cluster(spec: ClusterSpec, p: Problems) -> None:
     """Checks that need the whole cluster: names, roles, addresses, lock-out safety."""
     _check_names(spec, p)
+    _check_targets(spec, p)
     _check_roles(spec, p)
     _check_lockout(spec, p)
     _check_underlay(spec, p)
+    _check_peers(spec, p)
     _check_controller(spec, p)
     _check_roots(spec, p)
     if not p.items:
-        p.items.extend(rules_problems(cluster_rules(spec), spec.rules, ssh_ports(spec)))
-    if not p.items:
         try:
-            allocate(spec)
+            assignments = allocate(spec)
         except ConfigError as err:
             p.items.extend(err.problems)
+        else:
+            p.items.extend(rules_problems(cluster_rules(spec), spec.rules, cluster_nodes(spec, assignments)))
 
 
 def _check_names(spec: ClusterSpec, p: Problems) -> None:
@@ -50,6 +52,60 @@ def _check_names(spec: ClusterSpec, p: Problems) -> None:
                 "address", f"is the same device as {addresses[device.address]}", "list each device once"
             )
         addresses[device.address] = device.origin
+
+
+def _check_targets(spec: ClusterSpec, p: Problems) -> None:
+    """Two active nodes at one SSH target (jump host, host, port) are one machine configured twice.
+
+    Both would run every step on that machine, and it would join twice with one
+    identity. Evicted nodes are left out: a replacement may reuse a stolen node's address.
+    """
+    seen: dict[tuple[object, ...], str] = {}
+    for node in spec.active_nodes:
+        if not isinstance(node.host, str):
+            continue
+        via = (node.proxy.host.lower(), node.proxy.port) if node.proxy else None
+        target = (via, node.host.lower(), node.port)
+        if target in seen:
+            p.under(node.origin).add(
+                "host",
+                f"{node.host} port {node.port} is also the SSH target of {seen[target]}",
+                "give each node its own host (or port); a machine listed twice would be provisioned twice",
+            )
+        else:
+            seen[target] = node.origin or node.name
+
+
+def _check_peers(spec: ClusterSpec, p: Problems) -> None:
+    """``firewall.peers`` are other stacks' slices: never the whole network, never the auto-assign pool.
+
+    A peer range is trusted like a node. Covering the whole cidr (``0.0.0.0/0``)
+    would trust every member, devices included; the pool is where ZeroTier
+    puts members nobody manages.
+    """
+    net = spec.network
+    for i, peer in enumerate(spec.firewall.peers):
+        where = f"firewall.peers[{i}]"
+        pool = net.pool
+        if net.cidr.subnet_of(peer):
+            p.add(
+                where,
+                f"{peer} covers the whole network {net.cidr}: every member, devices and members nobody manages "
+                "included, would be trusted like a node",
+                "list only other stacks' slices of the cidr (their addressSlice output), e.g. 10.147.17.128/25",
+            )
+        elif pool is not None and peer.network_address <= pool.end and pool.start <= peer.broadcast_address:
+            p.add(
+                where,
+                f"{peer} overlaps the auto-assign pool {pool.start}-{pool.end}, whose members nobody manages",
+                "list only other stacks' slices, which lie outside the pool",
+            )
+        elif net.slice is not None and peer.overlaps(net.slice):
+            p.add(
+                "network.slice",
+                f"{net.slice} overlaps {where} {peer}, which is listed as another stack's slice",
+                "give this stack its own part of the cidr, apart from the peers",
+            )
 
 
 def _check_roles(spec: ClusterSpec, p: Problems) -> None:
@@ -88,7 +144,15 @@ def _check_roles(spec: ClusterSpec, p: Problems) -> None:
 def _check_lockout(spec: ClusterSpec, p: Problems) -> None:
     """Refuses SSH restrictions that would cut off the connection the program itself uses."""
     fw = spec.firewall
-    if fw.mode == "off" or fw.compute_ssh != "head-and-overlay":
+    if fw.mode == "off":
+        return
+    via_head = fw.compute_ssh == "head-and-overlay"
+    direct = [n for n in spec.active_nodes if not (via_head and n.role == "compute")]
+    _check_family("firewall.sshFrom", fw.ssh_from, direct, p)
+    if via_head:
+        computes = [n for n in spec.active_nodes if n.role == "compute"]
+        _check_family("firewall.headAddresses", fw.head_addresses, computes, p)
+    if fw.compute_ssh != "head-and-overlay":
         return
     if not fw.head_addresses:
         p.add(
@@ -105,6 +169,22 @@ def _check_lockout(spec: ClusterSpec, p: Problems) -> None:
             )
 
 
+def _check_family(setting: str, sources: tuple[SourceNet, ...], nodes: list[NodeSpec], p: Problems) -> None:
+    """Only IPv6 sources while a node is reached at an IPv4 address: its SSH session comes from IPv4, and is cut."""
+    if not sources or any(net.version == 4 for net in sources):
+        return
+    cut = [n for n in nodes if isinstance(n.host, str) and v.parse_ipv4(n.host) is not None]
+    if cut:
+        named = ", ".join(n.name for n in cut[:3]) + (f" and {len(cut) - 3} more" if len(cut) > 3 else "")
+        p.add(
+            setting,
+            f"lists only IPv6 sources, but {named} {'is' if len(cut) == 1 else 'are'} reached over IPv4, "
+            "so the firewall would lock the program out",
+            "add the IPv4 address or network the SSH sessions come from (e.g. 198.51.100.7), "
+            "or reach the nodes over IPv6",
+        )
+
+
 def _check_underlay(spec: ClusterSpec, p: Problems) -> None:
     """Refuses an overlay that contains an address the program reaches a node (or its jump host) at.
 
@@ -115,9 +195,10 @@ def _check_underlay(spec: ClusterSpec, p: Problems) -> None:
     clashes: dict[IPv4Address, str] = {}
     for node in spec.nodes:
         for what, host in (("SSH address", node.host), ("jump host", node.proxy.host if node.proxy else None)):
-            ip = v.parse_ipv4(host) if isinstance(host, str) else None
+            ip = v.embedded_ipv4(host) if isinstance(host, str) else None
             if ip is not None and ip in cidr:
-                clashes.setdefault(ip, f"{node.name}'s {what} {ip}")
+                shown = str(ip) if host == str(ip) else f"{host} ({ip})"
+                clashes.setdefault(ip, f"{node.name}'s {what} {shown}")
     if clashes:
         listed = ", ".join(list(clashes.values())[:3]) + (f" and {len(clashes) - 3} more" if len(clashes) > 3 else "")
         p.add(
@@ -173,10 +254,24 @@ def _check_roots(spec: ClusterSpec, p: Problems) -> None:
             "give this stack a head node, or use roots: public",
         )
         return
-    if spec.root_endpoint is None and (not isinstance(head.host, str) or v.parse_ipv4(head.host) is None):
+    fix = "set rootEndpoint to the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1"
+    head_ip = v.parse_ipv4(head.host) if isinstance(head.host, str) else None
+    if spec.root_endpoint is None and head_ip is None:
         shown = v.shown(head.host) if isinstance(head.host, str) else "known only at deploy time"
         p.add(
-            "rootEndpoint",
-            f"is not set and the head's host ({shown}) is not an IPv4 address, which a moon needs",
-            "set rootEndpoint to the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1",
+            "rootEndpoint", f"is not set and the head's host ({shown}) is not an IPv4 address, which a moon needs", fix
+        )
+        return
+    endpoint = spec.root_endpoint or head_ip
+    where = "rootEndpoint" if spec.root_endpoint is not None else "roots"
+    said = "" if spec.root_endpoint is not None else "is head, and the moon's endpoint would be the head's host: "
+    why = v.check_endpoint(endpoint) if endpoint is not None else None
+    if why is not None:
+        p.add(where, said + why, fix)
+    elif endpoint is not None and endpoint in spec.network.cidr:
+        p.add(
+            where,
+            f"{said}{endpoint} is inside the overlay {spec.network.cidr}: nodes would reach their root only "
+            "through the network the root is there to set up",
+            fix.replace("e.g.", "outside network.cidr, e.g."),
         )

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cluster.config import validate as v
@@ -30,14 +31,21 @@ class Problems:
     """
 
     def __init__(
-        self, scope: str = f"{NAMESPACE}:", items: list[Problem] | None = None, aliases: Mapping[str, str] | None = None
+        self,
+        scope: str = f"{NAMESPACE}:",
+        items: list[Problem] | None = None,
+        aliases: Mapping[str, str] | None = None,
+        places: Mapping[str, str] | None = None,
     ) -> None:
         self.scope = scope
         self.items = [] if items is None else items
         self.aliases = aliases or {}
+        self.places = places or {}
 
     def key(self, field: object = "") -> str:
         name = printable(field)
+        if name in self.places:
+            return self.places[name]
         name = self.aliases.get(name, name)
         if not name:
             return self.scope.rstrip(":")
@@ -47,9 +55,16 @@ class Problems:
     def at(self, field: object) -> Problems:
         return Problems(self.key(field), self.items)
 
-    def under(self, key: str, aliases: Mapping[str, str] | None = None) -> Problems:
-        """Scoped at a key that is not below this one (an inventory host, a node's origin)."""
-        return Problems(key, self.items, aliases)
+    def under(
+        self, key: str, aliases: Mapping[str, str] | None = None, places: Mapping[str, str] | None = None
+    ) -> Problems:
+        """Scoped at a key that is not below this one (an inventory host, a node's origin).
+
+        ``aliases`` name a field differently below the scope (``user`` as
+        ``ansible_user``); ``places`` give a field's whole key elsewhere (a
+        variable an inventory host takes from a group's ``vars``).
+        """
+        return Problems(key, self.items, aliases, places)
 
     def add(self, field: object, message: str, fix: str) -> None:
         self.items.append(Problem(self.key(field), message, fix))
@@ -102,7 +117,7 @@ class Field:
     #: The spec attribute it fills; by default the key in snake case.
     attr: str = ""
 
-    @property
+    @cached_property
     def attribute(self) -> str:
         return self.attr or re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), self.name)
 
@@ -163,10 +178,21 @@ def text(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
     def read(value: Any, p: Problems) -> Any:
         if isinstance(value, str) and pattern.fullmatch(value):
             return value
-        p.add("", f"{v.shown(value)} is not {what}", fix)
+        if not _not_text(value, p, fix):
+            p.add("", f"{v.shown(value)} is not {what}", fix)
         return INVALID
 
     return read
+
+
+def _not_text(value: Any, p: Problems, fix: str) -> bool:
+    """Says "quote it" when YAML (or the engine's JSON) made a number or a flag of what must be text."""
+    if not isinstance(value, bool | int | float):
+        return False
+    written = str(value).lower() if isinstance(value, bool) else v.shown(value)
+    kind = "true or false" if isinstance(value, bool) else "a number"
+    p.add("", f"{written} is read as {kind}, not as text", f"quote it ('{written}'); {fix}")
+    return True
 
 
 def hex_id(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
@@ -215,17 +241,27 @@ def choice(choices: Sequence[str], what: str = "") -> Reader:
     def read(value: Any, p: Problems) -> Any:
         if isinstance(value, str) and value in choices:
             return value
-        p.add("", f"{v.shown(value)} is not {what or 'one of ' + listed}", f"use one of: {listed}")
+        same = [c for c in choices if isinstance(value, str) and c.lower() == value.lower()]
+        fix = f"write {same[0]} (lowercase: the value is case-sensitive)" if same else f"use one of: {listed}"
+        p.add("", f"{v.shown(value)} is not {what or 'one of ' + listed}", fix)
         return INVALID
 
     return read
+
+
+def spelling(value: Any) -> str | None:
+    """Why an address (or a network's address part) is not in its one spelling; see :func:`v.ipv4_spelling`."""
+    if not isinstance(value, str) or len(value) > 100:
+        return None
+    address = value.strip().partition("/")[0]
+    return v.ipv4_spelling(address) if address else None
 
 
 def ipv4(fix: str) -> Reader:
     def read(value: Any, p: Problems) -> Any:
         ip = v.parse_ipv4(value)
         if ip is None:
-            p.add("", f"{v.shown(value)} is not an IPv4 address", fix)
+            p.add("", spelling(value) or f"{v.shown(value)} is not an IPv4 address", fix)
             return INVALID
         return ip
 
@@ -236,7 +272,8 @@ def ipv4_net(fix: str) -> Reader:
     def read(value: Any, p: Problems) -> Any:
         net = v.parse_ipv4_network(value)
         if net is None:
-            p.add("", f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)", fix)
+            why = spelling(value) or f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)"
+            p.add("", why, fix)
             return INVALID
         return net
 
@@ -244,11 +281,12 @@ def ipv4_net(fix: str) -> Reader:
 
 
 def source(value: Any, p: Problems) -> Any:
-    net = v.parse_source(value)
+    why = spelling(value)
+    net = v.parse_source(value) if why is None else None
     if net is None:
         p.add(
             "",
-            f"{v.shown(value)} is not an address or network in CIDR form",
+            why or f"{v.shown(value)} is not an address or network in CIDR form",
             "write it like 192.0.2.0/24, 198.51.100.7 or 2001:db8::/32 (host bits zero)",
         )
         return INVALID
@@ -285,7 +323,7 @@ def connection_text(check: Callable[[str], str | None], fix: str, *, outputs: bo
             p.add("", why, fix)
         elif outputs and _is_output(value):
             return value
-        else:
+        elif not _not_text(value, p, fix):
             p.add("", f"must be text, got {v.shown(value)}", fix)
         return INVALID
 

@@ -45,10 +45,20 @@ from cluster.config.fields import (
     read_fields,
     section,
     source,
+    spelling,
     text,
 )
 from cluster.config.inventory import ALIASES, load_inventory
-from cluster.conventions import INTERFACE_NAME, MAX_LIST_ENTRIES, NAMESPACE, NETWORK_ID_PATTERN, ZT_ADDRESS
+from cluster.config.policy import policy_problems, read_policy
+from cluster.conventions import (
+    CENTRAL_TOKEN_KEY,
+    INTERFACE_NAME,
+    MAX_LIST_ENTRIES,
+    NAMESPACE,
+    NETWORK_ID_PATTERN,
+    PROVIDER_NAMESPACE,
+    ZT_ADDRESS,
+)
 from cluster.errors import Problem
 from cluster.rules.model import RulesSpec
 from cluster.rules.parser import parse_rules
@@ -68,7 +78,7 @@ from cluster.spec import (
     RemoteHead,
 )
 
-__all__ = ["KNOWN_KEYS", "SECRET_KEYS", "namespace_problems", "parse_cluster", "parse_node"]
+__all__ = ["KNOWN_KEYS", "SECRET_KEYS", "namespace_problems", "parse_cluster", "parse_node", "plain_token_problem"]
 
 SECRET_KEYS = ("sshPrivateKey",)
 
@@ -118,14 +128,60 @@ def _fingerprint(value: Any, p: Problems) -> Any:
 
 
 def _host_key(value: Any, p: Problems) -> Any:
-    if isinstance(value, str) and v.HOST_KEY.fullmatch(value.strip()):
+    why = v.check_host_key(value.strip()) if isinstance(value, str) else "is not an OpenSSH public host key"
+    if why is None:
         return value.strip()
-    p.add(
-        "",
-        "is not an OpenSSH public host key",
-        "paste one line of `ssh-keyscan -t ed25519 HOST` without the host name, e.g. 'ssh-ed25519 AAAA...'",
-    )
+    p.add("", why, f"{v.KEYSCAN}, e.g. 'ssh-ed25519 AAAA...'")
     return INVALID
+
+
+EXAMPLE_NAMES = {"node": "compute-01", "device": "alice-laptop", "head": "head"}
+
+
+def _name(what: str, fix: str) -> Reader:
+    """A node's or device's name: a DNS label that every node's /etc/hosts can carry as a name."""
+    label = text(v.DNS_LABEL, "a DNS label", fix)
+
+    def read(value: Any, p: Problems) -> Any:
+        name = label(value, p)
+        why = v.check_name(name) if isinstance(name, str) else None
+        if why is not None:
+            p.add("", why, f"give the {what} a name with a letter in it, e.g. {EXAMPLE_NAMES[what]}")
+            return INVALID
+        return name
+
+    return read
+
+
+def _zerotier_id(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
+    """A ZeroTier address or network ID (whose first 10 digits are its controller's address)."""
+    read_id = hex_id(pattern, what, fix)
+
+    def read(value: Any, p: Problems) -> Any:
+        parsed = read_id(value, p)
+        why = v.check_zerotier_address(parsed[:10]) if isinstance(parsed, str) else None
+        if why is not None and len(parsed) > 10:
+            why = f"its first 10 digits are its controller's address, and {why}"
+        if why is not None:
+            p.add("", why, fix)
+            return INVALID
+        return parsed
+
+    return read
+
+
+ENDPOINT_FIX = "write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1"
+_endpoint_address = ipv4(ENDPOINT_FIX)
+
+
+def _endpoint(value: Any, p: Problems) -> Any:
+    """``rootEndpoint``: an address other machines can send the moon's traffic to."""
+    ip = _endpoint_address(value, p)
+    why = v.check_endpoint(ip) if ip is not INVALID else None
+    if why is not None:
+        p.add("", why, ENDPOINT_FIX)
+        return INVALID
+    return ip
 
 
 # --- network -----------------------------------------------------------------
@@ -136,7 +192,7 @@ def _cidr(value: Any, p: Problems) -> Any:
     if net is None:
         p.add(
             "",
-            f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)",
+            spelling(value) or f"{v.shown(value)} is not an IPv4 network in CIDR form (host bits must be zero)",
             "write it like 10.147.17.0/24",
         )
     elif net.prefixlen > 30:
@@ -164,13 +220,21 @@ NETWORK = (
         REQUIRED,
         "name the ZeroTier network, e.g. name: chpc-overlay",
     ),
-    Field("description", text(v.ONE_LINE, "one line of text", "write a short sentence"), NetworkSpec.description),
+    Field(
+        "description",
+        text(
+            v.ONE_LINE,
+            "one line of printable text",
+            "write a short sentence without control, bidi or zero-width characters",
+        ),
+        NetworkSpec.description,
+    ),
     Field("cidr", _cidr, REQUIRED, "set the overlay's IPv4 network, e.g. cidr: 10.147.17.0/24"),
     Field("pool", section(POOL, lambda f: Pool(f["start"], f["end"]))),
     Field("slice", ipv4_net("write it like 10.147.17.64/26")),
     Field(
         "networkId",
-        hex_id(
+        _zerotier_id(
             NETWORK_ID_PATTERN,
             "a ZeroTier network ID",
             "use the 16 hex digits ZeroTier Central shows (e.g. 8056c2e21c1930be), or remove it to create one",
@@ -178,6 +242,7 @@ NETWORK = (
     ),
     Field("manage", flag, True),
     Field("keepSettings", flag, False),
+    Field("publicCidr", flag, False),
     Field(
         "fromStack",
         text(v.STACK_NAME, "a stack reference", "write organization/project/stack, e.g. acme/zerotier-cluster/onprem"),
@@ -230,7 +295,17 @@ def _network(value: Any, p: Problems) -> Any:
             "only applies to a network adopted with networkId and manage: true",
             "remove keepSettings, or set networkId to the network to adopt",
         )
-    return NetworkSpec(**attributes(f, NETWORK)) if complete(f) else INVALID
+    if f["publicCidr"] is False and not any(cidr.subnet_of(private) for private in v.PRIVATE_NETS):
+        p.add(
+            "cidr",
+            f"{cidr} is public address space: every node would route it into the overlay, away from the internet",
+            "use a private range (inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10), or set "
+            "network.publicCidr: true if your organization holds this range and means to route it into the overlay",
+        )
+        return INVALID
+    if not complete(f):
+        return INVALID
+    return NetworkSpec(**{name: value for name, value in attributes(f, NETWORK).items() if name != "public_cidr"})
 
 
 # --- ssh and nodes -------------------------------------------------------------
@@ -244,12 +319,15 @@ class SshDefaults:
     port: int = 22
     #: A jump host, HEAD (the head node, resolved later) or None.
     proxy: Proxy | str | None = None
+    #: False when ``ssh`` itself was refused: its problem is reported once, not again per node.
+    valid: bool = True
 
 
 PROXY = (
     Field("host", connection_text(v.check_host, HOST_FIX, outputs=False), REQUIRED, "give the jump host's host"),
     Field("user", connection_text(v.check_user, USER_FIX, outputs=False), REQUIRED, "give the jump host's user"),
     Field("port", number(1, 65535), 22),
+    Field("hostKey", _host_key),
 )
 
 
@@ -270,11 +348,7 @@ SSH = (
 NODE = (
     Field(
         "name",
-        text(
-            v.DNS_LABEL,
-            "a DNS label",
-            "use letters, digits and '-', at most 63, not starting or ending with '-' (e.g. compute-01)",
-        ),
+        _name("node", "use letters, digits and '-', at most 63, not starting or ending with '-' (e.g. compute-01)"),
         REQUIRED,
         "give every node a name (a DNS label such as compute-01)",
     ),
@@ -307,7 +381,7 @@ def parse_node(raw: Any, p: Problems, ssh: SshDefaults) -> tuple[NodeSpec, bool]
     if f is None:
         return None
     user = ssh.user if f["user"] is None else f["user"]
-    if user is None:
+    if user is None and ssh.valid:
         p.add("user", "no login user for this node", f"set {key('ssh.user')} or the node's user")
     proxy = ssh.proxy if f["proxy"] is INHERIT else f["proxy"]
     if not complete(f) or user is None:
@@ -330,7 +404,7 @@ def _resolve_head_proxies(parsed: list[tuple[NodeSpec, bool]], p: Problems) -> t
                     "give the jump host as a mapping with host, user and port",
                 )
             else:
-                nodes.append(replace(node, proxy=Proxy(head.host, head.user, head.port)))
+                nodes.append(replace(node, proxy=Proxy(head.host, head.user, head.port, head.host_key)))
                 continue
         nodes.append(node)
     return tuple(nodes)
@@ -351,7 +425,7 @@ def _node_entries(nodes: Any, inventory: Any, base_dir: Path, p: Problems) -> li
             return []
         entries, problems = load_inventory(base_dir / inventory, shown_as=v.shown(inventory, 200).strip("'\""))
         p.items.extend(problems)
-        return [(raw, p.under(origin, ALIASES)) for raw, origin in entries]
+        return [(entry.raw, p.under(entry.origin, ALIASES, entry.places)) for entry in entries]
     if nodes is None:
         p.add(
             "nodes",
@@ -369,15 +443,25 @@ def _node_entries(nodes: Any, inventory: Any, base_dir: Path, p: Problems) -> li
 
 
 DEVICE = (
-    Field("name", text(v.DNS_LABEL, "a DNS label", "name the device like alice-laptop"), REQUIRED, "name the device"),
+    Field("name", _name("device", "name the device like alice-laptop"), REQUIRED, "name the device"),
     Field(
         "address",
-        hex_id(ZT_ADDRESS, "a ZeroTier address", "use the 10 hex digits `zerotier-cli info` prints on the device"),
+        _zerotier_id(
+            ZT_ADDRESS, "a ZeroTier address", "use the 10 hex digits `zerotier-cli info` prints on the device"
+        ),
         REQUIRED,
         "give the 10 hex digits `zerotier-cli info` prints on the device",
     ),
     Field("ip", ipv4("write it like 10.147.17.240, or remove it")),
-    Field("description", text(v.ONE_LINE, "one line of text", "write a short sentence"), ""),
+    Field(
+        "description",
+        text(
+            v.ONE_LINE,
+            "one line of printable text",
+            "write a short sentence without control, bidi or zero-width characters",
+        ),
+        "",
+    ),
 )
 
 
@@ -388,7 +472,7 @@ def _device(value: Any, p: Problems) -> Any:
 REMOTE_HEAD = (
     Field(
         "name",
-        text(v.DNS_LABEL, "a DNS label", "use the head's node name in the owning stack"),
+        _name("head", "use the head's node name in the owning stack"),
         REQUIRED,
         "use the head's node name in the owning stack",
     ),
@@ -449,6 +533,10 @@ def _nft_name(what: str, fix: str) -> Reader:
     return text(v.NFT_NAME, what, fix)
 
 
+#: Tables distributions and other firewalls own (nftables.conf, iptables-nft, firewalld, ufw, Docker).
+DISTRIBUTION_TABLES = ("filter", "nat", "mangle", "raw", "security", "broute", "firewalld", "ufw", "docker")
+#: Chain names hosts give their base chains (the hooks, and what nftables.conf and iptables-nft call them).
+BASE_CHAINS = ("input", "forward", "output", "prerouting", "postrouting", "ingress", "egress")
 INTEGRATE_FIX = "name your existing {}, as `nft list ruleset` shows it (e.g. filter / input)"
 INTEGRATE = (
     Field("family", choice(("inet", "ip", "ip6")), "inet"),
@@ -498,6 +586,23 @@ def _firewall(value: Any, p: Problems) -> Any:
     if mode not in ("integrate", INVALID) and integrate is not None:
         p.add("integrate", f"is only used with mode integrate (mode is {mode})", "remove it or set mode: integrate")
         return INVALID
+    if mode == "enforce" and isinstance(table, str) and table.lower() in DISTRIBUTION_TABLES:
+        p.add(
+            "table",
+            f"names {table!r}, a table the distribution or another firewall owns (inet filter on Debian), which "
+            "enforce mode replaces on every run and deletes on destroy",
+            "keep the program's own table: remove firewall.table (default zerotier_cluster), or name one nothing else "
+            "uses; to add to your own table, use mode: integrate",
+        )
+        return INVALID
+    if mode == "integrate" and isinstance(table, str) and table.lower() in BASE_CHAINS:
+        p.add(
+            "table",
+            f"names {table!r}, which in integrate mode is the program's own chain in your table: a chain of that "
+            "name (a base chain on most hosts) would be taken over and flushed",
+            "remove firewall.table (default zerotier_cluster), or name a chain nothing else uses",
+        )
+        return INVALID
     if isinstance(integrate, IntegrateTarget) and integrate.chain == table:
         p.add(
             "table",
@@ -541,7 +646,8 @@ TOP = (
     Field("rules", _rules, RulesSpec()),
     Field("controller", choice(("central", "head")), "central"),
     Field("roots", choice(("public", "head")), "public"),
-    Field("rootEndpoint", ipv4("write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")),
+    Field("rootEndpoint", _endpoint),
+    Field("policy", read_policy, ()),
     Field("zerotier", read_dataplane, DataplaneSpec()),
 )
 #: Every key the program reads, in the project's namespace.
@@ -559,7 +665,7 @@ def parse_cluster(config: Any, *, base_dir: Path, stack: str = "cluster") -> Clu
     if top is None:
         p.raise_if_any()
     assert top is not None
-    ssh = top["ssh"] if isinstance(top["ssh"], SshDefaults) else SshDefaults()
+    ssh = top["ssh"] if isinstance(top["ssh"], SshDefaults) else SshDefaults(valid=False)
     entries = _node_entries(top["nodes"], top["inventory"], base_dir, p)
     parsed = [node for raw, scope in entries if (node := parse_node(raw, scope, ssh))]
     nodes = _resolve_head_proxies(parsed, p)
@@ -575,19 +681,25 @@ def parse_cluster(config: Any, *, base_dir: Path, stack: str = "cluster") -> Clu
         controller=top["controller"],
         roots=top["roots"],
         root_endpoint=top["rootEndpoint"],
+        policy=top["policy"],
         dataplane=top["zerotier"],
         default_site=stack,
     )
     check_cluster(spec, p)
+    policy_problems(spec, p)
     check_dataplane(spec, p)
     p.raise_if_any()
     return spec
 
 
-def namespace_problems(keys: Iterable[object]) -> list[Problem]:
-    """Config keys in a namespace that looks like a typo of this project's (``zerotier-clustr:``).
+def namespace_problems(keys: Iterable[object], *, secret_keys: Iterable[str] | None = None) -> list[Problem]:
+    """Config keys the program would never read, and a Central token stored in plain text.
 
-    Pulumi keeps such keys without complaint and the program would never read them.
+    A namespace that looks like a typo of this project's (``zerotier-clustr:``)
+    and one of this program's settings under the provider's namespace
+    (``zerotier:nodes``) are kept by Pulumi without complaint and never read.
+    With ``secret_keys`` (the keys Pulumi holds encrypted), a Central token
+    outside them sits in plain text in the stack file and in the state.
     """
     problems = []
     for config_key in keys:
@@ -595,7 +707,15 @@ def namespace_problems(keys: Iterable[object]) -> list[Problem]:
             problems.append(Problem(v.shown(config_key), "is not a namespace:key name", "write it as text"))
             continue
         namespace, _, name = config_key.partition(":")
-        if namespace != NAMESPACE and difflib.get_close_matches(namespace[:64], [NAMESPACE], n=1, cutoff=0.8):
+        if namespace == PROVIDER_NAMESPACE and name.split(".")[0] in KNOWN_KEYS:
+            problems.append(
+                Problem(
+                    printable(config_key),
+                    f"is a setting of this program in the ZeroTier provider's namespace {PROVIDER_NAMESPACE!r}",
+                    f"write it as {printable(key(name))}",
+                )
+            )
+        elif namespace != NAMESPACE and difflib.get_close_matches(namespace[:64], [NAMESPACE], n=1, cutoff=0.8):
             problems.append(
                 Problem(
                     printable(config_key),
@@ -603,4 +723,15 @@ def namespace_problems(keys: Iterable[object]) -> list[Problem]:
                     f"write it as {printable(key(name))}",
                 )
             )
+        elif config_key == CENTRAL_TOKEN_KEY and secret_keys is not None and config_key not in secret_keys:
+            problems.append(plain_token_problem())
     return problems
+
+
+def plain_token_problem() -> Problem:
+    """The Central token given as plain config: it would sit unencrypted in the stack file and the state."""
+    return Problem(
+        CENTRAL_TOKEN_KEY,
+        "is in plain text in the stack file (anyone who reads the repository can control the network)",
+        f"remove it, revoke it at my.zerotier.com, and run `pulumi config set --secret {CENTRAL_TOKEN_KEY}`",
+    )

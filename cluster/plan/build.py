@@ -8,15 +8,18 @@ from ipaddress import IPv4Address
 from typing import TypeVar
 
 from cluster.conventions import NAMESPACE
-from cluster.plan import publish
+from cluster.errors import ConfigError
+from cluster.plan import publish, reach
 from cluster.plan.addressing import Assignment, allocate
-from cluster.plan.firewall import Firewall, overlay_interface
+from cluster.plan.firewall import Firewall, overlay_interface, placement
 from cluster.plan.localconf import MULTICORE_MIN_CORES, local_conf
 from cluster.plan.network import cluster_rules, compact_json, network_settings
+from cluster.plan.nft_eval import Ruleset
 from cluster.plan.steps import (
     Bundle,
     FirewallParams,
     HostsParams,
+    IdentityParams,
     InstallParams,
     JoinParams,
     LocalConfParams,
@@ -37,7 +40,7 @@ T = TypeVar("T", bound=StepParams)
 
 #: Pending value: the network ID, when this stack does not know it before ``pulumi up``.
 PENDING_NETWORK_ID = "networkId"
-#: Pending value: a node's ZeroTier address, known once its install reported it (a member step's subject).
+#: Pending value: a node's ZeroTier address, known once its identity step read it (a member step's subject).
 PENDING_MEMBER = "memberAddress"
 #: Pending value: the head's signed moon, known once its moon step printed it (``roots: head``).
 PENDING_MOON = "moon"
@@ -50,6 +53,8 @@ class NodePlan:
     spec: NodeSpec
     assignment: Assignment
     install: StepScript[InstallParams]
+    #: Reads the node's ZeroTier address (its member's subject) after install; see ``cluster/scripts/identity.sh``.
+    identity: StepScript[IdentityParams]
     join: StepScript[JoinParams]
     #: None with firewall mode ``off``.
     firewall: StepScript[FirewallParams] | None
@@ -77,7 +82,16 @@ class NodePlan:
     @property
     def steps(self) -> tuple[StepScript[StepParams], ...]:
         """The steps in the order they run."""
-        steps = (self.install, self.localconf, self.orbit, self.join, self.firewall, self.hosts, self.verify)
+        steps = (
+            self.install,
+            self.identity,
+            self.localconf,
+            self.orbit,
+            self.join,
+            self.firewall,
+            self.hosts,
+            self.verify,
+        )
         return tuple(s for s in steps if s is not None)
 
 
@@ -105,6 +119,8 @@ class Plan:
     moon: StepScript[MoonParams] | None = None
     #: Every node's and device's member, as the controller authorizes it.
     members: tuple[MemberSettings, ...] = ()
+    #: Every reachability assertion (``zerotier-cluster:policy`` and the threat model's), each borne out.
+    reach: tuple[reach.Result, ...] = ()
 
     @property
     def network_id(self) -> str | None:
@@ -277,6 +293,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 spec=node,
                 assignment=addresses[node.name],
                 install=step(install),
+                identity=step(IdentityParams()),
                 join=step(
                     JoinParams(
                         network_id=network_id,
@@ -297,6 +314,11 @@ def build_plan(spec: ClusterSpec) -> Plan:
             )
         )
     rules = cluster_rules(spec)
+    results = reach.check(
+        spec, rules.rules, {name: a.ip for name, a in addresses.items()}, _destinations(spec, nodes, interface)
+    )
+    if failed := reach.problems(results):
+        raise ConfigError(failed)
     settings = members(spec, addresses)
     controller = _head_controller(spec, head, rules, settings) if spec.controller == "head" and head else None
     extra: list[StepScript[StepParams]] = [moon] if moon is not None else []
@@ -319,4 +341,27 @@ def build_plan(spec: ClusterSpec) -> Plan:
         controller=controller,
         moon=moon,
         members=settings,
+        reach=tuple(results),
     )
+
+
+def _destinations(spec: ClusterSpec, nodes: Sequence[NodePlan], interface: str) -> list[reach.Destination]:
+    """Every active node as the reachability check sees it, each distinct ruleset loaded once."""
+    p = placement(spec)
+    stand_in = reach.integrate_stand_in(p.family, p.table, p.hook_chain or "") if p.mode == "integrate" else ""
+    loaded: dict[str, Ruleset] = {}
+    out = []
+    for node in nodes:
+        if not node.spec.active:
+            continue
+        ruleset = None
+        if node.ruleset is not None:
+            if node.ruleset not in loaded:
+                loaded[node.ruleset] = Ruleset.load(*([stand_in] if stand_in else []), node.ruleset)
+            ruleset = loaded[node.ruleset]
+        out.append(
+            reach.Destination(
+                node.name, node.spec.role, node.ip, node.spec.listen_port, interface, ruleset, bool(stand_in)
+            )
+        )
+    return out

@@ -216,6 +216,7 @@ class Firewall:
         # The cluster-wide parts, rendered once for every node.
         self._members = tuple(_address_elements(members, 4))
         self._devices = tuple(_address_elements(devices, 4))
+        #: Each ruleset once per (role, sshd port).
         self._bodies: dict[tuple[Role, int], str] = {}
 
     # -- what the step needs -------------------------------------------------------
@@ -227,11 +228,19 @@ class Firewall:
         return f"{KEY}.sshFrom"
 
     def ruleset(self, node: NodeSpec) -> str:
-        """Exactly what ``nft -f`` loads on ``node``."""
+        """Exactly what ``nft -f`` loads on ``node``.
+
+        It depends only on the node's role and sshd port, so nodes alike share
+        one string: the cluster-wide member sets make it grow with the
+        cluster, and a copy per node would make rendering quadratic.
+        """
         key = (node.role, node.listen_port)
-        body = self._bodies.get(key)
-        if body is None:
-            body = self._bodies[key] = self._render(node.role, node.listen_port)
+        ruleset = self._bodies.get(key)
+        if ruleset is None:
+            ruleset = self._bodies[key] = self._header(node) + self._render(node.role, node.listen_port)
+        return ruleset
+
+    def _header(self, node: NodeSpec) -> str:
         p = self.placement
         if p.mode == "enforce":
             owned = f"table {p.family} {p.table}"
@@ -245,7 +254,7 @@ class Firewall:
             f"# {KEY}. nft -f loads it as one transaction. It replaces the program's\n"
             f"# {owned}, and touches nothing else.\n"
         )
-        return header + body
+        return header
 
     def params(self, node: NodeSpec, ruleset: str) -> FirewallParams:
         """The firewall step's parameters (``cluster/scripts/firewall.sh`` documents them)."""

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from cluster.plan.addressing import Assignment
+from cluster.rules.evaluator import Node
+from cluster.rules.frame import Member
 from cluster.rules.model import NetworkRules
 from cluster.rules.policy import network_rules
 from cluster.spec import ClusterSpec, NetworkSpec
@@ -19,6 +23,19 @@ def ssh_ports(spec: ClusterSpec) -> tuple[int, ...]:
 def cluster_rules(spec: ClusterSpec) -> NetworkRules:
     """The rules of ``spec``'s network, from its ``rules`` key and its nodes' SSH ports."""
     return network_rules(spec.network.name, spec.firewall.devices, spec.rules, ssh_ports(spec))
+
+
+def cluster_nodes(spec: ClusterSpec, assignments: Mapping[str, Assignment]) -> tuple[Node, ...]:
+    """The nodes that must keep reaching each other, at their overlay addresses (what the rules check needs).
+
+    Active nodes at the addresses ``assignments`` gives them, and a remote head
+    (at its own ``ip``, sshd on 22). Their ZeroTier addresses are made on the
+    nodes, so they are not known here (:class:`~cluster.rules.frame.Member`).
+    """
+    nodes = [Node(Member(n.role, assignments[n.name].ip, name=n.name), n.listen_port) for n in spec.nodes if n.active]
+    if spec.remote_head is not None:
+        nodes.append(Node(Member("head", spec.remote_head.ip, name=spec.remote_head.name), 22))
+    return tuple(nodes)
 
 
 def network_suffix(name: str) -> str:

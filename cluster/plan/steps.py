@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-StepName = Literal["install", "localconf", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
+StepName = Literal[
+    "install", "identity", "localconf", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"
+]
 #: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
 SHARED_SCRIPTS: dict[StepName, str] = {
     "network": "controller",
@@ -86,11 +88,6 @@ class ScriptParams:
             (f.metadata["var"], getattr(self, f.name)) for f in fields(self) if f.metadata["per_node"] == per_node
         )
 
-    @classmethod
-    def variable(cls, name: str) -> str:
-        """The ``ZTC_*`` variable of field ``name``."""
-        return str(next(f.metadata["var"] for f in fields(cls) if f.name == name))
-
 
 @dataclass(frozen=True)
 class StepParams(ScriptParams):
@@ -110,6 +107,14 @@ class InstallParams(StepParams):
     uninstall_on_destroy: str = field(metadata=var("ZTC_UNINSTALL_ON_DESTROY"))
     #: Seconds to wait for another package manager run (unattended-upgrades) to release its locks.
     lock_timeout: str = field(default="600", metadata=var("ZTC_LOCK_TIMEOUT"))
+
+
+@dataclass(frozen=True)
+class IdentityParams(StepParams):
+    """Reads the node's ZeroTier address: no parameters, so only the node's generation and connection change it."""
+
+    STEP: ClassVar[StepName] = "identity"
+    SCRIPT: ClassVar[str] = "identity"
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,21 @@ class StatusParams(ScriptParams):
     probe: str = field(metadata=var("ZTC_PROBE"))
 
 
+@dataclass(frozen=True, kw_only=True)
+class ProbeParams(ScriptParams):
+    """``probe.sh``'s parameters (``status --probe``): not a step, whole on stdin, one pass of three."""
+
+    SCRIPT: ClassVar[str] = "probe"
+    #: ``listen`` (start UDP listeners), ``send`` (the probes), ``collect`` (read and stop the listeners).
+    mode: str = field(metadata=var("ZTC_PROBE_MODE"))
+    #: ``send``: ``<id> <tcp|udp|icmp> <overlay IPv4> <port>`` lines; ``listen``/``collect``: UDP ports, one a line.
+    probes: str = field(metadata=var("ZTC_PROBES"))
+    #: Seconds each probe may take.
+    timeout: str = field(metadata=var("ZTC_PROBE_TIMEOUT"))
+    #: Names the listeners' scratch directory, so that collect finds what listen started.
+    tag: str = field(metadata=var("ZTC_PROBE_TAG"))
+
+
 @cache
 def script_source(name: str) -> str:
     """A script file's text; read once per process."""
@@ -334,8 +354,9 @@ class StepScript(Generic[P_co]):
     def name(self) -> StepName:
         return self.params.STEP
 
-    @property
+    @cached_property
     def program(self) -> Program:
+        """Cached: render asks for it several times per step, and at 10,000 nodes that adds up."""
         return program_for(self.params)
 
     @property

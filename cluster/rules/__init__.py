@@ -33,14 +33,19 @@ Tag matches fail closed: a receiver that does not (yet) know the sender's
 tag does not match ``tseq``, so an untagged frame falls to the final drop.
 
 ``rules.replace`` swaps 1-5 for the operator's own rules; the ``role`` tag and
-the members' tags stay. Operator rules are parsed by :func:`parse_source`, a
-compiler for the subset of ZeroTier's language listed in :data:`MATCHES`;
-anything else is refused with the key and the reason. Every rule set must
-keep ARP, ICMP and SSH between the head and compute nodes (checked by
-evaluating it, :func:`cluster_problems`) and stay within ZeroTier's limit of
+the members' tags stay. Operator rules are parsed by
+:func:`~.parser.parse_source`, a compiler for the subset of ZeroTier's
+language whose match keywords are in :data:`~.keywords.KEYWORDS`; anything
+else is refused with the key and the reason. Every rule set must keep ARP,
+ping, SSH, Slurm and MPI between every pair of nodes (checked by evaluating
+it with ZeroTier's semantics at the nodes' real addresses,
+:func:`~.evaluator.cluster_problems`) and stay within ZeroTier's limit of
 :data:`~cluster.conventions.MAX_RULE_ENTRIES` entries.
 
-Pure: never imports pulumi. The package: :mod:`.model` (the values and both
-forms), :mod:`.policy` (the generated rules), :mod:`.parser` (operator rule
-source) and :mod:`.evaluator` (a frame's fate, the lock-out check).
+Pure: never imports pulumi. The package, bottom up: :mod:`.frame` (what the
+rule engine sees of a frame), :mod:`.keywords` (one table entry per match
+keyword: its source words, compiled form, argument parsing and how it
+matches a frame), :mod:`.model` (rules as values, both forms), then
+:mod:`.policy` (the generated rules), :mod:`.parser` (operator rule source)
+and :mod:`.evaluator` (a frame's fate, reachability, the lock-out check).
 """

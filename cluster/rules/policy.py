@@ -6,7 +6,8 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from cluster.rules.model import CHARACTERISTICS, NetworkRules, Rule, RulesSpec, match, role_match
+from cluster.rules.keywords import CHARACTERISTICS
+from cluster.rules.model import NetworkRules, Rule, RulesSpec, match, role_match
 
 #: ``firewall.devices``: what operator devices may reach on the overlay.
 DevicesAccess = Literal["ssh", "all"]
@@ -16,21 +17,21 @@ ANTI_SPOOF = Rule(
     (
         match("ethertype", 0x0800, negate=True),
         match("ethertype", 0x0806, negate=True),
-        match("chr", f"{1 << CHARACTERISTICS['ipauth']:016x}", negate=True, either=True),
+        match("chr", 1 << CHARACTERISTICS["ipauth"], negate=True, either=True),
     ),
     "Only IPv4 and ARP, and only from an address the controller assigned to the sender (chr ipauth).",
 )
 ARP = Rule("accept", (match("ethertype", 0x0806),), "Address resolution between all members.")
 
 
-def _merged_ports(ports: Iterable[int]) -> list[str]:
+def _merged_ports(ports: Iterable[int]) -> list[tuple[int, int]]:
     ranges: list[list[int]] = []
     for port in sorted(set(ports)):
         if ranges and port == ranges[-1][1] + 1:
             ranges[-1][1] = port
         else:
             ranges.append([port, port])
-    return [str(a) if a == b else f"{a}-{b}" for a, b in ranges]
+    return [(a, b) for a, b in ranges]
 
 
 def _between(senders: Sequence[str], receivers: Sequence[str], comment: str) -> list[Rule]:
@@ -44,13 +45,18 @@ def _device_rules(ssh_ports: Iterable[int]) -> list[Rule]:
     rules: list[Rule] = []
     comment = "Devices (firewall.devices: ssh): TCP to the nodes' SSH ports and its replies, ICMP; nothing else."
     for node in ("head", "compute"):
-        for ports in _merged_ports(ssh_ports):
-            to = (role_match("tseq", "device"), role_match("treq", node), match("ipprotocol", 6), match("dport", ports))
+        for first, last in _merged_ports(ssh_ports):
+            to = (
+                role_match("tseq", "device"),
+                role_match("treq", node),
+                match("ipprotocol", 6),
+                match("dport", first, last),
+            )
             back = (
                 role_match("tseq", node),
                 role_match("treq", "device"),
                 match("ipprotocol", 6),
-                match("sport", ports),
+                match("sport", first, last),
             )
             rules += [Rule("accept", to, "" if rules else comment), Rule("accept", back)]
         rules.append(Rule("accept", (role_match("tseq", "device"), role_match("treq", node), match("ipprotocol", 1))))
