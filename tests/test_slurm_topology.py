@@ -87,6 +87,8 @@ def test_status_flags_a_network_mtu_other_than_the_planned_one() -> None:
     bad = check(1500)
     assert (bad.ok, bad.value, bad.detail) == (False, "1500", "the network gives this node MTU 1500, planned 2800")
     assert bad.fix == "set the network's MTU to 2800 in ZeroTier Central"
+    missing = _mtu(Context(plan_for(cluster_config()), None, {}, None, {}, False), {})  # type: ignore[arg-type]
+    assert (missing.ok, missing.value) == (None, "?")
     head = check(2800, network={"mtu": 9000})
     assert (head.ok, head.detail) == (False, "the network gives this node MTU 2800, planned 9000")
     assert head.fix == "pulumi up (the head's network step sets network.mtu)"

@@ -418,6 +418,8 @@ def _mtu(ctx: Context, net: dict[str, Any]) -> Check:
     """The MTU the node's network config carries (``listnetworks``) against ``network.mtu``."""
     planned = ctx.plan.spec.network.mtu
     found = net.get("mtu")
+    if not isinstance(found, int) or isinstance(found, bool):
+        return Check("mtu", None, "?", "zerotier-cli -j listnetworks reported no MTU for the network")
     if found == planned:
         return Check("mtu", True, str(found))
     fix = (
