@@ -73,8 +73,12 @@ def steps(spec: str) -> dict[str, engine.Action]:
 
 
 CONTROLLERS = ("central", "head")
-REIMAGED = "compute-01: bundle=replace install identity join firewall hosts=update member=replace verify=replace"
-NEW_HOST = "compute-01: bundle=replace install identity join firewall hosts=update member=replace verify=update"
+REIMAGED = (
+    "compute-01: bundle=replace install identity localconf join firewall hosts=update member=replace verify=replace"
+)
+NEW_HOST = (
+    "compute-01: bundle=replace install identity localconf join firewall hosts=update member=replace verify=update"
+)
 #: A change to what the other nodes know (the hosts block, the firewall, the head's verify targets).
 OTHERS = "head: bundle firewall hosts=update verify=replace; compute-02: bundle firewall hosts=update verify=replace"
 
@@ -142,7 +146,7 @@ def test_a_rotated_ssh_login_or_port_reruns_the_nodes_steps_and_keeps_its_member
     controller, old = deployed
     new = evaluate(controller, ROTATIONS[what][0])
     up = engine.changing(engine.changes(old, new))
-    chain = "compute-01: install identity join firewall hosts=update"
+    chain = "compute-01: install identity localconf join firewall hosts=update"
     if what == "user":
         expected = steps(f"{chain} bundle=replace verify=update")
     else:  # the SSH port is also in the ZeroTier rules and the other nodes' firewall programs
@@ -157,7 +161,7 @@ def test_a_rotated_key_reruns_every_step_and_changes_no_member(deployed) -> None
     controller, old = deployed
     new = run_program(*config(controller, sshPrivateKey="another-key"))
     up = engine.changing(engine.changes(old, new))
-    chains = "install identity join firewall hosts bundle verify=update"
+    chains = "install identity localconf join firewall hosts bundle verify=update"
     expected = steps(f"head: {chains}; compute-01: {chains}; compute-02: {chains}")
     if controller == "head":  # the head's own commands: the network and every authorization
         members = "head: member=update; compute-01: member=update; compute-02: member=update; laptop: member=update"
@@ -207,7 +211,7 @@ def test_an_evicted_node_is_only_deauthorized_and_restored_by_its_member_alone(d
 def test_a_removed_node_is_undone_with_its_old_inputs(deployed) -> None:
     controller, old = deployed
     new = evaluate(controller, lambda n: n.pop(2))
-    gone = "compute-02: bundle install identity join firewall hosts member verify=delete"
+    gone = "compute-02: bundle install identity localconf join firewall hosts member verify=delete"
     others = (
         "head: bundle firewall hosts=update verify=replace; compute-01: bundle firewall hosts=update verify=replace"
     )
@@ -224,7 +228,7 @@ def test_a_removed_node_is_undone_with_its_old_inputs(deployed) -> None:
 def test_an_added_node_is_created_and_the_others_learn_of_it(deployed) -> None:
     controller, old = deployed
     new = evaluate(controller, lambda n: n.append({"name": "compute-03", "host": "192.168.10.13"}))
-    created = "compute-03: bundle install identity join firewall hosts member verify=create"
+    created = "compute-03: bundle install identity localconf join firewall hosts member verify=create"
     others = "compute-01: bundle firewall hosts=update verify=replace"
     expected = {**steps(OTHERS), **steps(others), **steps(created)}
     assert engine.changing(engine.changes(old, new)) == expected

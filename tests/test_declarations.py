@@ -61,9 +61,11 @@ def test_every_entry_comes_after_and_needs_only_earlier_entries() -> None:
 
 def test_a_node_chain_in_the_dev_plan() -> None:
     by_name = {e.name: e for e in declarations(plan_of("dev"))}
-    assert [(n, by_name[n].after) for n in ("compute-01-install", "compute-01-join", "compute-01-verify")] == [
+    chain = ("compute-01-install", "compute-01-localconf", "compute-01-join", "compute-01-verify")
+    assert [(n, by_name[n].after) for n in chain] == [
         ("compute-01-install", ("compute-01-bundle",)),
-        ("compute-01-join", ("compute-01-member",)),
+        ("compute-01-localconf", ("compute-01-install",)),
+        ("compute-01-join", ("compute-01-member", "compute-01-localconf")),
         ("compute-01-verify", ("compute-01-firewall", "compute-01-hosts", "head-firewall")),
     ]
     assert by_name["compute-01-identity"].after == ("compute-01-install",)
@@ -91,3 +93,7 @@ def test_controller_head_members_run_on_the_head_after_its_network() -> None:
     assert member.after == ("head-identity", "head-moon", "network", "compute-02-identity")
     assert member.triggers == (Pending("memberAddress"),), "a member under another address replaces it"
     assert json.loads(member.script.params.settings)["ipAssignments"] == [str(member.settings.ip)]
+    # local.conf restarts zerotier-one: on each node it is written before the moon, the orbit and the join talk to it.
+    assert by_name["head-moon"].after == ("head-localconf",)
+    assert by_name["compute-02-orbit"].after == ("compute-02-localconf", "head-moon")
+    assert by_name["head-join"].after == ("head-member", "head-localconf", "head-moon")

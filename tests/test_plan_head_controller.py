@@ -35,7 +35,7 @@ def test_the_network_settings_are_exactly_these_bytes() -> None:
     assert settings.startswith(
         '{"capabilities":[],"enableBroadcast":true,'
         '"ipAssignmentPools":[{"ipRangeEnd":"10.147.17.250","ipRangeStart":"10.147.17.200"}],'
-        '"multicastLimit":32,"name":"chpc-overlay","private":true,'
+        '"mtu":2800,"multicastLimit":32,"name":"chpc-overlay","private":true,'
         '"routes":[{"target":"10.147.17.0/24","via":null}],'
         '"rules":[{"etherType":2048,"not":true,"or":false,"type":"MATCH_ETHERTYPE"},'
     )

@@ -23,7 +23,7 @@ MEMBER = "zerotier:index/member:Member"
 NETWORK = "zerotier:index/network:Network"
 PROVIDER = "pulumi:providers:zerotier"
 OVERLAY = "zerotier-cluster:index:Overlay"
-STEPS_PER_NODE = ("install", "identity", "join", "firewall", "hosts", "verify")
+STEPS_PER_NODE = ("install", "identity", "localconf", "join", "firewall", "hosts", "verify")
 #: Pulumi.dev.yaml's machines and logins: what replaces a node's bundle, besides its generation.
 HOSTS = {
     "head": ["203.0.113.10", 22, "ubuntu"],

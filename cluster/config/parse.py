@@ -22,6 +22,7 @@ from typing import Any
 
 from cluster.config import validate as v
 from cluster.config.checks import check_cluster
+from cluster.config.dataplane import MTU_RANGE, check_dataplane, read_dataplane
 from cluster.config.fields import (
     INVALID,
     REQUIRED,
@@ -64,6 +65,7 @@ from cluster.rules.parser import parse_rules
 from cluster.spec import (
     ROLES,
     ClusterSpec,
+    DataplaneSpec,
     DeviceSpec,
     FirewallSpec,
     IntegrateTarget,
@@ -245,6 +247,7 @@ NETWORK = (
         "fromStack",
         text(v.STACK_NAME, "a stack reference", "write organization/project/stack, e.g. acme/zerotier-cluster/onprem"),
     ),
+    Field("mtu", number(*MTU_RANGE), NetworkSpec.mtu),
     Field(
         "interface",
         text(
@@ -364,6 +367,7 @@ NODE = (
     Field("sshdPort", number(1, 65535)),
     Field("state", choice(("active", "evicted")), "active"),
     Field("generation", number(0, 2**31 - 1), 0),
+    Field("site", text(v.DNS_LABEL, "a site name", "use letters, digits and '-', e.g. rack-a (default: the stack)")),
 )
 
 
@@ -644,15 +648,17 @@ TOP = (
     Field("roots", choice(("public", "head")), "public"),
     Field("rootEndpoint", _endpoint),
     Field("policy", read_policy, ()),
+    Field("zerotier", read_dataplane, DataplaneSpec()),
 )
 #: Every key the program reads, in the project's namespace.
 KNOWN_KEYS = tuple(f.name for f in TOP)
 
 
-def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
+def parse_cluster(config: Any, *, base_dir: Path, stack: str = "cluster") -> ClusterSpec:
     """Validates ``config`` (keys without the ``zerotier-cluster:`` prefix) into a spec.
 
-    ``base_dir`` resolves a relative ``inventory`` path (the project directory).
+    ``base_dir`` resolves a relative ``inventory`` path (the project directory);
+    ``stack`` is the site of every node that names none.
     """
     p = Problems()
     top = read_fields(config, TOP, p)
@@ -676,9 +682,12 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         roots=top["roots"],
         root_endpoint=top["rootEndpoint"],
         policy=top["policy"],
+        dataplane=top["zerotier"],
+        default_site=stack,
     )
     check_cluster(spec, p)
     policy_problems(spec, p)
+    check_dataplane(spec, p)
     p.raise_if_any()
     return spec
 

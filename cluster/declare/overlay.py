@@ -113,6 +113,7 @@ class OverlayOutputs:
     hosts_file: str
     mpi_hostfile: str
     slurm_nodes: str
+    slurm_topology: str
     overlay_interface: str
 
     def exports(self) -> dict[str, Any]:
@@ -133,6 +134,7 @@ class OverlayOutputs:
             "hostsFile": self.hosts_file,
             "mpiHostfile": self.mpi_hostfile,
             "slurmNodes": self.slurm_nodes,
+            "slurmTopology": self.slurm_topology,
             "overlayInterface": self.overlay_interface,
         }
 
@@ -291,6 +293,7 @@ class Overlay(pulumi.ComponentResource):
             hosts_file=plan.hosts_block,
             mpi_hostfile=plan.mpi_hostfile,
             slurm_nodes=plan.slurm_nodes,
+            slurm_topology=plan.slurm_topology,
             overlay_interface=publish.interface_list(n.interface for n in plan.active),
         )
 

@@ -196,7 +196,7 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
     project = project_dir or Path.cwd()
     try:
         stack_file_problems(project)
-        spec = parse_cluster(stack_config(), base_dir=project)
+        spec = parse_cluster(stack_config(), base_dir=project, stack=pulumi.get_stack())
         # controller: head keeps the network on the head's own zerotier-one: no Central, no token read.
         token = central_token() if spec.controller == "central" else None
         key = ssh_private_key()

@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.identity is not None and not args.identity.is_file():
             return _fail(f"--identity {safe(args.identity, 200)}: not a regular file; give the SSH private key file")
     try:
-        plan = build_plan(parse_cluster(read_stack_config(args.project, args.stack), base_dir=args.project))
+        config = read_stack_config(args.project, args.stack)
+        plan = build_plan(parse_cluster(config, base_dir=args.project, stack=args.stack))
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2

@@ -19,7 +19,19 @@ from cluster.plan.steps import StepParams, StepScript
 #: Steps that run on the head for another node or device, or for the whole network.
 ON_HEAD = ("moon", "network", "member")
 #: Column order: what runs on a node, and what runs on the head for it (controller: head, roots: head).
-COLUMNS = ("install", "identity", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
+COLUMNS = (
+    "install",
+    "identity",
+    "localconf",
+    "moon",
+    "orbit",
+    "network",
+    "member",
+    "join",
+    "firewall",
+    "hosts",
+    "verify",
+)
 
 
 def steps_by_name(plan: Plan) -> dict[str, list[StepScript[StepParams]]]:
@@ -80,7 +92,7 @@ def programs_table(plan: Plan) -> str:
     for program in sorted(plan.bundle.programs, key=lambda p: (p.step, p.sha)):
         shared = ", ".join(_short(name, value) for name, value in program.shared)
         lines.append(
-            f"  {program.sha[:12]}  {program.step:<8}  {len(program.data):>7} bytes  "
+            f"  {program.sha[:12]}  {program.step:<9}  {len(program.data):>7} bytes  "
             f"{users[program.sha]:>4} command(s)  {shared}"
         )
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ from cluster.errors import ConfigError
 from cluster.plan import publish, reach
 from cluster.plan.addressing import Assignment, allocate
 from cluster.plan.firewall import Firewall, overlay_interface, placement
+from cluster.plan.localconf import MULTICORE_MIN_CORES, local_conf
 from cluster.plan.network import cluster_rules, compact_json, network_settings
 from cluster.plan.nft_eval import Ruleset
 from cluster.plan.steps import (
@@ -21,6 +22,7 @@ from cluster.plan.steps import (
     IdentityParams,
     InstallParams,
     JoinParams,
+    LocalConfParams,
     MemberParams,
     MoonParams,
     NetworkParams,
@@ -66,6 +68,8 @@ class NodePlan:
     verifies: tuple[str, ...]
     #: With ``roots: head``, every node but the head keeps the head's moon before it joins.
     orbit: StepScript[OrbitParams] | None = None
+    #: The node's local.conf entries (``zerotier-cluster:zerotier``), written before it joins.
+    localconf: StepScript[LocalConfParams] | None = None
 
     @property
     def name(self) -> str:
@@ -78,7 +82,16 @@ class NodePlan:
     @property
     def steps(self) -> tuple[StepScript[StepParams], ...]:
         """The steps in the order they run."""
-        steps = (self.install, self.identity, self.orbit, self.join, self.firewall, self.hosts, self.verify)
+        steps = (
+            self.install,
+            self.identity,
+            self.localconf,
+            self.orbit,
+            self.join,
+            self.firewall,
+            self.hosts,
+            self.verify,
+        )
         return tuple(s for s in steps if s is not None)
 
 
@@ -94,6 +107,8 @@ class Plan:
     hosts_block: str
     mpi_hostfile: str
     slurm_nodes: str
+    #: topology.conf lines: a switch per site under one top switch (``slurmTopology``).
+    slurm_topology: str
     #: Every program any node runs, shipped once per node.
     bundle: Bundle
     #: The network's ZeroTier rules (anti-spoofing, roles), for whichever controller declares it.
@@ -236,11 +251,12 @@ def build_plan(spec: ClusterSpec) -> Plan:
     hosts = HostsParams(hosts_tag=spec.network.name, hosts_block=hosts_block)
     others = tuple(n.name for n in spec.active_nodes if n.role != "head")
     direct = "true" if prov.require_direct else "false"
+    mtu = str(spec.network.mtu)
     verify_targets = {
         "head": VerifyParams(
-            "head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout), direct
+            "head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout), direct, mtu
         ),
-        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout), direct),
+        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout), direct, mtu),
     }
 
     moon = orbit = None
@@ -249,6 +265,16 @@ def build_plan(spec: ClusterSpec) -> Plan:
         endpoint = str(spec.root_endpoint or head.host)
         moon = StepScript(head.name, head.generation, MoonParams(f"{endpoint}/{spec.firewall.zerotier_port}"))
         orbit = OrbitParams(Pending(PENDING_MOON))
+
+    dp = spec.dataplane
+
+    def localconf(node: NodeSpec) -> LocalConfParams:
+        return LocalConfParams(
+            settings=local_conf(dp, dp.site(spec.site_of(node))),
+            multicore=dp.multicore,
+            concurrency="" if dp.concurrency is None else str(dp.concurrency),
+            min_cores=str(MULTICORE_MIN_CORES),
+        )
 
     nodes = []
     for node in spec.nodes:
@@ -284,6 +310,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 interface=interface,
                 verifies=others if node.role == "head" else (head_name,),
                 orbit=step(orbit) if orbit is not None and node.role != "head" else None,
+                localconf=step(localconf(node)),
             )
         )
     rules = cluster_rules(spec)
@@ -306,6 +333,9 @@ def build_plan(spec: ClusterSpec) -> Plan:
         hosts_block=hosts_block,
         mpi_hostfile=publish.mpi_hostfile(entries),
         slurm_nodes=publish.slurm_nodes(entries),
+        slurm_topology=publish.slurm_topology(
+            [(n.name, spec.site_of(n)) for n in spec.active_nodes if n.role == "compute"]
+        ),
         bundle=Bundle.of([s.program for n in nodes for s in n.steps] + [s.program for s in extra]),
         rules=rules,
         controller=controller,

@@ -4,9 +4,9 @@ The Pulumi layer (``cluster/declare/overlay.py``) turns each entry into one
 resource and decides nothing itself; ``status`` and the lab's ``StackRun``
 read the same list for resource names and the order steps run in. Per node::
 
-    bundle ──► install ──► identity ──► member ──► join ──► firewall ──► verify
-                  │                      (orbit) ─┘  └───► hosts ─────────┘
-                  └─► (controller: head, roots: head) moon, network, members on the head
+    bundle ──► install ──► identity ──► member ──────────► join ──► firewall ──► verify
+                  ├──► localconf ───────── (orbit) ─┘  └───► hosts ─────────┘
+                  └─► (controller: head, roots: head) moon (after localconf), network, members on the head
 
 Each entry names the entries it comes after (``after``), the values only
 ``pulumi up`` learns that it needs (``needs``: the network ID, a node's
@@ -248,6 +248,10 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
         )
         out.append(_run(node, node.install, [bundle]))
         out.append(_run(node, node.identity, [_name(node.name, "install")]))
+        if node.localconf is not None:
+            out.append(_run(node, node.localconf, [_name(node.name, "install")]))
+    # local.conf restarts zerotier-one: it is written before anything else talks to the daemon.
+    configured = {n.name: _name(n.name, "localconf" if n.localconf is not None else "install") for n in plan.nodes}
 
     head = next((n for n in plan.nodes if n.spec.role == "head"), None)
     moon = None
@@ -255,9 +259,12 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
         # roots: head: the head signs its moon before anything else runs on it (it restarts zerotier-one).
         assert head is not None
         moon = _name(head.name, "moon")
-        out.append(_run(head, plan.moon, [_name(head.name, "install")]))
+        out.append(_run(head, plan.moon, [configured[head.name]]))
     on_head = [_name(head.name, "identity")] if head is not None else []
-    on_head += [moon] if moon is not None else []
+    if moon is not None:
+        on_head.append(moon)
+    elif head is not None and head.localconf is not None:
+        on_head.append(configured[head.name])
 
     net = plan.spec.network
     if plan.controller is not None:
@@ -300,15 +307,16 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
 
     members = {m.name: m for m in plan.members}
     for node in plan.nodes:
-        installed = _name(node.name, "install")
         out.append(_member(plan, members[node.name], [_name(node.name, "identity")], on_head, head))
         before_join = [_name(node.name, "member")]
+        if node.localconf is not None:
+            before_join.append(configured[node.name])
         if moon is not None:
             # roots: head: the head joins once its moon restarted it, every other node once it orbits the head.
             if node.orbit is None:
                 before_join.append(moon)
             else:
-                orbit = _run(node, node.orbit, [installed, moon], [Need(PENDING_MOON, moon)])
+                orbit = _run(node, node.orbit, [configured[node.name], moon], [Need(PENDING_MOON, moon)])
                 out.append(orbit)
                 before_join.append(orbit.name)
         join = _run(node, node.join, before_join, _network_need(node.join))
