@@ -15,6 +15,7 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
+from cluster.operate.status import status_stdin
 from cluster.plan.build import Plan, build_plan
 from cluster.plan.steps import Pending
 from tests.lab.provision import ROOT, cluster_config, plan_for
@@ -119,3 +120,24 @@ def test_a_member_name_that_is_not_planned_is_an_error() -> None:
     assert plan.controller is not None
     with pytest.raises(AssertionError, match=r"^0 member steps named nobody$"):
         plan.controller.member("nobody")
+
+
+def test_every_composed_text_has_exactly_one_shebang_line() -> None:
+    """The scripts are joined without their own ``#!`` lines: a stdin starts with the one, a program has none."""
+    config = cluster_config(controller="head", roots="head")
+    del config["network"]["networkId"]
+    plan = plan_for(config)
+    assert plan.controller is not None and plan.moon is not None
+    steps = [s for n in plan.nodes for s in n.steps if s is not None]
+    steps += [plan.controller.network, *plan.controller.members, plan.moon]
+    assert len(steps) == 22  # 5 on the head, 6 on each compute node (orbit), network, 3 members, moon
+
+    def shebangs(text: str) -> int:
+        return sum(line.startswith("#!") for line in text.splitlines())
+
+    for step in steps:
+        stdin = step.text()
+        assert stdin.startswith("#!/bin/sh\n") and shebangs(stdin) == 1, step.name
+        assert shebangs(step.program.text) == 0, step.name
+    status = status_stdin(plan, plan.nodes[0], [])
+    assert status.startswith("#!/bin/sh\n") and shebangs(status) == 1
