@@ -83,7 +83,7 @@ def test_an_evicted_node_whose_connection_changed_ignores_it_with_every_other_in
 
 
 def test_the_heads_network_and_member_commands_are_the_components_children_after_the_identities() -> None:
-    """The head's controller steps carry their options: parent, order (after the identities and the head's local.conf), replacement order."""
+    """The head's controller steps: parent, order (identities and the head's local.conf first), replacement."""
     config, secrets = stack_file_config("dev")
     del config["zerotier:zerotierCentralToken"]
     config["zerotier-cluster:controller"] = json.dumps("head")
