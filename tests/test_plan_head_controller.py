@@ -130,7 +130,7 @@ def test_every_composed_text_has_exactly_one_shebang_line() -> None:
     assert plan.controller is not None and plan.moon is not None
     steps = [s for n in plan.nodes for s in n.steps if s is not None]
     steps += [plan.controller.network, *plan.controller.members, plan.moon]
-    assert len(steps) == 22  # 5 on the head, 6 on each compute node (orbit), network, 3 members, moon
+    assert len(steps) == 28  # 7 on the head, 8 on each compute node (orbit), network, 3 members, moon
 
     def shebangs(text: str) -> int:
         return sum(line.startswith("#!") for line in text.splitlines())
