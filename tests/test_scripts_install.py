@@ -147,6 +147,10 @@ def test_install_fresh_from_verified_installer_pins_holds_starts_then_is_a_noop_
 
     # Destroy with uninstallOnDestroy: nothing runs, the package is purged, the identity stays...
     secret = node.path(f"{ZT_HOME}/identity.secret").read_bytes()
+    # ...even when the package's purge removes the service's home. ZeroTier's own 1.14.1 package has no
+    # postrm, but the step promises to keep the identity whatever the removal scripts do.
+    with node.path("/var/lib/dpkg/info/zerotier-one.postrm").open("a") as postrm:
+        postrm.write(f'if [ "$1" = purge ]; then rm -rf {ZT_HOME}; fi\n')
     r = run_step(operator, node, stdin, "delete")
     assert r.returncode == 0, r.stderr
     assert last_line(r.stdout) == f"install: zerotier-one uninstalled; identity kept in {ZT_HOME}"

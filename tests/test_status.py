@@ -126,6 +126,7 @@ def test_status_healthy_cluster_exits_0_and_changes_nothing_stand_in(cluster: di
         "identity": "aaaa000011",
         "network": "OK",
         "address": "10.147.17.11",
+        "mtu": "2800",
         "firewall": "ok",
         "hosts": "ok",
     }
@@ -447,3 +448,47 @@ def test_status_progress_and_parallel_limit_with_many_unreachable_nodes(tmp_path
     assert [line.split()[1] for line in progress] == ["1/6", "2/6", "3/6", "4/6", "5/6", "6/6"]
     # Three at a time, each given up after 2 s at the latest (how fast a route fails depends on the host).
     assert elapsed < 2 * 2 + 6, f"took {elapsed:.1f}s"
+
+
+def test_status_reports_the_drifts_only_the_node_can_see_each_alone_stand_in(
+    cluster: dict[str, Any], operator: Any
+) -> None:
+    """A ruleset file edited on disk, nftables.service disabled, a ping that gets no answer: each exits 1 alone."""
+    machines, project = cluster["machines"], cluster["project"]
+    head, c1 = machines["head"], machines["compute-01"]
+    urn = "urn:pulumi:lab::zerotier-cluster::zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-"
+    firewall_fix = f"Fix: pulumi up --stack lab --replace '{urn}compute-01-firewall'"
+
+    def drifted(expected: str) -> None:
+        r = status(operator, project)
+        assert r.returncode == 1, r.stdout + r.stderr
+        problems = [line for line in r.stdout.splitlines() if line.startswith(("head:", "compute-01:"))]
+        assert problems == [expected], r.stdout
+
+    # The ruleset file on disk edited to accept everything: what the next boot loads (the live table is right).
+    ruleset = c1.path("/etc/zerotier-cluster/firewall.nft")
+    original = ruleset.read_text()
+    assert original.count("policy drop;") == 1
+    ruleset.write_text(original.replace("policy drop;", "policy accept;"))
+    edited = hashlib.sha256(ruleset.read_bytes()).hexdigest()[:12]
+    drifted(
+        "compute-01: firewall: /etc/zerotier-cluster/firewall.nft differs from the planned ruleset "
+        f"(sha256 {edited}). {firewall_fix}"
+    )
+    ruleset.write_text(original)
+    assert status(operator, project).returncode == 0
+
+    # nftables.service disabled: the ruleset is loaded now but not after the next boot.
+    assert c1.exec(["systemctl", "disable", "nftables.service"]).returncode == 0
+    drifted(f"compute-01: firewall: nftables.service is disabled: the ruleset is not loaded at boot. {firewall_fix}")
+    assert c1.exec(["systemctl", "enable", "nftables.service"]).returncode == 0
+    assert status(operator, project).returncode == 0
+
+    # The head's overlay address gone: ZeroTier (the stand-in) still shows a direct path, the ping fails.
+    head.host.run(["ip", "addr", "del", f"{IPS['head']}/24", "dev", "eth0"], check=True)
+    drifted(
+        "compute-01: path to head: DIRECT 3ms: head (10.147.17.1) does not answer ping over the overlay; "
+        "via 192.0.2.1/9993. Fix: run python -m cluster status on head too; check its network, address and firewall"
+    )
+    head.host.run(["ip", "addr", "add", f"{IPS['head']}/24", "dev", "eth0"], check=True)
+    assert status(operator, project).returncode == 0
