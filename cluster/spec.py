@@ -37,6 +37,10 @@ ControllerKind = Literal["central", "head"]
 RootsKind = Literal["public", "head"]
 
 
+#: ZeroTier's own default network MTU (``zerotier-cli -j listnetworks``).
+DEFAULT_MTU = 2800
+
+
 @dataclass(frozen=True)
 class Pool:
     """The range ZeroTier Central may auto-assign from (inclusive)."""
@@ -69,6 +73,8 @@ class NetworkSpec:
     from_stack: str | None = None
     #: Interface name pinned through ZeroTier's ``devicemap``; None keeps ``zt…`` names.
     interface: str | None = None
+    #: The network's MTU (every member's overlay interface): set by ``controller: head``.
+    mtu: int = DEFAULT_MTU
 
     @property
     def address_slice(self) -> IPv4Network:
@@ -87,6 +93,8 @@ class Proxy:
     host: str
     user: str
     port: int = 22
+    #: Expected SSH host key of the jump host; None accepts any key (``proxy: head`` takes the head's).
+    host_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,8 @@ class NodeSpec:
     generation: int = 0
     #: Where this node came from, for error messages (``zerotier-cluster:nodes[2]``).
     origin: str = ""
+    #: The site (machine room, cloud region) it sits in; None: the stack's name (see :func:`site_of`).
+    site: str | None = None
 
     @property
     def listen_port(self) -> int:
@@ -203,12 +213,88 @@ class ProvisionSpec:
     )
 
 
+#: ``zerotier.multicore``: ``auto`` chooses from the node's core count (``cluster/scripts/localconf.sh``).
+Multicore = Literal["auto", "true", "false"]
+
+
+@dataclass(frozen=True)
+class PhysicalPath:
+    """One ``physical`` entry of local.conf: how ZeroTier treats underlay addresses inside ``cidr``."""
+
+    cidr: SourceNet
+    #: UDP payload size on this path (ZeroTier's default is 1432); None leaves ZeroTier's.
+    mtu: int | None = None
+    #: ZeroTier never uses addresses in ``cidr`` (a management or IPMI network).
+    blacklist: bool = False
+    #: Both ends set the same ID: ZeroTier sends without encryption or authentication (a trusted fabric).
+    trusted_path_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """A site's underlay as ZeroTier should treat it."""
+
+    name: str
+    physical: tuple[PhysicalPath, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataplaneSpec:
+    """``zerotier-cluster:zerotier``: every node's local.conf settings, and the sites."""
+
+    multicore: Multicore = "auto"
+    #: Threads with multicore; None lets the step choose from the node's core count.
+    concurrency: int | None = None
+    #: ZeroTier's TCP relay when UDP is blocked: false, so a blocked path fails loudly instead of crawling.
+    allow_tcp_fallback_relay: bool = False
+    #: Interface name prefixes ZeroTier must never send its own traffic over, beyond the built-in ones.
+    interface_prefix_blacklist: tuple[str, ...] = ()
+    sites: tuple[SiteSpec, ...] = ()
+
+    def site(self, name: str) -> SiteSpec:
+        return next((s for s in self.sites if s.name == name), SiteSpec(name))
+
+
 @dataclass(frozen=True)
 class RemoteHead:
     """The head node of another stack on the same network (hybrid cloud bursts)."""
 
     name: str
     ip: IPv4Address
+
+
+#: ``zerotier-cluster:policy``: where a probe comes from, besides a role, a node or a device by name.
+UNDERLAY_SOURCES = ("lan", "internet")
+PolicyProtocol = Literal["tcp", "udp", "icmp"]
+Expect = Literal["allow", "deny"]
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One line of ``zerotier-cluster:policy``: who may (or may not) reach what.
+
+    ``source`` is a role (``head``, ``compute``), ``device`` (every device), a
+    node or device name, ``lan`` or ``internet``; ``target`` a role or a node
+    name. ``port`` None with ``tcp`` is each destination's SSH port (``ssh``);
+    with ``icmp`` it is unused (an echo request).
+    """
+
+    source: str
+    target: str
+    protocol: PolicyProtocol
+    port: int | None
+    expect: Expect
+    #: The config key (``zerotier-cluster:policy[3]``), or where a default came from.
+    key: str
+
+    @property
+    def service(self) -> str:
+        if self.protocol == "icmp":
+            return "icmp"
+        return "ssh" if self.port is None else f"{self.protocol}/{self.port}"
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target} {self.service} {self.expect}"
 
 
 @dataclass(frozen=True)
@@ -228,6 +314,16 @@ class ClusterSpec:
     roots: RootsKind = "public"
     #: With roots ``head``: the head's IPv4 address as the other nodes reach it (its moon's stable endpoint).
     root_endpoint: IPv4Address | None = None
+    #: ``zerotier-cluster:policy``: the operator's reachability assertions (the defaults are the plan's).
+    policy: tuple[Assertion, ...] = ()
+    #: ``zerotier-cluster:zerotier``: network MTU, local.conf settings, sites.
+    dataplane: DataplaneSpec = DataplaneSpec()
+    #: The site of a node without one: the stack's name where the program knows it.
+    default_site: str = "cluster"
+
+    def site_of(self, node: NodeSpec) -> str:
+        """The node's site: its own, else the stack's."""
+        return node.site or self.default_site
 
     @property
     def head(self) -> NodeSpec | None:

@@ -9,6 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests are judged by their examples, never by the clock: a machine busy booting test nodes
+# makes generation slow, which must not fail a test (CI shares 2 cores with nspawn machines).
+settings.register_profile("ztc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ztc")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -161,10 +161,10 @@ class Run:
         return next(r for r in self.resources if r.urn == urn)
 
 
-def _fake_stdout(node: str, step: str, stdin: str) -> str:
+def _fake_stdout(node: str, step: str, stdin: str, address: str) -> str:
     """The last line each step prints that the program reads: an address, the network ID, the signed moon."""
-    if step == "install":
-        return f"installed\n{fake_address(node)}\n"
+    if step in ("install", "identity"):
+        return f"{address}\n"
     if step == "network":  # controller: head: controller.sh confirms the ID it was sent
         found = re.search(r"^ZTC_NETWORK_ID=([0-9a-f]{16})$", stdin, re.M)
         return f"{found.group(1) if found else 'no network id on stdin'}\n"
@@ -176,8 +176,17 @@ def _fake_stdout(node: str, step: str, stdin: str) -> str:
 class Mocks(pulumi_mocks.Mocks):
     """Plays the providers: returns inputs as state plus the few computed outputs the program reads."""
 
-    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        addresses: Mapping[str, str] | None = None,
+        stdouts: Mapping[str, str] | None = None,
+    ) -> None:
+        """``addresses``: what a node's identity step reads, where not :func:`fake_address` (a reimaged node);
+        ``stdouts``: a command's whole output by resource name (what it printed on a real node)."""
         self.stack_outputs = stack_outputs or {}
+        self.addresses = addresses or {}
+        self.stdouts = stdouts or {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -186,7 +195,10 @@ class Mocks(pulumi_mocks.Mocks):
             state["creationTime"] = 0
         elif args.typ == "command:remote:Command" and not args.name.endswith("-bundle"):
             node, _, step = args.name.removeprefix(f"{PREFIX}-").rpartition("-")
-            state["stdout"] = _fake_stdout(node, step, args.inputs.get("stdin", ""))
+            address = self.addresses.get(node) or fake_address(node)
+            state["stdout"] = self.stdouts.get(args.name) or _fake_stdout(
+                node, step, args.inputs.get("stdin", ""), address
+            )
             state["stderr"] = ""
         elif args.typ == "hcloud:index/server:Server":  # examples/cloud-burst
             state["ipv4Address"] = f"198.51.100.{int(hashlib.sha256(args.name.encode()).hexdigest(), 16) % 200 + 1}"
@@ -232,6 +244,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     "retainOnDelete": field("retainOnDelete", None),
                     "ignoreChanges": list(field("ignoreChanges", [])),
                     "deleteBeforeReplace": field("deleteBeforeReplace", False),
+                    "replaceOnChanges": list(field("replaceOnChanges", [])),
                     "additionalSecretOutputs": list(request.additionalSecretOutputs),
                     "propertyDependencies": {k: list(v.urns) for k, v in field("propertyDependencies", {}).items()},
                 },
@@ -301,13 +314,17 @@ def run_program(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     env: Mapping[str, str | None] | None = None,
     declared: list[Declared] | None = None,
+    addresses: Mapping[str, str] | None = None,
+    stdouts: Mapping[str, str] | None = None,
 ) -> Run:
     """Evaluates the program (``__main__.py`` by default) once, in a fresh Pulumi context.
 
     ``declared`` receives each registration as it happens, so a caller still
-    sees what was declared when the program fails.
+    sees what was declared when the program fails. ``addresses`` are what
+    nodes' identity steps read where not :func:`fake_address` (a reimaged node),
+    ``stdouts`` whole outputs of commands by resource name.
     """
-    mocks = Mocks(stack_outputs)
+    mocks = Mocks(stack_outputs, addresses, stdouts)
     monitor = RecordingMonitor(mocks, declared if declared is not None else [])
     logs: list[str] = []
 

@@ -10,6 +10,7 @@ from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
 from cluster.plan.build import build_plan
 from cluster.plan.declarations import NETWORK, AuthorizeMember, RunStep, declarations
+from cluster.plan.steps import Pending
 from tests.mockrun import ROOT, Run, run_program, stack_file_config
 from tests.test_program_head import head_config
 
@@ -60,13 +61,19 @@ def test_every_entry_comes_after_and_needs_only_earlier_entries() -> None:
 
 def test_a_node_chain_in_the_dev_plan() -> None:
     by_name = {e.name: e for e in declarations(plan_of("dev"))}
-    assert [(n, by_name[n].after) for n in ("compute-01-install", "compute-01-join", "compute-01-verify")] == [
+    chain = ("compute-01-install", "compute-01-localconf", "compute-01-join", "compute-01-verify")
+    assert [(n, by_name[n].after) for n in chain] == [
         ("compute-01-install", ("compute-01-bundle",)),
-        ("compute-01-join", ("compute-01-member",)),
+        ("compute-01-localconf", ("compute-01-install",)),
+        ("compute-01-join", ("compute-01-member", "compute-01-localconf")),
         ("compute-01-verify", ("compute-01-firewall", "compute-01-hosts", "head-firewall")),
     ]
+    assert by_name["compute-01-identity"].after == ("compute-01-install",)
+    assert by_name["compute-01-bundle"].triggers == (0, "192.168.10.11", 22, "rocky")
     member = by_name["compute-01-member"]
     assert isinstance(member, AuthorizeMember) and member.script is None
+    assert member.after == ("compute-01-identity",)
+    assert (member.lifecycle.replace_on_changes, member.lifecycle.delete_before_replace) == (("memberId",), True)
     assert member.settings.description == "compute node of chpc-overlay (zerotier-cluster)"
     verify = by_name["head-verify"]
     assert isinstance(verify, RunStep)
@@ -78,9 +85,15 @@ def test_controller_head_members_run_on_the_head_after_its_network() -> None:
     entries = declarations(plan_of("dev", controller="head", roots="head", rootEndpoint="192.168.10.1"))
     by_name = {e.name: e for e in entries}
     network = by_name["network"]
-    assert network.after == ("head-moon",)
-    assert [(n.value, n.source, n.suffix) for n in network.needs] == [("networkId", "head-install", "050e2a")]
+    assert network.after == ("head-identity", "head-moon")
+    assert [(n.value, n.source, n.suffix) for n in network.needs] == [("networkId", "head-identity", "050e2a")]
+    assert network.triggers == (Pending("networkId"),), "a network under another ID replaces it"
     member = by_name["compute-02-member"]
     assert isinstance(member, AuthorizeMember) and member.host == "head" and member.script is not None
-    assert member.after == ("head-moon", "network", "compute-02-install")
+    assert member.after == ("head-identity", "head-moon", "network", "compute-02-identity")
+    assert member.triggers == (Pending("memberAddress"),), "a member under another address replaces it"
     assert json.loads(member.script.params.settings)["ipAssignments"] == [str(member.settings.ip)]
+    # local.conf restarts zerotier-one: on each node it is written before the moon, the orbit and the join talk to it.
+    assert by_name["head-moon"].after == ("head-localconf",)
+    assert by_name["compute-02-orbit"].after == ("compute-02-localconf", "head-moon")
+    assert by_name["head-join"].after == ("head-member", "head-localconf", "head-moon")

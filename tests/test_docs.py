@@ -7,7 +7,8 @@ blocks with ``python3 -m tests.update_docs`` and commit the diff.
 
 from __future__ import annotations
 
-from tests.update_docs import DOC, NODES, block, dev_rulesets
+from cluster.plan.reach import threat_model_table
+from tests.update_docs import DOC, NODES, THREAT_DOC, THREAT_TABLE, block, dev_rulesets
 
 
 def test_docs_show_the_dev_stacks_rulesets_exactly() -> None:
@@ -34,3 +35,12 @@ def test_the_docs_show_the_head_opening_https_and_compute_nodes_not() -> None:
 def test_the_compute_nodes_differ_only_in_their_name() -> None:
     rulesets = dev_rulesets()
     assert rulesets["compute-02"] == rulesets["compute-01"].replace("compute-01", "compute-02")
+
+
+def test_the_threat_models_table_is_the_one_the_default_assertions_come_from() -> None:
+    found = THREAT_TABLE.search(THREAT_DOC.read_text())
+    assert found, "docs/threat-model.md has no generated assertions table"
+    assert found[2] == threat_model_table(), (
+        "docs/threat-model.md's assertions table is stale: run `python3 -m tests.update_docs` and review the diff"
+    )
+    assert "| operator device | a node's cluster service | tcp | deny (devices: all: as a member) |" in found[2]

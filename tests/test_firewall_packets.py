@@ -17,6 +17,7 @@ import copy
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.plan.build import NodePlan, build_plan
+from cluster.plan.nft_eval import Packet, Ruleset
 from tests.conftest import needs_root
 
 NODE_V4, ADMIN_V4, STRANGER_V4 = "10.77.0.1", "10.77.0.2", "10.77.0.3"
@@ -396,23 +398,26 @@ def test_every_rule_admits_and_drops_real_packets(scenario: Scenario, make_lab: 
     node_plan = plan_node(scenario)
     assert node_plan.ruleset is not None
     lab = make_lab(str(node_plan.ip), scenario.link)
-    if scenario.operator:
-        load(lab.node, scenario.operator)
-    load(lab.node, node_plan.ruleset)
+    loaded = [scenario.operator] if scenario.operator else []
+    loaded.append(node_plan.ruleset)
     if node_plan.firewall.params.mode == "enforce":
-        load(lab.node, node_plan.ruleset)  # loads again where the table already exists
+        loaded.append(node_plan.ruleset)  # loads again where the table already exists
+    for ruleset in loaded:
+        load(lab.node, ruleset)
 
     expectations = (BASICS if scenario.basics else ()) + scenario.expect
-    batches: dict[str, list[tuple[Probe, bool]]] = {}
+    interfaces = {"v4": "eth0", "v6": "eth0", "ll": "eth0", "zt": scenario.link, "lo": "lo"}
+    batches: dict[str, list[tuple[Probe, bool, str]]] = {}
     for exp in expectations:
         sender, proto, port, where, arrives = exp[:5]
         host_name, src = SENDERS[sender]
         dst = lab.destination(where, str(node_plan.ip))
         sport = exp[5] if len(exp) > 5 else None
         probe = Probe(proto, src, dst, port, sport, label=sender)  # type: ignore[arg-type]
-        batches.setdefault(host_name, []).append((probe, arrives))
-    ordered = [(lab.host(h), [p for p, _ in items]) for h, items in batches.items()]
-    expected = [arrives for items in batches.values() for _, arrives in items]
+        batches.setdefault(host_name, []).append((probe, arrives, interfaces[where]))
+    ordered = [(lab.host(h), [p for p, _, _ in items]) for h, items in batches.items()]
+    expected = [arrives for items in batches.values() for _, arrives, _ in items]
+    arriving = [interface for items in batches.values() for _, _, interface in items]
     results = observe(lab.node, ordered)
 
     wrong = [
@@ -421,6 +426,24 @@ def test_every_rule_admits_and_drops_real_packets(scenario: Scenario, make_lab: 
         if got != want
     ]
     assert not wrong, "\n".join(wrong) + "\n\nruleset:\n" + node_plan.ruleset
+    # The kernel is the nftables evaluator's oracle: the same packets, the same verdicts.
+    assert_evaluator_agrees(
+        loaded, [(probe, interface, got) for (probe, got), interface in zip(results, arriving, strict=True)]
+    )
+
+
+def assert_evaluator_agrees(loaded: list[str], seen: list[tuple[Any, str, bool]]) -> None:
+    """The kernel is the nftables evaluator's oracle: for each probe (packet, arriving interface, whether the
+    kernel let it in), :meth:`Ruleset.decide` on the same loaded rulesets must give the same verdict."""
+    ruleset = Ruleset.load(*loaded)
+    disagree = []
+    for probe, interface, arrived in seen:
+        packet = Packet(ip_address(probe.src.split("%")[0]), interface, probe.proto, probe.port, probe.sport)
+        decision = ruleset.decide(packet)
+        if arrived != (decision.verdict == "accept"):
+            disagree.append(f"{probe} on {interface}: the kernel {'accepted' if arrived else 'dropped'} it, {decision}")
+    assert seen
+    assert not disagree, "\n".join(disagree)
 
 
 REFUSED = """
@@ -487,17 +510,22 @@ def test_a_second_zerotier_interface_with_cluster_addresses_is_not_the_cluster(m
         for conf in ("all", "default", "zta51146d380", "ztabcdef12"):
             lab.node.run(["sysctl", "-qw", f"net.ipv4.conf.{conf}.rp_filter=0"])
 
-        def arrivals() -> list[bool]:
+        def arrivals(loaded: list[str]) -> list[bool]:
             batches = [
                 (lab.overlay, [Probe("tcp", OVERLAY["c2"], str(node_plan.ip), 5000, label="member, this network")]),
                 (other.far, [Probe("tcp", OVERLAY["c2"], str(node_plan.ip), 5000, label="member, other network")]),
                 (other.far, [Probe("udp", OVERLAY["c2"], str(node_plan.ip), 6000, label="member UDP, other network")]),
                 (other.far, [Probe("udp", OVERLAY["c2"], str(node_plan.ip), 9993, label="ZeroTier, other network")]),
             ]
-            return [arrived for _, arrived in observe(lab.node, batches)]
+            seen = observe(lab.node, batches)
+            links = ["zta51146d380", "ztabcdef12", "ztabcdef12", "ztabcdef12"]
+            assert_evaluator_agrees(
+                loaded, [(p, link, arrived) for (p, arrived), link in zip(seen, links, strict=True)]
+            )
+            return [arrived for _, arrived in seen]
 
-        assert arrivals() == [True, True, True, True]  # no ruleset: everything arrives on both
+        assert arrivals([]) == [True, True, True, True]  # no ruleset: everything arrives on both
         load(lab.node, node_plan.ruleset)
-        assert arrivals() == [True, False, False, True]
+        assert arrivals([node_plan.ruleset]) == [True, False, False, True]
     finally:
         other.close()

@@ -279,13 +279,16 @@ def test_the_programs_own_commands_build_run_again_and_destroy_a_cluster_with_th
         assert "restarting zerotier-one so it loads" in run.results[(name, "orbit", "create")].stderr
 
     # On one segment every path is direct: no traffic goes through the moon.
-    assert run.results[("head", "verify", "create")].stdout.splitlines()[-2:] == [
+    # ... and the network's MTU (2800) passes unfragmented end to end.
+    assert run.results[("head", "verify", "create")].stdout.splitlines()[-3:] == [
         "verify: 2/2 reachable over the overlay from this head node (compute-01 compute-02)",
+        "verify: MTU 2800 end to end to every target",
         "verify: paths from this node: 2 DIRECT, 0 RELAY, 0 UNKNOWN",
     ]
     for name in ("compute-01", "compute-02"):
-        assert run.results[(name, "verify", "create")].stdout.splitlines()[-2:] == [
+        assert run.results[(name, "verify", "create")].stdout.splitlines()[-3:] == [
             "verify: 1/1 reachable over the overlay from this compute node (head)",
+            "verify: MTU 2800 end to end to every target",
             "verify: paths from this node: 1 DIRECT, 0 RELAY, 0 UNKNOWN",
         ]
     # Every node reaches every other (compute to compute too, which verify does not check), by address and name.

@@ -139,6 +139,13 @@ def test_classes_tokens_and_wire_names(cls: str) -> None:
 def test_outputs_and_secret_outputs() -> None:
     assert isinstance(zerotier.Network.network_id, property)
     assert isinstance(zerotier.Identity.private_key, property)
+    # Member's computed outputs besides its inputs (pulumi-zerotier.md), with their wire names.
+    computed = {"ipv4_assignments": "ipv4Assignments", "ipv6_assignments": "ipv6Assignments"}
+    computed |= {"sixplane": "sixplane", "rfc4193": "rfc4193"}
+    for attribute, wire in computed.items():
+        getter = getattr(zerotier.Member, attribute)
+        assert isinstance(getter, property), attribute
+        assert getter.fget._pulumi_name == wire, attribute  # type: ignore[attr-defined]
 
     def program() -> None:
         zerotier.Identity("id")

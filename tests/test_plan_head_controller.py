@@ -36,7 +36,7 @@ def test_the_network_settings_are_exactly_these_bytes() -> None:
     assert settings.startswith(
         '{"capabilities":[],"enableBroadcast":true,'
         '"ipAssignmentPools":[{"ipRangeEnd":"10.147.17.250","ipRangeStart":"10.147.17.200"}],'
-        '"multicastLimit":32,"name":"chpc-overlay","private":true,'
+        '"mtu":2800,"multicastLimit":32,"name":"chpc-overlay","private":true,'
         '"routes":[{"target":"10.147.17.0/24","via":null}],'
         '"rules":[{"etherType":2048,"not":true,"or":false,"type":"MATCH_ETHERTYPE"},'
     )
@@ -130,7 +130,7 @@ def test_every_composed_text_has_exactly_one_shebang_line() -> None:
     assert plan.controller is not None and plan.moon is not None
     steps = [s for n in plan.nodes for s in n.steps if s is not None]
     steps += [plan.controller.network, *plan.controller.members, plan.moon]
-    assert len(steps) == 22  # 5 on the head, 6 on each compute node (orbit), network, 3 members, moon
+    assert len(steps) == 28  # 7 on the head, 8 on each compute node (orbit), network, 3 members, moon
 
     def shebangs(text: str) -> int:
         return sum(line.startswith("#!") for line in text.splitlines())

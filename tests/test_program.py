@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -11,7 +12,9 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
+from cluster.declare.connection import refused_host_keys
 from cluster.plan.build import build_plan
+from cluster.spec import Proxy
 from tests.mockrun import NETWORK_ID as MOCK_NETWORK_ID
 from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
 
@@ -20,7 +23,13 @@ MEMBER = "zerotier:index/member:Member"
 NETWORK = "zerotier:index/network:Network"
 PROVIDER = "pulumi:providers:zerotier"
 OVERLAY = "zerotier-cluster:index:Overlay"
-STEPS_PER_NODE = ("install", "join", "firewall", "hosts", "verify")
+STEPS_PER_NODE = ("install", "identity", "localconf", "join", "firewall", "hosts", "verify")
+#: Pulumi.dev.yaml's machines and logins: what replaces a node's bundle, besides its generation.
+HOSTS = {
+    "head": ["203.0.113.10", 22, "ubuntu"],
+    "compute-01": ["192.168.10.11", 22, "rocky"],
+    "compute-02": ["192.168.10.12", 22, "ubuntu"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +86,18 @@ def test_central_token_is_a_secret_of_the_explicit_provider(dev: Run) -> None:
     assert provider.secret_fields() == {"zerotierCentralToken"}
 
 
-def test_members_are_authorized_static_and_wired_to_their_install(dev: Run, dev_plan) -> None:
+def test_members_are_authorized_static_and_wired_to_their_identity_step(dev: Run, dev_plan) -> None:
     network = dev.of_type(NETWORK)[0]
     for node in dev_plan.nodes:
         member = dev.named(f"zerotier-cluster-{node.name}-member")
-        install = command(dev, node.name, "install")
+        identity = command(dev, node.name, "identity")
         assert member.inputs["memberId"] == fake_address(node.name)
         assert member.inputs["networkId"] == MOCK_NETWORK_ID
         assert member.inputs["ipAssignments"] == [str(node.ip)]
         assert member.inputs["authorized"] is True
         assert member.inputs["noAutoAssignIps"] is True
-        assert member.options["propertyDependencies"]["memberId"] == [install.urn]
+        assert member.options["propertyDependencies"]["memberId"] == [identity.urn]
+        assert (member.options["replaceOnChanges"], member.options["deleteBeforeReplace"]) == (["memberId"], True)
         assert member.options["propertyDependencies"]["networkId"] == [network.urn]
 
 
@@ -138,7 +148,7 @@ def test_every_program_a_node_runs_is_in_the_bundle_copied_to_it_first(dev: Run)
         copy = dev.named(f"zerotier-cluster-{node}-bundle")
         assert copy.type == "command:remote:CopyToRemote"
         assert copy.inputs["remotePath"] == ".zerotier-cluster/bundle.tar"
-        assert copy.inputs["triggers"] == [0]
+        assert copy.inputs["triggers"] == [0, *HOSTS[node]]
         assert copy.secret_fields() == {"connection"}
         assert copy.urn in command(dev, node, "install").dependencies
         sources.add(copy.inputs["source"].path)
@@ -399,7 +409,7 @@ def test_raising_a_generation_reruns_only_that_nodes_chain(dev: Run) -> None:
     differ = {name for (kind, name), res in after.items() if res.raw != before[(kind, name)].raw}
     assert differ == {f"zerotier-cluster-compute-01-{s}" for s in (*STEPS_PER_NODE, "bundle")}
     assert command(bumped, "compute-01", "install").inputs["stdin"].count("\nZTC_GENERATION=1\n") == 1
-    assert bumped.named("zerotier-cluster-compute-01-bundle").inputs["triggers"] == [1]
+    assert bumped.named("zerotier-cluster-compute-01-bundle").inputs["triggers"] == [1, *HOSTS["compute-01"]]
 
 
 def test_the_network_carries_the_rules_and_members_carry_role_tags() -> None:
@@ -443,3 +453,30 @@ def test_adopting_a_network_whose_settings_differ_keeps_them_until_told_otherwis
             secrets,
         )
     assert "fix:" in str(err.value)
+
+
+def test_the_jump_host_key_is_pinned_and_an_rsa_host_key_is_refused_by_the_program_too() -> None:
+    """proxy: head pins the head's key for the jump, a mapping its own; ssh-rsa can never connect (connection.go)."""
+    ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJS1dZ/JtsfX31uNCbfhmwgJjCmnLCewjeA1mY7HuNQd"
+    jump_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICSO6oaaJt0yQNEoGgm18F0vMlvtHpqwTi4NbZb8U1vs"
+    config, secrets = stack_file_config("dev")
+    nodes = json.loads(config["zerotier-cluster:nodes"])
+    nodes[0]["hostKey"] = ed25519
+    nodes[1]["proxy"] = "head"
+    nodes[2]["proxy"] = {"host": "192.0.2.1", "user": "jump", "hostKey": jump_key}
+    run = run_program({**config, "zerotier-cluster:nodes": json.dumps(nodes)}, secrets)
+    proxies = {n: command(run, n, "install").inputs["connection"]["proxy"] for n in ("compute-01", "compute-02")}
+    assert (proxies["compute-01"]["host"], proxies["compute-01"]["hostKey"]) == ("203.0.113.10", ed25519)
+    assert (proxies["compute-02"]["host"], proxies["compute-02"]["hostKey"]) == ("192.0.2.1", jump_key)
+
+    # The config refuses ssh-rsa; a spec built in Python (examples/) meets the same refusal in the program.
+    rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"
+    spec = parse_cluster(read_stack_config(ROOT, "dev"), base_dir=ROOT)
+    head, first, second = spec.nodes
+    jump = Proxy("192.0.2.1", "jump", 22, rsa)
+    nodes_with_rsa = (head, dataclasses.replace(first, host_key=rsa), dataclasses.replace(second, proxy=jump))
+    assert [p.key for p in refused_host_keys(nodes_with_rsa)] == [
+        "zerotier-cluster:nodes[1].hostKey",
+        "zerotier-cluster:nodes[2].proxy.hostKey",
+    ]
+    assert refused_host_keys(spec.nodes) == []

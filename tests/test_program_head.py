@@ -74,10 +74,11 @@ def test_no_zerotier_resource_or_provider_is_declared_and_no_token_is_needed(dev
 
 def test_the_network_is_created_on_the_head_with_an_id_from_the_heads_address(dev: Run) -> None:
     network = one(dev, "zerotier-cluster-network")
-    head_install = one(dev, "zerotier-cluster-head-install")
+    head_identity = one(dev, "zerotier-cluster-head-identity")
     assert network.type == COMMAND
     assert network.inputs["connection"]["host"] == "203.0.113.10"
-    assert head_install.urn in network.dependencies
+    assert head_identity.urn in network.dependencies
+    assert network.inputs["triggers"] == [NETWORK_ID], "a network under another ID replaces it"
     stdin = network.inputs["stdin"]
     assert stdin.startswith("#!/bin/sh\n# zerotier-cluster network step for node head\nZTC_NODE=head\n")
     assert f"\nZTC_NETWORK_ID={NETWORK_ID}\n" in stdin
@@ -129,7 +130,8 @@ def test_every_member_is_authorized_on_the_head_before_its_join(dev: Run) -> Non
             "tags": [[1, roles[node]]],
         }
         assert network.urn in member.dependencies
-        assert one(dev, f"zerotier-cluster-{node}-install").urn in member.options["propertyDependencies"]["stdin"]
+        assert one(dev, f"zerotier-cluster-{node}-identity").urn in member.options["propertyDependencies"]["stdin"]
+        assert member.inputs["triggers"] == [fake_address(node)], "another address replaces it"
         assert member.urn in one(dev, f"zerotier-cluster-{node}-join").dependencies
 
 

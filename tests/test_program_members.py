@@ -13,11 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
-import pytest
-
-from cluster.declare.controller import reported_network
-from tests import mockrun
 from tests.mockrun import Run, run_program, stack_file_config
 
 STEPS = ("install", "join", "firewall", "hosts", "verify")
@@ -87,48 +82,8 @@ def test_an_evicted_node_whose_connection_changed_ignores_it_with_every_other_in
         assert evicted.named(f"zerotier-cluster-compute-01-{step}").options["ignoreChanges"] == [], step
 
 
-# --- controller: head: the network ID the head's controller confirms ----------------------------------------
-
-
-def test_the_program_refuses_a_network_id_the_heads_controller_did_not_derive(monkeypatch: pytest.MonkeyPatch) -> None:
-    """controller.sh prints the network it set; another ID (or none) stops pulumi up before any node joins it."""
-    config, secrets = stack_file_config("dev")
-    del config["zerotier:zerotierCentralToken"]
-    config["zerotier-cluster:controller"] = json.dumps("head")
-    secrets = [s for s in secrets if s != "zerotier:zerotierCentralToken"]
-    original = mockrun._fake_stdout
-
-    def wrong_network(node: str, step: str, stdin: str) -> str:
-        return "network set\na1b2c3d4e5ffffff\n" if step == "network" else original(node, step, stdin)
-
-    monkeypatch.setattr(mockrun, "_fake_stdout", wrong_network)
-    with pytest.raises(
-        Exception,
-        match=r"the head's controller reported network 'a1b2c3d4e5ffffff' instead of "
-        r"9f2e6d33a3050e2a; see /var/log/zerotier-cluster and `zerotier-cli info` on the head",
-    ):
-        run_program(config, secrets)
-
-
-@pytest.mark.parametrize(
-    ("stdout", "shown"),
-    [("", "''"), ("\n\n", "''"), ("9f2e6d33a3050e2a \nother\n", "'other'"), ("x" * 100, repr("x" * 80))],
-)
-def test_a_controller_report_without_the_expected_id_on_its_last_line_is_refused(stdout: str, shown: str) -> None:
-    with pytest.raises(pulumi.RunError) as err:
-        reported_network(stdout, "9f2e6d33a3050e2a")
-    assert str(err.value) == (
-        f"the head's controller reported network {shown} instead of 9f2e6d33a3050e2a; "
-        "see /var/log/zerotier-cluster and `zerotier-cli info` on the head"
-    )
-
-
-def test_the_expected_id_on_the_last_line_is_taken() -> None:
-    assert reported_network("setting network\n  9f2e6d33a3050e2a  \n", "9f2e6d33a3050e2a") == "9f2e6d33a3050e2a"
-
-
-def test_the_heads_network_and_member_commands_are_the_components_children_after_their_installs() -> None:
-    """The head's controller steps carry their options: parent, order (after the installs), replacement order."""
+def test_the_heads_network_and_member_commands_are_the_components_children_after_the_identities() -> None:
+    """The head's controller steps: parent, order (identities and the head's local.conf first), replacement."""
     config, secrets = stack_file_config("dev")
     del config["zerotier:zerotierCentralToken"]
     config["zerotier-cluster:controller"] = json.dumps("head")
@@ -141,16 +96,30 @@ def test_the_heads_network_and_member_commands_are_the_components_children_after
     assert {
         name: (r.parent, sorted(r.dependencies), r.options["deleteBeforeReplace"]) for name, r in steps.items()
     } == {
-        "zerotier-cluster-network": (component, [f"{command}head-install"], True),
-        "zerotier-cluster-head-member": (component, [f"{command}head-install", f"{command}network"], True),
+        "zerotier-cluster-network": (component, [f"{command}head-identity", f"{command}head-localconf"], True),
+        "zerotier-cluster-head-member": (
+            component,
+            [f"{command}head-identity", f"{command}head-localconf", f"{command}network"],
+            True,
+        ),
         "zerotier-cluster-compute-01-member": (
             component,
-            [f"{command}compute-01-install", f"{command}head-install", f"{command}network"],
+            [
+                f"{command}compute-01-identity",
+                f"{command}head-identity",
+                f"{command}head-localconf",
+                f"{command}network",
+            ],
             True,
         ),
         "zerotier-cluster-compute-02-member": (
             component,
-            [f"{command}compute-02-install", f"{command}head-install", f"{command}network"],
+            [
+                f"{command}compute-02-identity",
+                f"{command}head-identity",
+                f"{command}head-localconf",
+                f"{command}network",
+            ],
             True,
         ),
     }

@@ -265,3 +265,31 @@ def test_rules_that_tell_too_many_nodes_apart_are_refused_not_left_unchecked() -
         "too many to prove with 901 entries that none is cut off\n"
         "    fix: match roles (tseq/treq) or whole networks rather than single nodes' addresses"
     ]
+
+
+def test_nodes_each_with_its_own_sshd_port_are_one_kind_unless_a_rule_tells_their_ports_apart() -> None:
+    nodes = [Node(n.member, 100 + i) for i, n in enumerate(many_nodes(900))]  # sshd on 100-999
+    assert cluster_problems(rules("drop ipprotocol tcp and dport 1-99;\naccept;"), "k", nodes) == []
+    found = cluster_problems(rules("drop ipprotocol tcp and dport 345;\naccept;"), "k", nodes)
+    assert [p.message for p in found] == [
+        "these rules drop TCP 32768-60999->345 SYN from n0000 (head, 10.147.0.1) to n0245 (compute, 10.147.0.246), "
+        "on the sender: SSH between the nodes would be cut off"
+    ]
+
+
+def test_a_remote_heads_stack_checks_its_nodes_against_the_head_at_its_address() -> None:
+    """A stack on another stack's network: its nodes must keep reaching that stack's head (remoteHead.ip)."""
+    config = {
+        "network": {"name": "lab", "cidr": "10.147.17.0/24", "fromStack": "acme/zc/onprem", "slice": "10.147.17.64/26"},
+        "ssh": {"user": "ops"},
+        "remoteHead": {"name": "head", "ip": "10.147.17.1"},
+        "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
+        "rules": {"extra": "drop ipdest 10.147.17.1/32 and ipprotocol tcp and dport 6817;"},
+    }
+    with pytest.raises(ConfigError) as raised:
+        parse_cluster(config, base_dir=ROOT)
+    assert [str(p) for p in raised.value.problems] == cut_off(
+        "extra",
+        "TCP 32768-60999->6817 SYN from burst-01 (compute, 10.147.17.70) to head (head, 10.147.17.1), on the sender",
+        "Slurm (slurmd to slurmctld)",
+    )

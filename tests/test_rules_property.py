@@ -16,16 +16,18 @@ from __future__ import annotations
 import copy
 import json
 import os
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cluster.config.parse import parse_cluster
 from cluster.errors import ConfigError
+from cluster.rules.evaluator import Node, cluster_problems, decide, needed_traffic
+from cluster.rules.frame import Member
 from cluster.rules.keywords import CHARACTERISTICS, ETHERTYPES, KEYWORDS, ROLE_TAG_ID
 from cluster.rules.model import Match, NetworkRules, Rule
 from cluster.rules.parser import parse_rules, parse_source
@@ -156,3 +158,86 @@ def test_arbitrary_rule_text_gives_rules_or_problems_and_a_spec_or_config_error(
     except ConfigError as err:
         problems += err.problems
     assert all(len(str(p)) < 600 for p in problems), problems
+
+
+# --- the lock-out check by kind of node equals the check of every pair ---------------------------
+
+_PORTS = [1, 22, 23, 1023, 1024, 2222, 6817, 6818, 32767, 32768, 40000, 60999, 61000, 65535]
+_ADDRESSES = [f"10.147.17.{i}" for i in range(1, 9)]
+NEAR: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
+    "ipsrc": st.tuples(st.sampled_from(_ADDRESSES), st.integers(29, 32)).map(lambda a: (f"{a[0]}/{a[1]}",)),
+    "ipdest": st.tuples(st.sampled_from(_ADDRESSES), st.integers(29, 32)).map(lambda a: (f"{a[0]}/{a[1]}",)),
+    "sport": st.tuples(st.sampled_from(_PORTS), st.sampled_from(_PORTS)).map(lambda p: (min(p), max(p))),
+    "dport": st.tuples(st.sampled_from(_PORTS), st.sampled_from(_PORTS)).map(lambda p: (min(p), max(p))),
+    "ipprotocol": st.sampled_from([1, 6, 17]).map(lambda a: (a,)),
+    "ethertype": st.sampled_from([0x0800, 0x0806]).map(lambda a: (a,)),
+    "chr": st.sampled_from([1 << b for b in (0, 1, 2, 3, 4, 60, 61, 62, 63)]).map(lambda a: (a,)),
+    "tseq": ARGUMENTS["tseq"],
+    "treq": ARGUMENTS["treq"],
+    "icmp": st.sampled_from([(8, -1), (0, -1), (8, 0), (3, -1)]),
+}
+
+
+@st.composite
+def near_rules(draw: st.DrawFn) -> tuple[Rule, ...]:
+    """Rules that single out nodes by address, with the ports, flags and roles the nodes use."""
+    rules = []
+    for _ in range(draw(st.integers(1, 3))):
+        matches = []
+        if draw(st.booleans()):
+            where = draw(st.sampled_from(["ipsrc", "ipdest"]))
+            address = draw(st.sampled_from(_ADDRESSES))
+            matches.append(Match(where, (f"{address}/{draw(st.sampled_from([32, 32, 31]))}",), draw(st.booleans())))
+        for _ in range(draw(st.integers(1 - len(matches), 2))):
+            keyword = draw(st.sampled_from(sorted(NEAR)))
+            negate = draw(st.sampled_from([False, False, True]))
+            matches.append(Match(keyword, draw(NEAR[keyword]), negate, draw(st.sampled_from([False, False, True]))))
+        rules.append(Rule(draw(st.sampled_from(["drop", "drop", "break", "accept"])), tuple(matches)))
+    return (*rules, Rule("accept"))
+
+
+@st.composite
+def clusters(draw: st.DrawFn) -> list[Node]:
+    size = draw(st.integers(2, 6))
+    addresses = draw(st.permutations(_ADDRESSES))[:size]
+    return [
+        Node(
+            Member("head" if i == 0 else draw(st.sampled_from(["compute", "head"])), IPv4Address(ip), name=f"n{i}"),
+            draw(st.sampled_from([22, 23, 2222])),
+        )
+        for i, ip in enumerate(addresses)
+    ]
+
+
+def _node(index: int, role: str, port: int) -> Node:
+    return Node(Member(role, IPv4Address(_ADDRESSES[index]), name=f"n{index}"), port)
+
+
+_THREE = [_node(0, "head", 22), _node(1, "compute", 22), _node(2, "compute", 23)]
+
+
+def _text(source: str) -> tuple[Rule, ...]:
+    parsed, problems = parse_source(source, "k", final=True)
+    assert problems == []
+    return parsed
+
+
+@SETTINGS
+@given(near_rules(), clusters())
+@example(_text("drop ipdest 10.147.17.3/32 and ipprotocol icmp4;\naccept;"), _THREE)  # one node by address
+@example(_text("drop dport 23 and ipprotocol tcp;\naccept;"), _THREE)  # sshd ports told apart by a rule
+@example(_text("drop sport 23 and ipprotocol tcp;\naccept;"), _THREE)  # ... in the replies
+@example(_text("drop chr tcp_psh and ipdest 10.147.17.3/32;\naccept;"), _THREE)  # a flag on one node
+def test_the_check_by_kind_finds_a_drop_exactly_when_some_pair_of_nodes_has_one(
+    rules: tuple[Rule, ...], nodes: list[Node]
+) -> None:
+    every_pair = any(
+        decision.action != "accept"
+        for a in nodes
+        for b in nodes
+        if a is not b
+        for _, frames in needed_traffic(a, b)
+        for frame in frames
+        for decision in decide(rules, frame)
+    )
+    assert bool(cluster_problems(rules, "k", nodes)) == every_pair

@@ -172,6 +172,11 @@ BAD_PARAMETERS = [
         "",
         "ZTC_RULESET is empty: the program sends the node's whole ruleset; run pulumi up again",
     ),
+    ("localconf", "ZTC_LC_MULTICORE", "yes", "ZTC_LC_MULTICORE is not valid: 'yes'"),
+    ("localconf", "ZTC_LC_CONCURRENCY", "0", "ZTC_LC_CONCURRENCY is not valid: '0'"),
+    ("localconf", "ZTC_LC_MIN_CORES", "many", "ZTC_LC_MIN_CORES is not valid: 'many'"),
+    ("localconf", "ZTC_LC_SETTINGS", "[1]", "ZTC_LC_SETTINGS (one line of JSON) is not valid: '[1]'"),
+    ("verify", "ZTC_MTU", "900", "ZTC_MTU is not valid: '900'"),
 ]
 
 

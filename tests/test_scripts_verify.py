@@ -211,4 +211,4 @@ def test_require_direct_is_a_checked_config_key():
         plan_for(cluster_config(verify={"requireDirekt": True}))
     assert "did you mean 'requireDirect'?" in str(err.value)
     verify = next(n for n in plan_for(cluster_config(verify={"requireDirect": True})).nodes if n.name == "head").verify
-    assert verify.params.variables(per_node=False)[-1] == ("ZTC_REQUIRE_DIRECT", "true")
+    assert verify.params.variables(per_node=False)[-2] == ("ZTC_REQUIRE_DIRECT", "true")

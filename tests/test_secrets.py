@@ -6,6 +6,8 @@ given, so these registrations are secret only because the program made them so.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.mockrun import Run, run_program, stack_file_config
@@ -58,3 +60,13 @@ def test_a_token_in_plain_stack_config_is_refused_before_anything_is_declared() 
     ) in str(err.value)
     assert "tok-in-plain-text" not in str(err.value)
     assert [d.type for d in declared] == ["pulumi:pulumi:Stack"]
+
+
+def test_a_secure_token_is_accepted_when_the_language_host_names_secrets_in_the_environment() -> None:
+    """A real `pulumi up` passes secret keys in PULUMI_CONFIG_SECRET_KEYS, not through set_all_config."""
+    config, secrets = stack_file_config("dev")
+    config[TOKEN] = "tok-from-config"
+    run = run_program(config, [], env={"PULUMI_CONFIG_SECRET_KEYS": json.dumps(sorted({*secrets, TOKEN}))})
+    inputs, secret_fields = provider_of(run)
+    assert inputs == {"zerotierCentralToken": "tok-from-config"}
+    assert secret_fields == {"zerotierCentralToken"}

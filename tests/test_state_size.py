@@ -17,7 +17,9 @@ from tests.mockrun import Run, run_program
 
 #: As long as an OpenSSH ed25519 private key: it is part of every command's connection.
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "k" * 340 + "\n-----END OPENSSH PRIVATE KEY-----\n"
-BUDGET = 8 * 1024
+#: Eight commands and a copy per node, each with its connection (the key included): ~10.5 KiB here
+#: (10 KiB held seven commands; localconf, issue 19, adds about 1.3 KiB).
+BUDGET = 11 * 1024
 
 
 def cluster(nodes: int) -> Run:
@@ -44,7 +46,7 @@ def large() -> Run:
     return cluster(400)
 
 
-def test_every_node_declares_at_most_8_kib(small: Run, large: Run) -> None:
+def test_every_node_declares_at_most_11_kib(small: Run, large: Run) -> None:
     for run, nodes in ((small, 10), (large, 400)):
         per_node = run.declared_per_node()
         assert len(per_node) == nodes

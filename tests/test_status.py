@@ -126,6 +126,7 @@ def test_status_healthy_cluster_exits_0_and_changes_nothing_stand_in(cluster: di
         "identity": "aaaa000011",
         "network": "OK",
         "address": "10.147.17.11",
+        "mtu": "2800",
         "firewall": "ok",
         "hosts": "ok",
     }

@@ -83,6 +83,7 @@ def healthy(name: str, plan: Plan = PLAN) -> dict[str, Any]:
                     "status": "OK",
                     "portDeviceName": "zt050e2a9f6a",
                     "assignedAddresses": [f"{IPS[name]}/24", "fd80:56c2:e21c:1930:be99:93aa:aa00:11/88"],
+                    "mtu": 2800,
                 }
             ],
         ),
@@ -124,13 +125,14 @@ def test_a_healthy_node_passes_every_check() -> None:
         "identity": (None, "aaaa000011"),
         "network": (True, "OK"),
         "address": (True, "10.147.17.11"),
+        "mtu": (True, "2800"),
         "path:head": (True, "DIRECT 3ms"),
         "firewall": (True, "ok"),
         "hosts": (True, "ok"),
     }
     head = judge("head", healthy("head"))
     assert head.ok is True
-    assert [c.name for c in head.checks] == ["zerotier", "identity", "network", "address", "firewall", "hosts"]
+    assert [c.name for c in head.checks] == ["zerotier", "identity", "network", "address", "mtu", "firewall", "hosts"]
 
 
 # --- the overlay ------------------------------------------------------------------------------------
@@ -559,6 +561,7 @@ def test_the_json_of_a_row_is_every_check_and_every_path() -> None:
             "identity": {"ok": None, "value": "aaaa000011", "detail": "", "fix": ""},
             "network": {"ok": True, "value": "OK", "detail": "", "fix": ""},
             "address": {"ok": True, "value": "10.147.17.11", "detail": "", "fix": ""},
+            "mtu": {"ok": True, "value": "2800", "detail": "", "fix": ""},
             "firewall": {
                 "ok": False,
                 "value": "DRIFTED",

@@ -5,7 +5,8 @@ A stack deployed with an earlier program must see no change at its next
 parent moved would be deleted and created again (its step run again on every
 node). These literals were taken from the program before the declarations moved
 into the plan (``cluster/plan/declarations.py``); a reshaping must keep them,
-or add aliases. Each line is ``<type chain>::<name> < <parent's name>`` after
+or add aliases. Resources may be added (each node's ``identity`` and ``localconf`` steps were),
+never renamed. Each line is ``<type chain>::<name> < <parent's name>`` after
 ``urn:pulumi:<stack>::zerotier-cluster::``; the parent's own URN must be
 among the stack's.
 """
@@ -27,18 +28,24 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-dev < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:CopyToRemote::zerotier-cluster-compute-01-bundle < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:CopyToRemote::zerotier-cluster-compute-02-bundle < zerotier-cluster
@@ -55,33 +62,45 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-onprem < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-03-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-cn-04-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-gpu-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:CopyToRemote::zerotier-cluster-cn-01-bundle < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:CopyToRemote::zerotier-cluster-cn-02-bundle < zerotier-cluster
@@ -107,18 +126,24 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-cloud < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-burst-03-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:CopyToRemote::zerotier-cluster-burst-01-bundle < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:CopyToRemote::zerotier-cluster-burst-02-bundle < zerotier-cluster
@@ -134,22 +159,28 @@ pulumi:pulumi:Stack$zerotier-cluster:index:Overlay::zerotier-cluster < zerotier-
 pulumi:pulumi:Stack::zerotier-cluster-dev < -
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-member < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-orbit < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-01-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-member < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-orbit < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-compute-02-verify < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-firewall < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-hosts < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-identity < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-install < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-join < zerotier-cluster
+zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-localconf < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-member < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-moon < zerotier-cluster
 zerotier-cluster:index:Overlay$command:remote:Command::zerotier-cluster-head-verify < zerotier-cluster

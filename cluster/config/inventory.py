@@ -14,7 +14,7 @@ applies, whatever overrides it.
 Ansible's ``ansible_host``, ``ansible_user`` and ``ansible_port`` (and the
 legacy ``ansible_ssh_host``, ``ansible_ssh_user``, ``ansible_ssh_port``) give
 the SSH connection; this project's own per-host keys are ``ip``, ``proxy``,
-``hostKey``, ``sshdPort``, ``state`` and ``generation``. Other variables
+``hostKey``, ``sshdPort``, ``state``, ``generation`` and ``site``. Other variables
 belong to other tools and are left alone, except near misses of these
 (``State``), which are refused. Host ranges such as ``compute-[01:16]`` and
 ``node-[a:d]`` expand as in Ansible.
@@ -56,6 +56,7 @@ FIELDS = {
     "sshdPort": "sshdPort",
     "state": "state",
     "generation": "generation",
+    "site": "site",
 }
 #: Current name → legacy name of the connection variables.
 LEGACY = (

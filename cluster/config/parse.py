@@ -22,6 +22,7 @@ from typing import Any
 
 from cluster.config import validate as v
 from cluster.config.checks import check_cluster
+from cluster.config.dataplane import MTU_RANGE, check_dataplane, read_dataplane
 from cluster.config.fields import (
     INVALID,
     REQUIRED,
@@ -48,6 +49,7 @@ from cluster.config.fields import (
     text,
 )
 from cluster.config.inventory import ALIASES, load_inventory
+from cluster.config.policy import policy_problems, read_policy
 from cluster.conventions import (
     CENTRAL_TOKEN_KEY,
     INTERFACE_NAME,
@@ -63,6 +65,7 @@ from cluster.rules.parser import parse_rules
 from cluster.spec import (
     ROLES,
     ClusterSpec,
+    DataplaneSpec,
     DeviceSpec,
     FirewallSpec,
     IntegrateTarget,
@@ -167,11 +170,16 @@ def _zerotier_id(pattern: re.Pattern[str], what: str, fix: str) -> Reader:
     return read
 
 
+ENDPOINT_FIX = "write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1"
+_endpoint_address = ipv4(ENDPOINT_FIX)
+
+
 def _endpoint(value: Any, p: Problems) -> Any:
-    ip = ipv4("write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")(value, p)
+    """``rootEndpoint``: an address other machines can send the moon's traffic to."""
+    ip = _endpoint_address(value, p)
     why = v.check_endpoint(ip) if ip is not INVALID else None
     if why is not None:
-        p.add("", why, "write the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1")
+        p.add("", why, ENDPOINT_FIX)
         return INVALID
     return ip
 
@@ -239,6 +247,7 @@ NETWORK = (
         "fromStack",
         text(v.STACK_NAME, "a stack reference", "write organization/project/stack, e.g. acme/zerotier-cluster/onprem"),
     ),
+    Field("mtu", number(*MTU_RANGE), NetworkSpec.mtu),
     Field(
         "interface",
         text(
@@ -286,7 +295,7 @@ def _network(value: Any, p: Problems) -> Any:
             "only applies to a network adopted with networkId and manage: true",
             "remove keepSettings, or set networkId to the network to adopt",
         )
-    if f["publicCidr"] is not True and not any(cidr.subnet_of(private) for private in v.PRIVATE_NETS):
+    if f["publicCidr"] is False and not any(cidr.subnet_of(private) for private in v.PRIVATE_NETS):
         p.add(
             "cidr",
             f"{cidr} is public address space: every node would route it into the overlay, away from the internet",
@@ -318,6 +327,7 @@ PROXY = (
     Field("host", connection_text(v.check_host, HOST_FIX, outputs=False), REQUIRED, "give the jump host's host"),
     Field("user", connection_text(v.check_user, USER_FIX, outputs=False), REQUIRED, "give the jump host's user"),
     Field("port", number(1, 65535), 22),
+    Field("hostKey", _host_key),
 )
 
 
@@ -357,6 +367,7 @@ NODE = (
     Field("sshdPort", number(1, 65535)),
     Field("state", choice(("active", "evicted")), "active"),
     Field("generation", number(0, 2**31 - 1), 0),
+    Field("site", text(v.DNS_LABEL, "a site name", "use letters, digits and '-', e.g. rack-a (default: the stack)")),
 )
 
 
@@ -393,7 +404,7 @@ def _resolve_head_proxies(parsed: list[tuple[NodeSpec, bool]], p: Problems) -> t
                     "give the jump host as a mapping with host, user and port",
                 )
             else:
-                nodes.append(replace(node, proxy=Proxy(head.host, head.user, head.port)))
+                nodes.append(replace(node, proxy=Proxy(head.host, head.user, head.port, head.host_key)))
                 continue
         nodes.append(node)
     return tuple(nodes)
@@ -636,15 +647,18 @@ TOP = (
     Field("controller", choice(("central", "head")), "central"),
     Field("roots", choice(("public", "head")), "public"),
     Field("rootEndpoint", _endpoint),
+    Field("policy", read_policy, ()),
+    Field("zerotier", read_dataplane, DataplaneSpec()),
 )
 #: Every key the program reads, in the project's namespace.
 KNOWN_KEYS = tuple(f.name for f in TOP)
 
 
-def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
+def parse_cluster(config: Any, *, base_dir: Path, stack: str = "cluster") -> ClusterSpec:
     """Validates ``config`` (keys without the ``zerotier-cluster:`` prefix) into a spec.
 
-    ``base_dir`` resolves a relative ``inventory`` path (the project directory).
+    ``base_dir`` resolves a relative ``inventory`` path (the project directory);
+    ``stack`` is the site of every node that names none.
     """
     p = Problems()
     top = read_fields(config, TOP, p)
@@ -667,8 +681,13 @@ def parse_cluster(config: Any, *, base_dir: Path) -> ClusterSpec:
         controller=top["controller"],
         roots=top["roots"],
         root_endpoint=top["rootEndpoint"],
+        policy=top["policy"],
+        dataplane=top["zerotier"],
+        default_site=stack,
     )
     check_cluster(spec, p)
+    policy_problems(spec, p)
+    check_dataplane(spec, p)
     p.raise_if_any()
     return spec
 

@@ -134,7 +134,7 @@ def check_host_key(value: str) -> str | None:
     except (binascii.Error, ValueError):
         return "is not valid base64 after the key type (cut short or mistyped?)"
     strings = _ssh_strings(blob)
-    if strings is None or not strings:
+    if not strings:  # None: the lengths do not add up
         return "does not decode to an SSH public key (cut short or mistyped?)"
     if strings[0] != declared.encode():
         inner = shown(strings[0][:64].decode("ascii", "replace"))
@@ -266,7 +266,7 @@ def ipv4_spelling(text: str) -> str | None:
             why += " (a leading 0 means octal)"
             if CANONICAL_IPV4.fullmatch(decimal) and decimal != str(read):
                 why += f"; Python tools read {decimal}"
-        elif text.count(".") < 3:
+        else:  # fewer than four parts: four decimal ones without leading zeros are the one spelling
             why += " (a short form: the last part fills the remaining bytes)"
         return f"{why}: write {read} (dotted quad, no leading zeros) or the address you mean"
     if re.fullmatch(r"[0-9.]+", text):

@@ -6,13 +6,15 @@ walks :func:`cluster.plan.declarations.declarations` and turns each entry into
 one resource (its name, its dependencies, its options and the values only
 ``pulumi up`` learns all come from the entry). Per node the chain is::
 
-    bundle ──► install ──► member ──► join ──► firewall ──► verify
-                                          └───► hosts ─────────┘
+    bundle ──► install ──► identity ──► member ──► join ──► firewall ──► verify
+                                                     └───► hosts ─────────┘
 
 ``bundle`` copies the stack's programs to the node (a file asset: state keeps
 its path and hash, not its bytes); each command's stdin then names its
 program by hash (see ``cluster/plan/steps.py``). The member needs the address
-install reports, so a node is authorized before its first join.
+the identity step reads, so a node is authorized before its first join; how
+each change plays out (what is replaced, what a preview shows) is the
+declarations' lifecycle data under the engine's rules (``tests/engine.py``).
 
 An evicted node (``state: evicted``) keeps its resources declared, unchanged
 and retained on delete, so Pulumi never contacts it again, while its member
@@ -32,8 +34,9 @@ import pulumi
 import pulumi_command as command
 
 from cluster.conventions import COMPONENT_TYPE, ZT_ADDRESS
-from cluster.declare.connection import connection
+from cluster.declare.connection import connection, refused_host_keys
 from cluster.declare.controller import CentralController, Controller, HeadController
+from cluster.errors import ConfigError
 from cluster.plan import publish
 from cluster.plan.build import Plan, build_plan
 from cluster.plan.declarations import (
@@ -63,11 +66,11 @@ def _last_line(stdout: str, pattern: re.Pattern[str], problem: str) -> str:
 
 
 def node_address(stdout: str, node: str) -> str:
-    """The ZeroTier address install printed on its last line."""
+    """The ZeroTier address the identity step printed on its last line."""
     return _last_line(
         stdout,
         ZT_ADDRESS,
-        f"install on {node} did not report a ZeroTier address (last line: {{last}}); "
+        f"the identity step on {node} did not report a ZeroTier address (last line: {{last}}); "
         "run `zerotier-cli info` on the node and see /var/log/zerotier-cluster/install.log there",
     )
 
@@ -87,7 +90,7 @@ class NodeOutputs:
     """One node as the stack outputs show it."""
 
     ip: str
-    #: Its ZeroTier address, as its install reported it.
+    #: Its ZeroTier address, as its identity step read it.
     member_id: pulumi.Output[str]
     role: str
     host: pulumi.Input[str]
@@ -110,6 +113,7 @@ class OverlayOutputs:
     hosts_file: str
     mpi_hostfile: str
     slurm_nodes: str
+    slurm_topology: str
     overlay_interface: str
 
     def exports(self) -> dict[str, Any]:
@@ -130,6 +134,7 @@ class OverlayOutputs:
             "hostsFile": self.hosts_file,
             "mpiHostfile": self.mpi_hostfile,
             "slurmNodes": self.slurm_nodes,
+            "slurmTopology": self.slurm_topology,
             "overlayInterface": self.overlay_interface,
         }
 
@@ -154,17 +159,26 @@ class Overlay(pulumi.ComponentResource):
         ssh_private_key: pulumi.Input[str] | None = None,
         network_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        plan: Plan | None = None,
     ) -> None:
         """``network_id`` supplies the ID of a network another stack owns (``network.fromStack``).
+
+        ``plan`` is ``spec``'s plan when the caller built it already (to be
+        refused before it declared anything of its own); else it is built here.
 
         ``central_token`` is needed with ``controller: central`` only. The
         stack's bundle is written to ``$ZEROTIER_CLUSTER_BUNDLE_DIR``, else
         ``.zerotier-cluster/bundles`` in the project directory (relative, so
         every operator's state names the same path).
         """
+        refused = refused_host_keys(spec.nodes)
+        if refused:  # before anything is declared
+            raise ConfigError(refused)
+        # The plan first: a config it refuses (an assertion the rules break) declares nothing, not even this.
+        assert plan is None or plan.spec is spec, "the plan is the spec's"
+        self.plan: Plan = plan if plan is not None else build_plan(spec)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         self.name = name
-        self.plan: Plan = build_plan(spec)
         self.declarations = declarations(self.plan)
         bundle_dir = Path(os.environ.get(BUNDLE_DIR_ENV) or ".zerotier-cluster/bundles")
         self.bundle = pulumi.FileAsset(_asset_path(self.plan.bundle.write(bundle_dir)))
@@ -193,7 +207,7 @@ class Overlay(pulumi.ComponentResource):
     # -- declaration ---------------------------------------------------------
 
     def _declare(self, entry: Declaration) -> None:
-        """One entry, one resource; an install's, a moon's and a network's result is kept for the entries after."""
+        """One entry, one resource; an identity step's, a moon's and a network's result is kept for those after."""
         known = {need.value: _suffixed(self.results[need.source], need.suffix) for need in entry.needs}
         after = [self.resources[name] for name in entry.after]
         match entry:
@@ -213,7 +227,7 @@ class Overlay(pulumi.ComponentResource):
             case AuthorizeMember():
                 resource = self.controller.member(entry, known, self._opts(entry, after))
         self.resources[entry.name] = resource
-        if isinstance(resource, command.remote.Command) and entry.step == "install":
+        if isinstance(resource, command.remote.Command) and entry.step == "identity":
             self.results[entry.name] = _address(resource, entry.node)
         elif isinstance(resource, command.remote.Command) and entry.step == "moon":
             self.results[entry.name] = resource.stdout.apply(signed_moon)
@@ -271,7 +285,7 @@ class Overlay(pulumi.ComponentResource):
             head_ip=str(plan.head_ip),
             nodes={
                 n.name: NodeOutputs(
-                    str(n.ip), self.results[f"{n.name}-install"], n.spec.role, n.spec.host, n.spec.state
+                    str(n.ip), self.results[f"{n.name}-identity"], n.spec.role, n.spec.host, n.spec.state
                 )
                 for n in plan.nodes
             },
@@ -279,6 +293,7 @@ class Overlay(pulumi.ComponentResource):
             hosts_file=plan.hosts_block,
             mpi_hostfile=plan.mpi_hostfile,
             slurm_nodes=plan.slurm_nodes,
+            slurm_topology=plan.slurm_topology,
             overlay_interface=publish.interface_list(n.interface for n in plan.active),
         )
 
@@ -294,8 +309,8 @@ def _suffixed(value: pulumi.Output[str], suffix: str) -> pulumi.Output[str]:
     return value.apply(lambda v: v + suffix) if suffix else value
 
 
-def _address(install: command.remote.Command, node: str) -> pulumi.Output[str]:
-    return install.stdout.apply(lambda out: node_address(out, node))
+def _address(identity: command.remote.Command, node: str) -> pulumi.Output[str]:
+    return identity.stdout.apply(lambda out: node_address(out, node))
 
 
 def _text(step: StepScript[StepParams], known: Mapping[str, pulumi.Output[str]]) -> pulumi.Input[str]:

@@ -21,6 +21,7 @@ from cluster.config.stackfile import read_stack_config
 from cluster.conventions import CENTRAL_TOKEN_KEY, COMPONENT_NAME, NAMESPACE
 from cluster.declare.overlay import Overlay
 from cluster.errors import ConfigError, Problem
+from cluster.plan.build import build_plan
 from cluster.spec import ClusterSpec
 
 TOKEN_KEY = CENTRAL_TOKEN_KEY
@@ -39,7 +40,9 @@ def stack_config() -> dict[str, Any]:
     """This project's config keys (without the namespace), secrets excluded."""
     cfg = pulumi.Config(NAMESPACE)
     keys = _all_config_keys()
-    secret_keys = {k for k in keys if runtime_config.is_config_secret(k)}
+    # The language host passes secret keys in PULUMI_CONFIG_SECRET_KEYS; mocks and providers set them directly.
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys |= {k for k in keys if runtime_config.is_config_secret(k)}
     if typos := namespace_problems(sorted(keys), secret_keys=secret_keys):
         raise ConfigError(typos)
     present = {k.split(":", 1)[1] for k in keys if k.startswith(f"{NAMESPACE}:")}
@@ -193,19 +196,22 @@ def build(project_dir: Path | None = None) -> dict[str, Any]:
     project = project_dir or Path.cwd()
     try:
         stack_file_problems(project)
-        spec = parse_cluster(stack_config(), base_dir=project)
+        spec = parse_cluster(stack_config(), base_dir=project, stack=pulumi.get_stack())
         # controller: head keeps the network on the head's own zerotier-one: no Central, no token read.
         token = central_token() if spec.controller == "central" else None
         key = ssh_private_key()
+        # The plan (and its reachability check) before anything is declared, the owning stack's reference too.
+        plan = build_plan(spec)
+        overlay = Overlay(
+            COMPONENT_NAME,
+            spec,
+            central_token=token,
+            ssh_private_key=key,
+            network_id=owning_stack_network(spec),
+            plan=plan,
+        )
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
-    overlay = Overlay(
-        COMPONENT_NAME,
-        spec,
-        central_token=token,
-        ssh_private_key=key,
-        network_id=owning_stack_network(spec),
-    )
     for assignment in overlay.plan.displaced():
         pulumi.log.warn(
             f"{assignment.name} sits at {assignment.ip} because {assignment.displaced_by} holds its first-choice "

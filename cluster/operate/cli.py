@@ -23,7 +23,7 @@ from cluster.errors import ConfigError, safe
 from cluster.operate.status import Target
 from cluster.plan.build import Plan, build_plan
 
-from . import render, report
+from . import probe, render, report
 
 #: Bounds that keep every option a value the tools can act on (``nan``, ``inf`` and ``1e308`` are floats too).
 MAX_PARALLEL = 256
@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
         "--component",
         type=_component,
         help=f"the Overlay component's name in the program (default: the overlayUrn output, else {COMPONENT_NAME})",
+    )
+    status.add_argument(
+        "--probe",
+        action="store_true",
+        help="send each zerotier-cluster:policy assertion's probe over the overlay and compare (instead of the rows)",
     )
     status.add_argument(
         "--outputs",
@@ -133,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.identity is not None and not args.identity.is_file():
             return _fail(f"--identity {safe(args.identity, 200)}: not a regular file; give the SSH private key file")
     try:
-        plan = build_plan(parse_cluster(read_stack_config(args.project, args.stack), base_dir=args.project))
+        config = read_stack_config(args.project, args.stack)
+        plan = build_plan(parse_cluster(config, base_dir=args.project, stack=args.stack))
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 2
@@ -187,6 +193,10 @@ def safe_lines(text: str) -> str:
 
 
 def _status(plan: Plan, args: argparse.Namespace, outputs: dict[str, Any]) -> int:
+    if args.probe:
+        outcomes = probe.run(plan, args.identity, args.parallel, args.timeout)
+        sys.stdout.write(safe_lines(probe.table(outcomes)))
+        return 1 if any(o.ok is False for o in outcomes) else 0
     try:
         target = Target.find(args.stack, project_name(args.project), args.component, outputs)
     except ConfigError as err:

@@ -12,13 +12,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cluster.plan import reach
 from cluster.plan.build import PENDING_NETWORK_ID, Plan
 from cluster.plan.steps import StepParams, StepScript
 
 #: Steps that run on the head for another node or device, or for the whole network.
 ON_HEAD = ("moon", "network", "member")
 #: Column order: what runs on a node, and what runs on the head for it (controller: head, roots: head).
-COLUMNS = ("install", "moon", "orbit", "network", "member", "join", "firewall", "hosts", "verify")
+COLUMNS = (
+    "install",
+    "identity",
+    "localconf",
+    "moon",
+    "orbit",
+    "network",
+    "member",
+    "join",
+    "firewall",
+    "hosts",
+    "verify",
+)
 
 
 def steps_by_name(plan: Plan) -> dict[str, list[StepScript[StepParams]]]:
@@ -79,7 +92,7 @@ def programs_table(plan: Plan) -> str:
     for program in sorted(plan.bundle.programs, key=lambda p: (p.step, p.sha)):
         shared = ", ".join(_short(name, value) for name, value in program.shared)
         lines.append(
-            f"  {program.sha[:12]}  {program.step:<8}  {len(program.data):>7} bytes  "
+            f"  {program.sha[:12]}  {program.step:<9}  {len(program.data):>7} bytes  "
             f"{users[program.sha]:>4} command(s)  {shared}"
         )
     return "\n".join(lines) + "\n"
@@ -91,6 +104,15 @@ def _short(name: str, value: str) -> str:
     if "\n" in value or len(value) > 60:
         return f"{short}=<{value.count(chr(10))} lines, sha256 {hashlib.sha256(value.encode()).hexdigest()[:12]}>"
     return f"{short}={value}"
+
+
+def reachability(plan: Plan) -> str:
+    """Who may reach what, every assertion borne out by both layers (``+`` allowed, ``-`` denied)."""
+    head = (
+        f"reachability: {len(plan.reach)} assertions (zerotier-cluster:policy and the threat model's), "
+        "each checked against the ZeroTier rules and every destination's nftables ruleset; + allowed, - denied\n"
+    )
+    return head + reach.matrix(plan.reach)
 
 
 def summary(plan: Plan) -> str:
@@ -187,6 +209,7 @@ def show(plan: Plan, out: Path | None, full_text: bool, network_id: str | None) 
     print(summary(plan))
     print(address_table(plan))
     print(programs_table(plan))
+    print(reachability(plan))
     print(plan.rules.source())
     for a in plan.displaced():
         print(f"warning: {a.name} is not at its first-choice address; pin `ip: {a.ip}` to keep it", file=sys.stderr)

@@ -120,6 +120,8 @@ def table(plan: Plan, rows: list[Row], mesh: bool) -> str:
                 problems.append(f"{row.name}: {what}: {check.detail or check.value}. Fix: {check.fix}")
             elif check.ok is None and check.detail:
                 problems.append(f"{row.name}: {what}: not checked: {check.detail}")
+    if mesh:
+        text += "".join(line + "\n" for line in site_latency(plan, rows))
     evicted = [n.name for n in plan.nodes if not n.spec.active]
     if evicted:
         text += f"not checked (state: evicted): {', '.join(evicted)}\n"
@@ -129,6 +131,28 @@ def table(plan: Plan, rows: list[Row], mesh: bool) -> str:
     if problems:
         text += "\n" + "\n".join(problems) + "\n"
     return text
+
+
+def site_latency(plan: Plan, rows: list[Row]) -> list[str]:
+    """With --mesh: the latency ZeroTier measured between every pair of sites (both directions), one line each.
+
+    What an MPI job spanning two sites pays per message; ``slurmTopology``
+    keeps jobs inside one site unless they need more.
+    """
+    site = {n.name: plan.spec.site_of(n.spec) for n in plan.nodes}
+    pairs: dict[tuple[str, str], list[tuple[int | None, bool]]] = {}
+    for row in rows:
+        for peer, path in row.paths.items():
+            if row.name in site and peer in site:
+                pair = (min(site[row.name], site[peer]), max(site[row.name], site[peer]))
+                pairs.setdefault(pair, []).append((path.latency_ms, path.kind == "DIRECT"))
+    lines = []
+    for (a, b), found in sorted(pairs.items()):
+        latencies = sorted(ms for ms, _ in found if ms is not None)
+        shown = f"median {latencies[len(latencies) // 2]} ms, max {latencies[-1]} ms" if latencies else "no latency"
+        direct = sum(1 for _, d in found if d)
+        lines.append(f"sites {a} <-> {b}: {shown} over {len(found)} paths ({direct} DIRECT)")
+    return lines
 
 
 def as_json(rows: list[Row]) -> str:

@@ -410,7 +410,24 @@ def _network(ctx: Context, node: NodePlan, facts: Facts) -> list[Check]:
                 "pulumi refresh, then pulumi up (sets the member's ipAssignments back to the plan)",
             )
         )
+    checks.append(_mtu(ctx, net))
     return checks
+
+
+def _mtu(ctx: Context, net: dict[str, Any]) -> Check:
+    """The MTU the node's network config carries (``listnetworks``) against ``network.mtu``."""
+    planned = ctx.plan.spec.network.mtu
+    found = net.get("mtu")
+    if not isinstance(found, int) or isinstance(found, bool):
+        return Check("mtu", None, "?", "zerotier-cli -j listnetworks reported no MTU for the network")
+    if found == planned:
+        return Check("mtu", True, str(found))
+    fix = (
+        f"set the network's MTU to {planned} in ZeroTier Central"
+        if ctx.plan.spec.controller == "central"
+        else "pulumi up (the head's network step sets network.mtu)"
+    )
+    return Check("mtu", False, str(found), f"the network gives this node MTU {found}, planned {planned}", fix)
 
 
 def _is_ipv4(text: str) -> bool:

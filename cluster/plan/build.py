@@ -8,16 +8,21 @@ from ipaddress import IPv4Address
 from typing import TypeVar
 
 from cluster.conventions import NAMESPACE
-from cluster.plan import publish
+from cluster.errors import ConfigError
+from cluster.plan import publish, reach
 from cluster.plan.addressing import Assignment, allocate
-from cluster.plan.firewall import Firewall, overlay_interface
+from cluster.plan.firewall import Firewall, overlay_interface, placement
+from cluster.plan.localconf import MULTICORE_MIN_CORES, local_conf
 from cluster.plan.network import cluster_rules, compact_json, network_settings
+from cluster.plan.nft_eval import Ruleset
 from cluster.plan.steps import (
     Bundle,
     FirewallParams,
     HostsParams,
+    IdentityParams,
     InstallParams,
     JoinParams,
+    LocalConfParams,
     MemberParams,
     MoonParams,
     NetworkParams,
@@ -35,7 +40,7 @@ T = TypeVar("T", bound=StepParams)
 
 #: Pending value: the network ID, when this stack does not know it before ``pulumi up``.
 PENDING_NETWORK_ID = "networkId"
-#: Pending value: a node's ZeroTier address, known once its install reported it (a member step's subject).
+#: Pending value: a node's ZeroTier address, known once its identity step read it (a member step's subject).
 PENDING_MEMBER = "memberAddress"
 #: Pending value: the head's signed moon, known once its moon step printed it (``roots: head``).
 PENDING_MOON = "moon"
@@ -48,6 +53,8 @@ class NodePlan:
     spec: NodeSpec
     assignment: Assignment
     install: StepScript[InstallParams]
+    #: Reads the node's ZeroTier address (its member's subject) after install; see ``cluster/scripts/identity.sh``.
+    identity: StepScript[IdentityParams]
     join: StepScript[JoinParams]
     #: None with firewall mode ``off``.
     firewall: StepScript[FirewallParams] | None
@@ -61,6 +68,8 @@ class NodePlan:
     verifies: tuple[str, ...]
     #: With ``roots: head``, every node but the head keeps the head's moon before it joins.
     orbit: StepScript[OrbitParams] | None = None
+    #: The node's local.conf entries (``zerotier-cluster:zerotier``), written before it joins.
+    localconf: StepScript[LocalConfParams] | None = None
 
     @property
     def name(self) -> str:
@@ -73,7 +82,16 @@ class NodePlan:
     @property
     def steps(self) -> tuple[StepScript[StepParams], ...]:
         """The steps in the order they run."""
-        steps = (self.install, self.orbit, self.join, self.firewall, self.hosts, self.verify)
+        steps = (
+            self.install,
+            self.identity,
+            self.localconf,
+            self.orbit,
+            self.join,
+            self.firewall,
+            self.hosts,
+            self.verify,
+        )
         return tuple(s for s in steps if s is not None)
 
 
@@ -89,6 +107,8 @@ class Plan:
     hosts_block: str
     mpi_hostfile: str
     slurm_nodes: str
+    #: topology.conf lines: a switch per site under one top switch (``slurmTopology``).
+    slurm_topology: str
     #: Every program any node runs, shipped once per node.
     bundle: Bundle
     #: The network's ZeroTier rules (anti-spoofing, roles), for whichever controller declares it.
@@ -99,6 +119,8 @@ class Plan:
     moon: StepScript[MoonParams] | None = None
     #: Every node's and device's member, as the controller authorizes it.
     members: tuple[MemberSettings, ...] = ()
+    #: Every reachability assertion (``zerotier-cluster:policy`` and the threat model's), each borne out.
+    reach: tuple[reach.Result, ...] = ()
 
     @property
     def network_id(self) -> str | None:
@@ -229,11 +251,12 @@ def build_plan(spec: ClusterSpec) -> Plan:
     hosts = HostsParams(hosts_tag=spec.network.name, hosts_block=hosts_block)
     others = tuple(n.name for n in spec.active_nodes if n.role != "head")
     direct = "true" if prov.require_direct else "false"
+    mtu = str(spec.network.mtu)
     verify_targets = {
         "head": VerifyParams(
-            "head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout), direct
+            "head", "".join(f"{n} {addresses[n].ip}\n" for n in others), str(prov.verify_timeout), direct, mtu
         ),
-        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout), direct),
+        "compute": VerifyParams("compute", f"{head_name} {head_ip}\n", str(prov.verify_timeout), direct, mtu),
     }
 
     moon = orbit = None
@@ -242,6 +265,16 @@ def build_plan(spec: ClusterSpec) -> Plan:
         endpoint = str(spec.root_endpoint or head.host)
         moon = StepScript(head.name, head.generation, MoonParams(f"{endpoint}/{spec.firewall.zerotier_port}"))
         orbit = OrbitParams(Pending(PENDING_MOON))
+
+    dp = spec.dataplane
+
+    def localconf(node: NodeSpec) -> LocalConfParams:
+        return LocalConfParams(
+            settings=local_conf(dp, dp.site(spec.site_of(node))),
+            multicore=dp.multicore,
+            concurrency="" if dp.concurrency is None else str(dp.concurrency),
+            min_cores=str(MULTICORE_MIN_CORES),
+        )
 
     nodes = []
     for node in spec.nodes:
@@ -260,6 +293,7 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 spec=node,
                 assignment=addresses[node.name],
                 install=step(install),
+                identity=step(IdentityParams()),
                 join=step(
                     JoinParams(
                         network_id=network_id,
@@ -276,9 +310,15 @@ def build_plan(spec: ClusterSpec) -> Plan:
                 interface=interface,
                 verifies=others if node.role == "head" else (head_name,),
                 orbit=step(orbit) if orbit is not None and node.role != "head" else None,
+                localconf=step(localconf(node)),
             )
         )
     rules = cluster_rules(spec)
+    results = reach.check(
+        spec, rules.rules, {name: a.ip for name, a in addresses.items()}, _destinations(spec, nodes, interface)
+    )
+    if failed := reach.problems(results):
+        raise ConfigError(failed)
     settings = members(spec, addresses)
     controller = _head_controller(spec, head, rules, settings) if spec.controller == "head" and head else None
     extra: list[StepScript[StepParams]] = [moon] if moon is not None else []
@@ -293,9 +333,35 @@ def build_plan(spec: ClusterSpec) -> Plan:
         hosts_block=hosts_block,
         mpi_hostfile=publish.mpi_hostfile(entries),
         slurm_nodes=publish.slurm_nodes(entries),
+        slurm_topology=publish.slurm_topology(
+            [(n.name, spec.site_of(n)) for n in spec.active_nodes if n.role == "compute"]
+        ),
         bundle=Bundle.of([s.program for n in nodes for s in n.steps] + [s.program for s in extra]),
         rules=rules,
         controller=controller,
         moon=moon,
         members=settings,
+        reach=tuple(results),
     )
+
+
+def _destinations(spec: ClusterSpec, nodes: Sequence[NodePlan], interface: str) -> list[reach.Destination]:
+    """Every active node as the reachability check sees it, each distinct ruleset loaded once."""
+    p = placement(spec)
+    stand_in = reach.integrate_stand_in(p.family, p.table, p.hook_chain or "") if p.mode == "integrate" else ""
+    loaded: dict[str, Ruleset] = {}
+    out = []
+    for node in nodes:
+        if not node.spec.active:
+            continue
+        ruleset = None
+        if node.ruleset is not None:
+            if node.ruleset not in loaded:
+                loaded[node.ruleset] = Ruleset.load(*([stand_in] if stand_in else []), node.ruleset)
+            ruleset = loaded[node.ruleset]
+        out.append(
+            reach.Destination(
+                node.name, node.spec.role, node.ip, node.spec.listen_port, interface, ruleset, bool(stand_in)
+            )
+        )
+    return out

@@ -4,15 +4,27 @@ The Pulumi layer (``cluster/declare/overlay.py``) turns each entry into one
 resource and decides nothing itself; ``status`` and the lab's ``StackRun``
 read the same list for resource names and the order steps run in. Per node::
 
-    bundle ──► install ──► member ──► join ──► firewall ──► verify
-                  │           (orbit) ─┘  └───► hosts ─────────┘
-                  └─► (controller: head, roots: head) moon, network, members on the head
+    bundle ──► install ──► identity ──► member ──────────► join ──► firewall ──► verify
+                  ├──► localconf ───────── (orbit) ─┘  └───► hosts ─────────┘
+                  └─► (controller: head, roots: head) moon (after localconf), network, members on the head
 
 Each entry names the entries it comes after (``after``), the values only
 ``pulumi up`` learns that it needs (``needs``: the network ID, a node's
-address from its install, the head's signed moon) and its lifecycle options
-(:class:`Lifecycle`), so a change of how a resource is replaced or kept is a
-change of this data. An entry's resource is named ``<component>-<name>``.
+address from its identity step, the head's signed moon) and its lifecycle
+options (:class:`Lifecycle`), so a change of how a resource is replaced or
+kept is a change of this data. An entry's resource is named
+``<component>-<name>``.
+
+What a change does follows from these options and the engine's rules
+(``tests/engine.py``): a changed trigger replaces, any other changed input
+updates, a delete runs the stored inputs. So the lifecycle promises live
+here: a node's address comes from its identity step (inputs: name,
+generation, connection), not install, so a version bump leaves every member
+and join alone; the bundle is copied again for a new generation, host, port
+or login; a member under a new address is replaced (the old one deleted
+first, with its old address), on the head's controller by its trigger and on
+Central by ``replace_on_changes`` (``member_id`` is not ForceNew upstream);
+the head's network under a new ID (renamed, or a reimaged head) likewise.
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from cluster.plan.steps import (
     StepScript,
 )
 from cluster.rules.model import NetworkRules
-from cluster.spec import NetworkSpec
+from cluster.spec import Deferrable, NetworkSpec
 
 #: The entry whose result is the network's ID; without one (``fromStack``, an unmanaged network) the ID is given.
 NETWORK = "network"
@@ -74,7 +86,7 @@ class Lifecycle:
 class Need:
     """A value only ``pulumi up`` learns: its pending name, and the entry whose result gives it.
 
-    An install's result is the node's ZeroTier address, the moon's the signed
+    An identity step's result is the node's ZeroTier address, the moon's the signed
     moon, :data:`NETWORK`'s the network ID; ``suffix`` is appended (the head's
     network ID: its address and six digits of the network's name).
     """
@@ -84,7 +96,7 @@ class Need:
     suffix: str = ""
 
 
-Trigger: TypeAlias = str | int | Pending
+Trigger: TypeAlias = "str | int | Pending | Deferrable"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,17 +233,25 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
     out: list[Declaration] = []
     for node in plan.nodes:
         bundle = _name(node.name, "bundle")
-        # A reimaged node (a new generation) needs the bundle again although its hash is the same.
+        # An update copies only when the bundle's hash or path changed (pulumi-command's copyController.go),
+        # so a machine that may not have it gets it by replacement: a reimaged node (a new generation), a
+        # new machine at a new host, another login (another home). The host may be an Output.
+        spec = node.spec
         out.append(
             CopyBundle(
                 name=bundle,
                 node=node.name,
                 host=node.name,
-                triggers=(node.spec.generation,),
+                triggers=(spec.generation, spec.host, spec.port, spec.user),
                 lifecycle=_lifecycle(node, COPY_INPUTS),
             )
         )
         out.append(_run(node, node.install, [bundle]))
+        out.append(_run(node, node.identity, [_name(node.name, "install")]))
+        if node.localconf is not None:
+            out.append(_run(node, node.localconf, [_name(node.name, "install")]))
+    # local.conf restarts zerotier-one: it is written before anything else talks to the daemon.
+    configured = {n.name: _name(n.name, "localconf" if n.localconf is not None else "install") for n in plan.nodes}
 
     head = next((n for n in plan.nodes if n.spec.role == "head"), None)
     moon = None
@@ -239,14 +259,20 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
         # roots: head: the head signs its moon before anything else runs on it (it restarts zerotier-one).
         assert head is not None
         moon = _name(head.name, "moon")
-        out.append(_run(head, plan.moon, [_name(head.name, "install")]))
-    on_head = [moon] if moon is not None else [_name(head.name, "install")] if head is not None else []
+        out.append(_run(head, plan.moon, [configured[head.name]]))
+    on_head = [_name(head.name, "identity")] if head is not None else []
+    if moon is not None:
+        on_head.append(moon)
+    elif head is not None and head.localconf is not None:
+        on_head.append(configured[head.name])
 
     net = plan.spec.network
     if plan.controller is not None:
         assert head is not None
-        # Its ID is the head's address (from the head's install) and six digits of the network's name.
-        expected = Need(PENDING_NETWORK_ID, _name(head.name, "install"), network_suffix(net.name))
+        # Its ID is the head's address (from the head's identity step) and six digits of the network's name,
+        # computed rather than read from the command's output: a change of its settings leaves the ID known in
+        # a preview. Under a new ID (renamed, a reimaged head) it is replaced: the old network deleted first.
+        expected = Need(PENDING_NETWORK_ID, _name(head.name, "identity"), network_suffix(net.name))
         out.append(
             DeclareNetwork(
                 name=NETWORK,
@@ -258,6 +284,7 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
                 after=tuple(on_head),
                 needs=(expected,),
                 lifecycle=_lifecycle(head, COMMAND_INPUTS),
+                triggers=(Pending(PENDING_NETWORK_ID),),
             )
         )
     elif net.from_stack is None and net.owned:
@@ -280,15 +307,16 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
 
     members = {m.name: m for m in plan.members}
     for node in plan.nodes:
-        installed = _name(node.name, "install")
-        out.append(_member(plan, members[node.name], [installed], on_head, head))
+        out.append(_member(plan, members[node.name], [_name(node.name, "identity")], on_head, head))
         before_join = [_name(node.name, "member")]
+        if node.localconf is not None:
+            before_join.append(configured[node.name])
         if moon is not None:
             # roots: head: the head joins once its moon restarted it, every other node once it orbits the head.
             if node.orbit is None:
                 before_join.append(moon)
             else:
-                orbit = _run(node, node.orbit, [installed, moon], [Need(PENDING_MOON, moon)])
+                orbit = _run(node, node.orbit, [configured[node.name], moon], [Need(PENDING_MOON, moon)])
                 out.append(orbit)
                 before_join.append(orbit.name)
         join = _run(node, node.join, before_join, _network_need(node.join))
@@ -317,10 +345,18 @@ def _member(
     """``member``'s authorization: on the head's controller after the network, else on Central."""
     needs = [Need(PENDING_NETWORK_ID, NETWORK)]
     if isinstance(member.address, Pending):
-        needs.append(Need(PENDING_MEMBER, _name(member.name, "install")))
+        needs.append(Need(PENDING_MEMBER, _name(member.name, "identity")))
     if plan.controller is None:
+        # member_id is not ForceNew upstream (member.go): changed in place, the old identity would stay
+        # authorized. Replaced, the old member is deleted first (with its old ID), then the new one set.
+        replaced = Lifecycle(delete_before_replace=True, replace_on_changes=("memberId",))
         return AuthorizeMember(
-            name=_name(member.name, "member"), node=member.name, settings=member, after=tuple(after), needs=tuple(needs)
+            name=_name(member.name, "member"),
+            node=member.name,
+            settings=member,
+            after=tuple(after),
+            needs=tuple(needs),
+            lifecycle=replaced,
         )
     assert head is not None
     return AuthorizeMember(
@@ -332,4 +368,7 @@ def _member(
         after=(*on_head, NETWORK, *after),
         needs=tuple(needs),
         lifecycle=_lifecycle(head, COMMAND_INPUTS),
+        # Its subject: under another address (reimaged, replaced, a device's new one) the old member's
+        # delete runs first, with its old stdin: deauthorized and deleted on the head.
+        triggers=(member.address,),
     )

@@ -49,10 +49,11 @@ def compact_json(value: Any) -> str:
 
 
 def network_settings(net: NetworkSpec, rules: NetworkRules) -> str:
-    """The network as the controller API takes it: what CentralController declares, rules compiled."""
+    """The network as the controller API takes it: what CentralController declares, rules compiled, the MTU."""
     return compact_json(
         {
             "name": net.name,
+            "mtu": net.mtu,
             "private": True,
             "enableBroadcast": True,
             "multicastLimit": 32,

@@ -1,4 +1,4 @@
-"""What the next tools consume: an /etc/hosts block, an MPI hostfile, Slurm node lines."""
+"""What the next tools consume: an /etc/hosts block, an MPI hostfile, Slurm node and topology lines."""
 
 from __future__ import annotations
 
@@ -35,6 +35,27 @@ def slurm_nodes(entries: Sequence[Entry]) -> str:
     return "".join(
         f"NodeName={name} NodeAddr={ip} NodeHostname={name}\n" for name, ip, role in entries if role == "compute"
     )
+
+
+#: The switch every site's switch hangs under in ``slurmTopology``.
+TOP_SWITCH = "overlay"
+
+
+def slurm_topology(sites: Sequence[tuple[str, str]]) -> str:
+    """topology.conf for Slurm's ``topology/tree`` plugin: one switch per site, all under one top switch.
+
+    ``sites`` are (compute node, its site). Slurm then places a job inside one
+    site when one site has room for it, and spans sites only when it must.
+    Site switches are named ``site-<site>``, so no site can be named like the top switch.
+    """
+    by_site: dict[str, list[str]] = {}
+    for name, site in sites:
+        by_site.setdefault(site, []).append(name)
+    if not by_site:
+        return ""
+    lines = [f"SwitchName=site-{site} Nodes={','.join(names)}\n" for site, names in sorted(by_site.items())]
+    lines.append(f"SwitchName={TOP_SWITCH} Switches={','.join(f'site-{site}' for site in sorted(by_site))}\n")
+    return "".join(lines)
 
 
 def interface_list(interfaces: Iterable[str]) -> str:

@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Literal, TypeAlias, TypeVar
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-StepName = Literal["install", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"]
+StepName = Literal[
+    "install", "identity", "localconf", "join", "firewall", "hosts", "verify", "network", "member", "moon", "orbit"
+]
 #: Steps whose script serves several steps; the program then sets ZTC_STEP before it, the others name themselves.
 SHARED_SCRIPTS: dict[StepName, str] = {
     "network": "controller",
@@ -108,6 +110,30 @@ class InstallParams(StepParams):
 
 
 @dataclass(frozen=True)
+class IdentityParams(StepParams):
+    """Reads the node's ZeroTier address: no parameters, so only the node's generation and connection change it."""
+
+    STEP: ClassVar[StepName] = "identity"
+    SCRIPT: ClassVar[str] = "identity"
+
+
+@dataclass(frozen=True)
+class LocalConfParams(StepParams):
+    """The node's local.conf entries (``zerotier-cluster:zerotier``), merged with the operator's own."""
+
+    STEP: ClassVar[StepName] = "localconf"
+    SCRIPT: ClassVar[str] = "localconf"
+    #: The entries the plan knows, as compact JSON (``cluster.plan.localconf.local_conf``).
+    settings: str = field(metadata=var("ZTC_LC_SETTINGS"))
+    #: ``auto``, ``true`` or ``false``: multicore packet processing; auto decides from the node's cores.
+    multicore: str = field(metadata=var("ZTC_LC_MULTICORE"))
+    #: Threads with multicore, or empty: chosen from the node's cores.
+    concurrency: str = field(metadata=var("ZTC_LC_CONCURRENCY"))
+    #: ``auto`` turns multicore on from this many cores.
+    min_cores: str = field(metadata=var("ZTC_LC_MIN_CORES"))
+
+
+@dataclass(frozen=True)
 class JoinParams(StepParams):
     STEP: ClassVar[StepName] = "join"
     SCRIPT: ClassVar[str] = "join"
@@ -152,6 +178,8 @@ class VerifyParams(StepParams):
     verify_timeout: str = field(metadata=var("ZTC_VERIFY_TIMEOUT"))
     #: ``true``: a target reached only through a ZeroTier relay fails the step.
     require_direct: str = field(default="false", metadata=var("ZTC_REQUIRE_DIRECT"))
+    #: The network's MTU: verify probes each target with unfragmented packets of that size.
+    mtu: str = field(default="2800", metadata=var("ZTC_MTU"))
 
 
 @dataclass(frozen=True)
@@ -220,6 +248,21 @@ class StatusParams(ScriptParams):
     hosts_tag: str = field(metadata=_as_in(HostsParams, "hosts_tag"))
     #: The overlay addresses to ping before reading the peers, space-separated.
     probe: str = field(metadata=var("ZTC_PROBE"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeParams(ScriptParams):
+    """``probe.sh``'s parameters (``status --probe``): not a step, whole on stdin, one pass of three."""
+
+    SCRIPT: ClassVar[str] = "probe"
+    #: ``listen`` (start UDP listeners), ``send`` (the probes), ``collect`` (read and stop the listeners).
+    mode: str = field(metadata=var("ZTC_PROBE_MODE"))
+    #: ``send``: ``<id> <tcp|udp|icmp> <overlay IPv4> <port>`` lines; ``listen``/``collect``: UDP ports, one a line.
+    probes: str = field(metadata=var("ZTC_PROBES"))
+    #: Seconds each probe may take.
+    timeout: str = field(metadata=var("ZTC_PROBE_TIMEOUT"))
+    #: Names the listeners' scratch directory, so that collect finds what listen started.
+    tag: str = field(metadata=var("ZTC_PROBE_TAG"))
 
 
 @cache

@@ -12,9 +12,11 @@ for every port, not for a sample.
 :func:`cluster_problems` evaluates everything the cluster's nodes need from
 each other (:func:`needed_traffic`), for each pair of nodes in both
 directions, on the sender and on the receiver, at the nodes' real overlay
-addresses. Nodes that no rule can tell apart (same role, same SSH port, in the
-same ``ipsrc``/``ipdest`` networks) are checked once per kind, so the check
-does not grow with the cluster.
+addresses. Nodes that no rule can tell apart (same role, in the same
+``ipsrc``/``ipdest`` networks, sshd ports between the same bounds of the
+rules' port ranges) are checked once per kind and direction, so the check
+follows the rules, not the cluster's size; a property test holds it to the
+check of every pair.
 
 :func:`reach` answers "does ZeroTier let this member reach that one on this
 protocol and port", for the whole exchange (replies included).
@@ -22,6 +24,7 @@ protocol and port", for the whole exchange (replies included).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -161,10 +164,17 @@ def first_dropped(rules: Sequence[Rule], frames: Iterable[Frame]) -> Decision | 
 
 
 def _first_dropped(rules: Sequence[Rule], compiled: Sequence[_Compiled], frames: Iterable[Frame]) -> Decision | None:
+    """:func:`first_dropped`, deciding once for TCP flags no ``chr`` of the rules tells apart."""
+    masks = sorted({m.args[0] & 0xFFF for r in rules for m in r.matches if m.keyword == "chr"} - {0})
+    accepted: set[tuple[object, ...]] = set()
     for frame in frames:
+        same = (replace(frame, tcp_flags=0), tuple(bool(frame.tcp_flags & mask) for mask in masks))
+        if same in accepted:
+            continue
         for decision in _decide(rules, compiled, frame):
             if decision.action != "accept":
                 return decision
+        accepted.add(same)
     return None
 
 
@@ -274,15 +284,21 @@ def cluster_problems(rules: Sequence[Rule], key: str, nodes: Sequence[Node]) -> 
     Every frame of what a client needs from a server goes either from the
     client to the server or back, and its fate depends only on what the rules
     can tell about its sender and receiver (:class:`_Kinds`) and on the
-    server's role and sshd port. So each direction is evaluated once per pair
-    of kinds of node, not per pair of nodes.
+    server's role and where its sshd port lies among the rules' port bounds.
+    So each direction is evaluated once per pair of kinds of node, not per
+    pair of nodes.
     """
     kinds = _Kinds(rules)
     sends = {id(n): kinds.sender(n.member) for n in nodes}
     receives = {id(n): kinds.receiver(n.member) for n in nodes}
+    # sshd ports between the same two bounds of the rules' port ranges meet the same fate
+    bounds = sorted(
+        {b for r in rules for m in r.matches if m.keyword in ("sport", "dport") for b in (m.args[0], m.args[1] + 1)}
+    )
+    ports = {id(n): bisect.bisect_right(bounds, n.ssh_port) for n in nodes}
     clients = _groups(nodes, lambda n: sends[id(n)])
-    servers = _groups(nodes, lambda n: (receives[id(n)], n.ssh_port))
-    repliers = _groups(nodes, lambda n: (sends[id(n)], n.ssh_port))
+    servers = _groups(nodes, lambda n: (receives[id(n)], ports[id(n)]))
+    repliers = _groups(nodes, lambda n: (sends[id(n)], ports[id(n)]))
     askers = _groups(nodes, lambda n: receives[id(n)])
     pairs = len(clients) * len(servers) + len(repliers) * len(askers)
     entries = sum(r.entries for r in rules)

@@ -286,22 +286,6 @@ install_start() {
     fi
 }
 
-# Prints the node's ZeroTier address once the service has its identity.
-install_address() {
-    _tries=0
-    while :; do
-        _addr=$(ztc_root cat "$ZT_HOME/identity.public" 2>/dev/null | cut -d: -f1)
-        if printf '%s\n' "$_addr" | grep -Eqx '[0-9a-f]{10}'; then
-            printf '%s\n' "$_addr"
-            return 0
-        fi
-        _tries=$((_tries + 1))
-        [ "$_tries" -lt 30 ] ||
-            ztc_die "zerotier-one runs but $ZT_HOME/identity.public holds no address after 30s; see 'journalctl -u zerotier-one' on $(uname -n)"
-        sleep 1
-    done
-}
-
 step_create() {
     install_check_params
     install_detect_pm
@@ -333,7 +317,7 @@ step_create() {
         install_start
         ztc_log "zerotier-one $(install_version) is installed, held and running"
     fi
-    install_address
+    ztc_zerotier_address "zerotier-one runs but has no identity yet; see 'journalctl -u zerotier-one'"
 }
 
 step_update() {

@@ -358,6 +358,22 @@ ztc_sf_fail() {
     ztc_die "could not write $_sf_name: $1${_sf_why:+ ($_sf_why)}; $(ztc_room "$_sf_dir" "$_sf_size"). $_sf_name was left as it was"
 }
 
+# Prints this node's ZeroTier address (identity.public's first field) once zerotier-one has written it,
+# waiting up to 30 s (a service that just started); else dies with $1, what to check on the node.
+ztc_zerotier_address() {
+    _tries=0
+    while :; do
+        _addr=$(ztc_root cat /var/lib/zerotier-one/identity.public 2>/dev/null | cut -d: -f1)
+        if printf '%s\n' "$_addr" | grep -Eqx '[0-9a-f]{10}'; then
+            printf '%s\n' "$_addr"
+            return 0
+        fi
+        _tries=$((_tries + 1))
+        [ "$_tries" -lt 30 ] || ztc_die "/var/lib/zerotier-one/identity.public on $(uname -n) holds no ZeroTier address after 30s: $1"
+        sleep 1
+    done
+}
+
 # Seconds since the epoch (GNU, busybox and BSD date all know %s).
 # shellcheck disable=SC2317  # each step calls only some helpers
 ztc_now() {

@@ -4,7 +4,7 @@
 # Parameters: ZTC_ROLE (this node's role), ZTC_TARGETS ("name ip" lines: the
 # head for a compute node, every other node for the head), ZTC_VERIFY_TIMEOUT
 # (seconds), ZTC_REQUIRE_DIRECT (true: a target reached only through a relay
-# fails the step). Pings all targets at once, round after round, until each has
+# fails the step), ZTC_MTU (the network's MTU: the size probed unfragmented). Pings all targets at once, round after round, until each has
 # answered or the time is up (a new ZeroTier path takes a few seconds).
 # Failure names every target that never answered. Then, where zerotier-cli
 # answers (it needs root: sudo -n), reports each target's path, DIRECT or
@@ -20,6 +20,7 @@ verify_check_params() {
     ztc_check "ZTC_ROLE" "$ZTC_ROLE" '[a-z][a-z0-9-]*'
     ztc_check "ZTC_VERIFY_TIMEOUT (seconds)" "$ZTC_VERIFY_TIMEOUT" '[1-9][0-9]{0,4}'
     ztc_check "ZTC_REQUIRE_DIRECT" "$ZTC_REQUIRE_DIRECT" 'true|false'
+    ztc_check "ZTC_MTU" "$ZTC_MTU" '[1-9][0-9]{3,4}'
     printf '%s\n' "$ZTC_TARGETS" | while read -r _name _ip _rest; do
         [ -z "$_name" ] && continue
         [ -z "$_rest" ] || ztc_die "ZTC_TARGETS line '$_name $_ip $_rest' has more than a name and an address"
@@ -135,7 +136,57 @@ step_create() {
     done
     _names=$(printf '%s\n' "$ZTC_TARGETS" | awk 'NF == 2 { printf "%s%s", sep, $1; sep = " " }')
     echo "verify: $_total/$_total reachable over the overlay from this $ZTC_ROLE node ($_names)"
+    verify_mtu
     verify_report_paths "$_deadline"
+}
+
+# Whether a ping of $2 bytes (IPv4 and ICMP headers included) reaches $1 and
+# comes back without being fragmented: two tries.
+# shellcheck disable=SC1010  # "do" is ping's do-not-fragment mode
+verify_df() {
+    ping -n -c 1 -W 1 -M do -s $(($2 - 28)) "$1" >/dev/null 2>&1 ||
+        ping -n -c 1 -W 1 -M do -s $(($2 - 28)) "$1" >/dev/null 2>&1
+}
+
+# The MTU each target's path carries end to end: the network's (ZTC_MTU) when
+# a packet of that size passes unfragmented, else the largest that does
+# (halving the gap down to 1280, ZeroTier's least). A difference is flagged.
+verify_mtu() {
+    _dev=$(ip route get "$(awk 'NR == 1 { print $2 }' "$ZTC_TMP/all")" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1) }')
+    case $_dev in
+        zt*) ;;
+        *)
+            ztc_log "MTU not probed: the overlay is not routed through a ZeroTier interface here (${_dev:-no route})"
+            return 0
+            ;;
+    esac
+    # shellcheck disable=SC1010  # "do" is ping's do-not-fragment mode
+    if ! ping -n -c 1 -W 1 -M do -s 100 127.0.0.1 >/dev/null 2>&1; then
+        ztc_log "MTU not probed: this ping cannot set do-not-fragment (-M do)"
+        return 0
+    fi
+    : >"$ZTC_TMP/short"
+    while read -r _name _ip; do
+        _lo=0
+        _hi=$ZTC_MTU
+        verify_df "$_ip" "$_hi" || {
+            _hi=$((_hi - 1))
+            _lo=1279
+            while [ "$_lo" -lt "$_hi" ]; do
+                _mid=$(((_lo + _hi + 1) / 2))
+                if verify_df "$_ip" "$_mid"; then _lo=$_mid; else _hi=$((_mid - 1)); fi
+            done
+        }
+        [ "$_hi" -eq "$ZTC_MTU" ] || printf '%s (%s) carries %s\n' "$_name" "$_ip" "$([ "$_hi" -ge 1280 ] && echo "$_hi" || echo 'less than 1280')" >>"$ZTC_TMP/short"
+    done <"$ZTC_TMP/all"
+    _own=$(ip -o link show dev "$_dev" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) if ($i == "mtu") print $(i + 1) }')
+    [ -z "$_own" ] || [ "$_own" = "$ZTC_MTU" ] || printf 'the overlay interface %s has %s\n' "$_dev" "$_own" >>"$ZTC_TMP/short"
+    if [ -s "$ZTC_TMP/short" ]; then
+        echo "verify: MTU MISMATCH: the network's MTU is $ZTC_MTU, but $(awk '{ printf "%s%s", sep, $0; sep = "; " }' "$ZTC_TMP/short")"
+        ztc_log "an MTU mismatch drops large packets silently: check network.mtu, and the MTU the controller (Central) gives the network"
+    else
+        echo "verify: MTU $ZTC_MTU end to end to every target"
+    fi
 }
 
 # Logs each target's path; with ZTC_REQUIRE_DIRECT, waits (pinging) until every

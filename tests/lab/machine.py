@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .netns import Host, sh
@@ -23,17 +23,23 @@ class Machine:
         self.host = host
         self.workdir = workdir
         self.merged = workdir / "root"
+        self.rootfs = rootfs
         for part in ("upper", "work", "root"):
             (workdir / part).mkdir(parents=True, exist_ok=True)
-        sh([
-            "mount", "-t", "overlay", "overlay", "-o",
-            f"lowerdir={rootfs},upperdir={workdir / 'upper'},workdir={workdir / 'work'}",
-            str(self.merged),
-        ])  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
         self.booted = False
-        self.write("/etc/hostname", f"{host.name}\n")
-        self.write("/etc/hosts", f"127.0.0.1\tlocalhost\n127.0.1.1\t{host.name}\n::1\tlocalhost ip6-localhost\n")
+        self._mount()
+
+    def _mount(self) -> None:
+        """The cached tree under a fresh (or the kept) writable layer, named after its host."""
+        sh([
+            "mount", "-t", "overlay", "overlay", "-o",
+            f"lowerdir={self.rootfs},upperdir={self.workdir / 'upper'},workdir={self.workdir / 'work'}",
+            str(self.merged),
+        ])  # fmt: skip
+        name = self.host.name
+        self.write("/etc/hostname", f"{name}\n")
+        self.write("/etc/hosts", f"127.0.0.1\tlocalhost\n127.0.1.1\t{name}\n::1\tlocalhost ip6-localhost\n")
 
     # -- files -------------------------------------------------------------
 
@@ -143,6 +149,27 @@ class Machine:
         if forget_kernel_state:
             self.host.run(["nft", "flush", "ruleset"], check=True)
         self.boot(timeout=timeout)
+
+    def reimage(self, authorized: dict[str, str], before_start: Callable[[Machine], None] | None = None) -> None:
+        """A reinstall on the same host: stopped, a fresh copy of the cached tree, started again as it was.
+
+        Everything the machine wrote is gone (its ZeroTier identity included),
+        and so is its kernel state (nftables); its address stays. ``authorized``
+        maps users to the public key their login takes again.
+        """
+        booted = self.booted
+        self.stop()
+        sh(["umount", str(self.merged)])
+        for part in ("upper", "work"):
+            shutil.rmtree(self.workdir / part)
+            (self.workdir / part).mkdir()
+        self.host.run(["nft", "flush", "ruleset"], check=True)
+        self._mount()
+        for user, key in authorized.items():
+            self.authorize(user, key)
+        if before_start is not None:
+            before_start(self)
+        self.boot() if booted else self.start_sshd()
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -4,15 +4,16 @@ For a lab with real ZeroTier daemons and no Pulumi engine: the plan's own
 list of declarations (:func:`cluster.plan.declarations.declarations`, the one
 ``cluster/declare/overlay.py`` turns into resources), each command's stdin
 composed by :meth:`cluster.plan.steps.StepScript.text` with the values Pulumi
-fills in once it knows them (the head's address, the network ID the head's
-controller confirmed, each member's address, the signed moon), parsed from
-the earlier steps' output by the program's own parsers. The whole bundle
+fills in once it knows them (the head's address, the network ID, each
+member's address, the signed moon), parsed from the earlier steps' output by
+the program's own parsers. The whole bundle
 travels once per machine over SFTP, as the program's ``CopyToRemote`` does;
 every command is ``/bin/sh -s -- create|update|delete`` as the ``ops`` login
 with sudo. A command runs once every entry it comes after or needs a value
 from has run; commands that do not wait for each other run in parallel, and
 ``destroy`` runs the same waves backwards. Installs are not run: the machines
-already run ZeroTier, and ``addresses`` are what their installs printed.
+already run ZeroTier, and ``addresses`` are what their identity steps print
+(checked when they run).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from cluster.declare.controller import reported_network
 from cluster.declare.overlay import node_address, signed_moon
 from cluster.plan.build import Plan
 from cluster.plan.declarations import NETWORK, AuthorizeMember, Declaration, DeclareNetwork, RunStep, declarations
@@ -59,7 +59,7 @@ class StackRun:
 
     def __post_init__(self) -> None:
         for name, address in self.addresses.items():
-            self.values[f"{name}-install"] = node_address(address + "\n", name)
+            self.values[f"{name}-identity"] = node_address(address + "\n", name)
 
     @property
     def head(self) -> str:
@@ -123,8 +123,12 @@ class StackRun:
             return
         if entry.step == "moon":
             self.values[entry.name] = signed_moon(printed)
+        elif entry.step == "identity":
+            assert node_address(printed, entry.node) == self.values[entry.name], f"{entry.node}'s address changed"
         elif entry.name == NETWORK:
-            self.values[NETWORK] = reported_network(printed, known["networkId"])
+            last = printed.strip().splitlines()[-1:]
+            assert last == [known["networkId"]], f"the head's network step printed {last}, not {known['networkId']}"
+            self.values[NETWORK] = known["networkId"]
 
     def _waves(self, chosen: Iterable[Command]) -> list[list[Command]]:
         """``chosen`` in waves: each entry one wave after the last chosen entry it comes after or needs."""

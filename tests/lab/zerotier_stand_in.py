@@ -4,8 +4,9 @@ There is no ZeroTier package in any registry CI can reach, and no internet, so:
 
 * :func:`install_fake_cli` puts ``fake_zerotier_cli.sh`` (a scripted
   ``zerotier-cli`` answering from output captured from a real 1.14.1 daemon,
-  ``zerotier_samples/``, for a chosen status) with those samples and the
-  files of a running service into a machine;
+  ``zerotier_samples/``, for a chosen status) with those samples, the
+  files of a running service and a service script that logs restarts
+  (``moon_stand_in.INIT_SCRIPT``) into a machine;
 * :func:`build_repo` builds ``zerotier-one`` .deb packages with ``dpkg-deb``
   (a shell "daemon" that makes an identity, the stand-in CLI and a systemd
   unit) and an apt repository of them, so install.sh runs real apt, dpkg and
@@ -26,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .machine import Machine
+from .moon_stand_in import INIT_SCRIPT
 from .netns import sh
 
 LAB = Path(__file__).resolve().parent
@@ -113,6 +115,8 @@ def install_fake_cli(
     machine.write(f"{ZT_HOME}/identity.secret", f"{address}:0:{'ab' * 32}:{'cd' * 32}\n", mode=0o600)
     machine.write(f"{ZT_HOME}/authtoken.secret", "stand-in-token\n", mode=0o600)
     machine.path(f"{ZT_HOME}/networks.d").mkdir(parents=True, exist_ok=True)
+    # The service as a machine without systemd restarts it (localconf, orbit): the restart is only logged.
+    machine.write("/etc/init.d/zerotier-one", INIT_SCRIPT, mode=0o755)
     set_running(machine, running)
     set_scenario(machine, **(scenario or {}))
 
