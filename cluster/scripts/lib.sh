@@ -358,6 +358,21 @@ ztc_sf_fail() {
     ztc_die "could not write $_sf_name: $1${_sf_why:+ ($_sf_why)}; $(ztc_room "$_sf_dir" "$_sf_size"). $_sf_name was left as it was"
 }
 
+# Restarts zerotier-one so it loads $1 (local.conf, moons.d), and waits up to 60 s until it answers again.
+ztc_restart_zerotier() {
+    ztc_log "restarting zerotier-one so it loads $1"
+    if [ -d /run/systemd/system ]; then
+        ztc_root systemctl restart zerotier-one || ztc_die "systemctl restart zerotier-one failed: see 'journalctl -u zerotier-one'"
+    else
+        ztc_root service zerotier-one restart || ztc_die "could not restart zerotier-one (no systemd here, and 'service zerotier-one restart' failed)"
+    fi
+    _deadline=$(($(ztc_now) + 60))
+    until ztc_root zerotier-cli info >/dev/null 2>&1; do
+        [ "$(ztc_now)" -lt "$_deadline" ] || ztc_die "zerotier-one does not answer 60s after its restart: see 'journalctl -u zerotier-one'"
+        sleep 1
+    done
+}
+
 # Prints this node's ZeroTier address (identity.public's first field) once zerotier-one has written it,
 # waiting up to 30 s (a service that just started); else dies with $1, what to check on the node.
 ztc_zerotier_address() {

@@ -234,17 +234,7 @@ lc_restart() {
         ztc_log "zerotier-one is not installed; it reads $LC_FILE when it first starts"
         return 1
     fi
-    ztc_log "restarting zerotier-one so it reads $LC_FILE"
-    if [ -d /run/systemd/system ]; then
-        ztc_root systemctl restart zerotier-one || ztc_die "systemctl restart zerotier-one failed: see 'journalctl -u zerotier-one'"
-    else
-        ztc_root service zerotier-one restart || ztc_die "could not restart zerotier-one (no systemd here, and 'service zerotier-one restart' failed)"
-    fi
-    _deadline=$(($(ztc_now) + 60))
-    until ztc_root zerotier-cli info >/dev/null 2>&1; do
-        [ "$(ztc_now)" -lt "$_deadline" ] || ztc_die "zerotier-one does not answer 60s after its restart: see 'journalctl -u zerotier-one'"
-        sleep 1
-    done
+    ztc_restart_zerotier "$LC_FILE"
 }
 
 # The leaves in local.conf now (file current), and those the operator owns

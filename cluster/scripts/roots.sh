@@ -34,21 +34,6 @@ roots_in_moon_dir() {
     ztc_root sh -c 'cd "$1" && umask 077 && shift && "$@"' sh "$MOON_DIR" "$@"
 }
 
-# Restarts zerotier-one so it loads moons.d, and waits until it answers again.
-roots_restart() {
-    ztc_log "restarting zerotier-one so it loads $1"
-    if [ -d /run/systemd/system ]; then
-        ztc_root systemctl restart zerotier-one || ztc_die "systemctl restart zerotier-one failed: see 'journalctl -u zerotier-one'"
-    else
-        ztc_root service zerotier-one restart || ztc_die "could not restart zerotier-one (no systemd here, and 'service zerotier-one restart' failed)"
-    fi
-    _deadline=$(($(ztc_now) + 60))
-    until ztc_root zerotier-cli info >/dev/null 2>&1; do
-        [ "$(ztc_now)" -lt "$_deadline" ] || ztc_die "zerotier-one does not answer 60s after its restart: see 'journalctl -u zerotier-one'"
-        sleep 1
-    done
-}
-
 moon_create() {
     command -v zerotier-idtool >/dev/null 2>&1 ||
         ztc_die "zerotier-idtool is not installed on $(uname -n): the install step must succeed first"
@@ -77,7 +62,7 @@ moon_create() {
     fi
     ztc_root cat "$MOON_DIR/$_file" >"$ZTC_TMP/moon"
     if ztc_sync_file "$ZT_HOME/moons.d/$_file" 644 "$ZTC_TMP/moon"; then
-        roots_restart "$ZT_HOME/moons.d/$_file"
+        ztc_restart_zerotier "$ZT_HOME/moons.d/$_file"
     else
         ztc_log "moon $_id at $ZTC_ROOT_ENDPOINT is in place; nothing changed"
     fi
@@ -111,7 +96,7 @@ orbit_create() {
         _changed=1
     fi
     if [ "$_changed" = 1 ]; then
-        roots_restart "$ZT_HOME/moons.d/$_file"
+        ztc_restart_zerotier "$ZT_HOME/moons.d/$_file"
     else
         ztc_log "moon $_file is in place; nothing changed"
     fi
@@ -124,7 +109,7 @@ orbit_delete() {
         ztc_root rm -f "$ZT_HOME/moons.d/$_old"
         ztc_log "removed moon $_old from moons.d"
         if ztc_root zerotier-cli info >/dev/null 2>&1; then
-            roots_restart "the roots without $_old"
+            ztc_restart_zerotier "the roots without $_old"
         fi
     fi
     ztc_root rm -f "$ORBIT_STATE"
