@@ -79,9 +79,9 @@ def _comparable(value: Any) -> Any:
 def goal_inputs(old: Declared, new: Declared) -> dict[str, Any]:
     """The new inputs after ``ignoreChanges``: each listed input keeps its stored value.
 
-    Engine, ``pkg/resource/deploy/step_generator.go`` (``processIgnoreChanges``): applied before the
-    diff, so an ignored input can neither update nor replace, and the stored value is what an update
-    or a replacement then runs with.
+    Engine, ``pkg/resource/deploy/step_generator.go`` (``processIgnoreChanges`` in ``generateSteps``):
+    applied before the diff, so an ignored input can neither update nor replace, and the stored value is
+    what an update runs with. A replacement does not: see :func:`replacement_inputs`.
     """
     inputs = dict(new.inputs)
     for key in new.options["ignoreChanges"]:
@@ -90,6 +90,16 @@ def goal_inputs(old: Declared, new: Declared) -> dict[str, Any]:
         else:
             inputs.pop(key, None)
     return inputs
+
+
+def replacement_inputs(new: Declared) -> dict[str, Any]:
+    """What a replacement is created with: the program's inputs, ``ignoreChanges`` not applied.
+
+    Engine, ``step_generator.go`` (``continueStepsFromDiff``): once the diff says replace, "we need to
+    recompute the default values" and the provider's ``Check`` runs again on ``goal.Properties``, the
+    registration's own inputs, whose result becomes the new state's inputs.
+    """
+    return dict(new.inputs)
 
 
 def changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
@@ -200,8 +210,10 @@ def operations(old: Run, new: Run) -> list[Operation]:
       is created first and the old one deleted at the end (engine, ``step_generator.go``);
     * resources the new program no longer declares are deleted last, dependents first, unless
       ``retainOnDelete`` (then the provider is never called: ``step_executor``/``DeleteStep``);
-    * a CopyToRemote's delete removes nothing on the remote; its update copies only per
-      :func:`copies_on_update`.
+    * a replacement is created with the program's inputs (:func:`replacement_inputs`), an update runs
+      with ``ignoreChanges`` applied (:func:`goal_inputs`);
+    * a CopyToRemote's delete removes nothing on the remote, nor does a Command's without a ``delete``;
+      a CopyToRemote's update copies only per :func:`copies_on_update`.
     """
     found = changes(old, new)
     ops: list[Operation] = []
@@ -210,6 +222,8 @@ def operations(old: Run, new: Run) -> list[Operation]:
     def delete(resource: Declared) -> list[Operation]:
         if resource.options["retainOnDelete"] or resource.type == COPY:
             return []
+        if resource.type == COMMAND and not resource.inputs.get("delete"):
+            return []  # commandController.go, Delete: nothing to run, nothing dialed
         return [Operation(resource.name, resource.type, "delete", resource.inputs)]
 
     for name in _order(custom(new)):
@@ -226,7 +240,7 @@ def operations(old: Run, new: Run) -> list[Operation]:
                 ops.append(Operation(name, c.type, "copy", inputs))
         elif c.action == "replace":
             assert c.old is not None
-            inputs = goal_inputs(c.old, c.new)
+            inputs = replacement_inputs(c.new)
             create = Operation(name, c.type, "copy" if c.type == COPY else "create", inputs)
             if c.delete_before_replace:
                 ops += [*delete(c.old), create]

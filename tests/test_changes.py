@@ -74,10 +74,10 @@ def steps(spec: str) -> dict[str, engine.Action]:
 
 CONTROLLERS = ("central", "head")
 REIMAGED = (
-    "compute-01: bundle=replace install identity localconf join firewall hosts=update member=replace verify=replace"
+    "compute-01: bundle identity=replace install localconf join firewall hosts=update member=replace verify=replace"
 )
 NEW_HOST = (
-    "compute-01: bundle=replace install identity localconf join firewall hosts=update member=replace verify=update"
+    "compute-01: bundle identity=replace install localconf join firewall hosts=update member=replace verify=update"
 )
 #: A change to what the other nodes know (the hosts block, the firewall, the head's verify targets).
 OTHERS = "head: bundle firewall hosts=update verify=replace; compute-02: bundle firewall hosts=update verify=replace"
@@ -146,35 +146,54 @@ def test_a_rotated_ssh_login_or_port_reruns_the_nodes_steps_and_keeps_its_member
     controller, old = deployed
     new = evaluate(controller, ROTATIONS[what][0])
     up = engine.changing(engine.changes(old, new))
-    chain = "compute-01: install identity localconf join firewall hosts=update"
+    chain = "compute-01: install localconf join firewall hosts=update"
     if what == "user":
         expected = steps(f"{chain} bundle=replace verify=update")
     else:  # the SSH port is also in the ZeroTier rules and the other nodes' firewall programs
         expected = steps(f"{chain} bundle=replace verify=replace; head: bundle=update; compute-02: bundle=update")
         expected[f"{PREFIX}network"] = "update"
-    assert up == expected
-    # The engine cannot know the address the identity step reads again is the same: the member may change.
-    assert engine.preview(old, new) == {**up, f"{PREFIX}compute-01-member": "replace"}
+    assert up == expected, "the identity step, and so the member, is left alone"
+    assert engine.preview(old, new) == up
 
 
-def test_a_rotated_key_reruns_every_step_and_changes_no_member(deployed) -> None:
+def test_a_rotated_key_reruns_every_step_but_identity_and_preview_shows_no_member(deployed) -> None:
     controller, old = deployed
     new = run_program(*config(controller, sshPrivateKey="another-key"))
     up = engine.changing(engine.changes(old, new))
-    chains = "install identity localconf join firewall hosts bundle verify=update"
+    chains = "install localconf join firewall hosts bundle verify=update"
     expected = steps(f"head: {chains}; compute-01: {chains}; compute-02: {chains}")
     if controller == "head":  # the head's own commands: the network and every authorization
         members = "head: member=update; compute-01: member=update; compute-02: member=update; laptop: member=update"
         expected.update(steps(f"-: network=update; {members}"))
     assert up == expected
-    preview = engine.preview(old, new)
-    extra = {k: v for k, v in preview.items() if up.get(k) != v}
-    members = steps("head: member=replace; compute-01: member=replace; compute-02: member=replace")
-    if controller == "central":
-        assert extra == members
-    else:  # the network ID comes from the head's identity, read again: every verify shows a replacement
-        verifies = steps("head: verify=replace; compute-01: verify=replace; compute-02: verify=replace")
-        assert extra == {**members, **verifies, f"{PREFIX}network": "replace"}
+    assert engine.preview(old, new) == up, "no member replaced, no network, no verify replaced"
+
+
+def test_a_login_and_a_host_changed_at_once_reads_the_new_machine_with_the_new_login(deployed) -> None:
+    """The identity's connection is ignored in the diff, not in a replacement: it dials the new host as the new user."""
+    controller, old = deployed
+    new = evaluate(
+        controller, lambda n: n[1].update(host="192.168.10.21", user="ops"), addresses={"compute-01": NEW_ADDRESS}
+    )
+    identity = next(o for o in engine.operations(old, new) if o.name == f"{PREFIX}compute-01-identity")
+    assert identity.action == "create"
+    assert (identity.inputs["connection"]["host"], identity.inputs["connection"]["user"]) == ("192.168.10.21", "ops")
+    assert engine.preview(old, new) == engine.changing(engine.changes(old, new))
+
+
+def test_the_identity_step_never_runs_an_update_nor_dials_to_be_removed(deployed) -> None:
+    """An update would run with the connection kept in state (perhaps a rotated key); a delete could dial a
+    machine that is gone. Every input but the ignored connection replaces it, and it has no delete."""
+    controller, old = deployed
+    identity = old.named(f"{PREFIX}compute-01-identity")
+    assert (identity.inputs.get("update"), identity.inputs.get("delete")) == (None, None)
+    assert identity.options["ignoreChanges"] == ["connection"]
+    assert sorted(identity.options["replaceOnChanges"]) == sorted(
+        ["triggers[*]", "create", "update", "delete", "stdin", "logging", "addPreviousOutputInEnv"]
+    )
+    new = evaluate(controller, lambda n: n[1].update(host="192.168.10.21"))
+    ops = [(o.name, o.action) for o in engine.operations(old, new) if o.name.endswith("compute-01-identity")]
+    assert ops == [(f"{PREFIX}compute-01-identity", "create")], "the old machine is never dialed"
 
 
 def test_a_version_bump_updates_only_install_and_the_bundle(deployed) -> None:
@@ -221,7 +240,8 @@ def test_a_removed_node_is_undone_with_its_old_inputs(deployed) -> None:
     deletes = [o.name.removeprefix(PREFIX) for o in ops if o.action == "delete" and "compute-02" in o.name]
     # Dependents first; the bundle's delete removes nothing (install's delete does, if it uninstalls).
     assert deletes[0] == "compute-02-verify"
-    assert deletes.index("compute-02-join") < deletes.index("compute-02-member") < deletes.index("compute-02-identity")
+    assert deletes.index("compute-02-join") < deletes.index("compute-02-member") < deletes.index("compute-02-install")
+    assert "compute-02-identity" not in deletes, "nothing to undo: the identity step has no delete"
     assert deletes[-1] == "compute-02-install"
 
 

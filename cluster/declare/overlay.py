@@ -255,12 +255,13 @@ class Overlay(pulumi.ComponentResource):
         """``script`` run on the entry's host; ``known`` supplies its pending values and triggers."""
         assert entry.host is not None
         triggers = _triggers(entry, known)
+        actions = entry.actions if isinstance(entry, RunStep) else COMMANDS.keys()
         return command.remote.Command(
             f"{self.name}-{entry.name}",
             connection=self.connections[entry.host],
             create=COMMANDS["create"],
-            update=COMMANDS["update"],
-            delete=COMMANDS["delete"],
+            update=COMMANDS["update"] if "update" in actions else None,
+            delete=COMMANDS["delete"] if "delete" in actions else None,
             stdin=_text(script, known),
             triggers=triggers,
             # Scripts print short progress lines and results, never secrets; verbose

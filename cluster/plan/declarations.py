@@ -18,26 +18,28 @@ kept is a change of this data. An entry's resource is named
 What a change does follows from these options and the engine's rules
 (``tests/engine.py``): a changed trigger replaces, any other changed input
 updates, a delete runs the stored inputs. So the lifecycle promises live
-here: a node's address comes from its identity step (inputs: name,
-generation, connection), not install, so a version bump leaves every member
-and join alone; the bundle is copied again for a new generation, host, port
-or login; a member under a new address is replaced (the old one deleted
-first, with its old address), on the head's controller by its trigger and on
-Central by ``replace_on_changes`` (``member_id`` is not ForceNew upstream);
-the head's network under a new ID (renamed, or a reimaged head) likewise.
+here: a node's address comes from its identity step (triggered by the
+node's generation and host, its connection ignored), not install, so a
+version bump or a rotated login leaves every member and join alone; the
+bundle is copied again for a new generation, host, port or login; a member
+under a new address is replaced (the old one deleted first, with its old
+address), on the head's controller by its trigger and on Central by
+``replace_on_changes`` (``member_id`` is not ForceNew upstream); the head's
+network under a new ID (renamed, or a reimaged head) likewise.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 from cluster.plan.build import PENDING_MEMBER, PENDING_MOON, PENDING_NETWORK_ID, MemberSettings, NodePlan, Plan
 from cluster.plan.network import network_suffix
 from cluster.plan.steps import (
     REMOTE_BUNDLE,
+    Action,
     MemberParams,
     NetworkParams,
     Pending,
@@ -137,6 +139,10 @@ class RunStep(Entry):
 
     host: str
     script: StepScript[StepParams]
+    #: The command lines the resource has. Without ``update`` a changed input runs ``create``; without
+    #: ``delete`` removing or replacing the resource never connects to the node (pulumi-command's
+    #: ``commandController.go``: ``Delete`` returns at once when ``props.Delete`` is nil).
+    actions: tuple[Action, ...] = ("create", "update", "delete")
 
     @property
     def step(self) -> StepName:
@@ -220,6 +226,26 @@ def _run(
     )
 
 
+def _identity(node: NodePlan, after: Sequence[str]) -> RunStep:
+    """The step whose result is the node's ZeroTier address: its member's subject (the head's: the network ID).
+
+    Only a new machine can have a new address: reimaged (a new ``generation``) or at a new host. Those are its
+    triggers, and every other input replaces it too, so it never runs an update: an update would run with
+    the connection kept in state. Its connection is ignored, so a rotated login, port or key leaves it, and
+    the address every member and join reads, unchanged in a preview as in ``up``. A replacement runs with
+    the program's inputs, the new connection included (the engine checks ``goal.Properties`` again before
+    replacing: ``continueStepsFromDiff`` in ``pkg/resource/deploy/step_generator.go``). It has nothing to
+    undo and no delete, so the old one's removal never dials a machine that may be gone.
+    """
+    step = replace(
+        _run(node, node.identity, after, triggers=(node.spec.generation, node.spec.host)), actions=("create",)
+    )
+    if not node.spec.active:
+        return step
+    others = tuple(i for i in COMMAND_INPUTS if i not in ("connection", "triggers"))
+    return replace(step, lifecycle=Lifecycle(ignore_changes=("connection",), replace_on_changes=others))
+
+
 def _network_need(script: StepScript[StepParams]) -> tuple[Need, ...]:
     return (Need(PENDING_NETWORK_ID, NETWORK),) if PENDING_NETWORK_ID in script.pending else ()
 
@@ -247,7 +273,7 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
             )
         )
         out.append(_run(node, node.install, [bundle]))
-        out.append(_run(node, node.identity, [_name(node.name, "install")]))
+        out.append(_identity(node, [_name(node.name, "install")]))
         if node.localconf is not None:
             out.append(_run(node, node.localconf, [_name(node.name, "install")]))
     # local.conf restarts zerotier-one: it is written before anything else talks to the daemon.
