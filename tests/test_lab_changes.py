@@ -206,7 +206,7 @@ def test_a_reimaged_node_leaves_no_old_identity_behind(lab: Lab) -> None:
     lab.assert_whole()
     # Exactly compute-01's chain, its member replaced (the old one deleted first, with its old address).
     member = [(f"{PREFIX}compute-01-member", "delete"), (f"{PREFIX}compute-01-member", "create")]
-    steps = "copy:bundle create:identity update:orbit,join,firewall,hosts delete:verify create:verify"
+    steps = "copy:bundle create:identity update:localconf,orbit,join,firewall,hosts delete:verify create:verify"
     assert set(run.ran()) == chain("compute-01", steps) | set(member)
     assert run.ran().index(member[0]) < run.ran().index(member[1])
 
@@ -224,5 +224,5 @@ def test_a_machine_replaced_at_a_new_address_gets_its_bundle_and_its_old_identit
     assert lab.members() == lab.expected_members()
     lab.assert_whole()
     member = [(f"{PREFIX}compute-01-member", "delete"), (f"{PREFIX}compute-01-member", "create")]
-    steps = "copy:bundle create:identity update:orbit,join,firewall,hosts,verify"
+    steps = "copy:bundle create:identity update:localconf,orbit,join,firewall,hosts,verify"
     assert set(run.ran()) == chain("compute-01", steps) | set(member)
