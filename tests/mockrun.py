@@ -22,7 +22,7 @@ import tarfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import yaml
@@ -159,6 +159,17 @@ class Run:
 
     def by_urn(self, urn: str) -> Declared:
         return next(r for r in self.resources if r.urn == urn)
+
+
+def shared_scope(fixture_name: str, config: Any) -> Literal["function", "module"]:
+    """A program-running fixture's scope: one run per module, except in mutmut's stats pass.
+
+    mutmut runs, for a mutant, only the tests its stats pass saw reaching the mutated
+    function, and a cached fixture's calls are charged to the first test that used it.
+    In that pass (``MUTANT_UNDER_TEST=stats``) every test runs the program itself, so
+    each one is charged with the functions it reaches (docs/testing.md).
+    """
+    return "function" if os.environ.get("MUTANT_UNDER_TEST") == "stats" else "module"
 
 
 def _fake_stdout(node: str, step: str, stdin: str, address: str) -> str:

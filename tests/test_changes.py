@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests import engine
-from tests.mockrun import Run, fake_address, run_program, stack_file_config
+from tests.mockrun import Run, fake_address, run_program, shared_scope, stack_file_config
 
 PREFIX = "zerotier-cluster-"
 NEW_ADDRESS = "0c0ffee001"  # what compute-01 reports once reimaged or replaced
@@ -83,7 +83,7 @@ NEW_HOST = (
 OTHERS = "head: bundle firewall hosts=update verify=replace; compute-02: bundle firewall hosts=update verify=replace"
 
 
-@pytest.fixture(scope="module", params=CONTROLLERS)
+@pytest.fixture(scope=shared_scope, params=CONTROLLERS)
 def deployed(request: pytest.FixtureRequest) -> tuple[str, Run]:
     return request.param, evaluate(request.param)
 

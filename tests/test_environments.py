@@ -13,13 +13,13 @@ from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
 from cluster.errors import ConfigError
 from cluster.plan.build import build_plan
-from tests.mockrun import ROOT, Run, run_program, stack_file_config
+from tests.mockrun import ROOT, Run, run_program, shared_scope, stack_file_config
 
 STACKS = ("dev", "onprem", "cloud")
 OWNER = "organization/zerotier-cluster/onprem"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def onprem() -> Run:
     config, secrets = stack_file_config("onprem")
     return run_program(config, secrets, stack="onprem")

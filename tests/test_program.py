@@ -16,7 +16,7 @@ from cluster.declare.connection import refused_host_keys
 from cluster.plan.build import build_plan
 from cluster.spec import Proxy
 from tests.mockrun import NETWORK_ID as MOCK_NETWORK_ID
-from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
+from tests.mockrun import ROOT, Run, fake_address, run_program, shared_scope, stack_file_config
 
 COMMAND = "command:remote:Command"
 MEMBER = "zerotier:index/member:Member"
@@ -32,13 +32,13 @@ HOSTS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def dev() -> Run:
     config, secrets = stack_file_config("dev")
     return run_program(config, secrets)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def dev_plan():
     return build_plan(parse_cluster(read_stack_config(ROOT, "dev"), base_dir=ROOT))
 

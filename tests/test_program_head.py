@@ -17,7 +17,7 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.errors import ConfigError
-from tests.mockrun import ROOT, Run, fake_address, run_program, stack_file_config
+from tests.mockrun import ROOT, Run, fake_address, run_program, shared_scope, stack_file_config
 
 TOKEN = "zerotier:zerotierCentralToken"
 COMMAND = "command:remote:Command"
@@ -35,12 +35,12 @@ def head_config(stack: str, **settings: Any) -> tuple[dict[str, str], list[str]]
     return config, [s for s in secrets if s != TOKEN]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def dev() -> Run:
     return run_program(*head_config("dev", controller="head"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def moon() -> Run:
     return run_program(*head_config("dev", controller="head", roots="head", rootEndpoint="192.168.10.1"))
 

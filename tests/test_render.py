@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mockrun import NETWORK_ID, ROOT, run_program, stack_file_config
+from tests.mockrun import NETWORK_ID, ROOT, run_program, shared_scope, stack_file_config
 
 OWNER = "organization/zerotier-cluster/onprem"
 
@@ -22,7 +22,7 @@ def render(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def declared() -> dict[str, tuple[dict[str, str], bytes]]:
     """stack → (resource name → stdin, the bundle's bytes), from the program under mocks."""
     result = {}

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tests.mockrun import Run, run_program
+from tests.mockrun import Run, run_program, shared_scope
 
 #: As long as an OpenSSH ed25519 private key: it is part of every command's connection.
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "k" * 340 + "\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -36,12 +36,12 @@ def cluster(nodes: int) -> Run:
     return run_program(config, ["zerotier:zerotierCentralToken", "zerotier-cluster:sshPrivateKey"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def small() -> Run:
     return cluster(10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def large() -> Run:
     return cluster(400)
 

@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from tests.mockrun import Run, run_program, stack_file_config
+from tests.mockrun import Run, run_program, shared_scope, stack_file_config
 
 PROJECT = "zerotier-cluster"
 OWNER = "organization/zerotier-cluster/onprem"
@@ -200,7 +200,7 @@ def _head_run() -> Run:
     return run_program(config, [s for s in secrets if s != TOKEN])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=shared_scope)
 def runs() -> dict[str, Run]:
     onprem_config, onprem_secrets = stack_file_config("onprem")
     onprem = run_program(onprem_config, onprem_secrets, stack="onprem")
