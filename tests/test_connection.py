@@ -16,8 +16,9 @@ import pytest
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
 from cluster.declare.connection import refused_host_keys, retry_seconds
+from cluster.declare.overlay import Overlay
 from cluster.spec import Proxy
-from tests.mockrun import ROOT
+from tests.mockrun import ROOT, run_program
 
 RSA = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7"
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
@@ -82,3 +83,43 @@ def test_a_node_built_in_python_is_named_by_its_name() -> None:
     _, first, _ = _spec_nodes()
     python_node = dataclasses.replace(first, origin="", host_key=RSA)
     assert [p.key for p in refused_host_keys((python_node,))] == ["node compute-01.hostKey"]
+
+
+def _connections(spec_nodes, ssh_private_key: str | None) -> dict[str, dict]:
+    """Each node's install connection, as the Overlay declared from Python registers it."""
+    spec = parse_cluster(read_stack_config(ROOT, "dev"), base_dir=ROOT)
+    spec = dataclasses.replace(spec, nodes=tuple(spec_nodes))
+
+    def program() -> None:
+        Overlay("zerotier-cluster", spec, central_token="a-token", ssh_private_key=ssh_private_key)
+
+    run = run_program({}, [], program=program)
+    return {n.name: run.named(f"zerotier-cluster-{n.name}-install").inputs["connection"] for n in spec.nodes}
+
+
+def test_a_nodes_own_key_wins_over_the_stacks_and_the_agent_gets_no_key_field() -> None:
+    head, first, second = _spec_nodes()
+    found = _connections((head, dataclasses.replace(first, private_key="compute-01-key"), second), "stack-key")
+    assert [found[n].get("privateKey") for n in ("head", "compute-01", "compute-02")] == [
+        "stack-key",
+        "compute-01-key",
+        "stack-key",
+    ]
+    agent = _connections((head, first, second), None)
+    assert [sorted(c) for c in agent.values()] == [["dialErrorLimit", "host", "perDialTimeout", "port", "user"]] * 3
+
+
+def test_a_jump_host_gets_its_own_login_and_port_the_stacks_key_and_the_same_retries() -> None:
+    head, first, second = _spec_nodes()
+    jump = Proxy("192.0.2.1", "jump", 2222, ED25519)
+    found = _connections((head, dataclasses.replace(first, proxy=jump), second), "stack-key")
+    assert found["compute-01"]["proxy"] == {
+        "host": "192.0.2.1",
+        "user": "jump",
+        "port": 2222,
+        "privateKey": "stack-key",
+        "hostKey": ED25519,
+        "dialErrorLimit": 20,
+        "perDialTimeout": 15,
+    }
+    assert "proxy" not in found["compute-02"], "no jump host: no proxy field at all"
