@@ -106,13 +106,22 @@ def test_a_nodes_own_key_wins_over_the_stacks_and_the_agent_gets_no_key_field() 
         "stack-key",
     ]
     agent = _connections((head, first, second), None)
+    assert agent["compute-01"] == {
+        "host": "192.168.10.11",
+        "user": "rocky",
+        "port": 22,
+        "dialErrorLimit": 20,  # pulumi-command's default is 10: 11 dials, about 15 s
+        "perDialTimeout": 15,
+    }
     assert [sorted(c) for c in agent.values()] == [["dialErrorLimit", "host", "perDialTimeout", "port", "user"]] * 3
 
 
 def test_a_jump_host_gets_its_own_login_and_port_the_stacks_key_and_the_same_retries() -> None:
     head, first, second = _spec_nodes()
     jump = Proxy("192.0.2.1", "jump", 2222, ED25519)
-    found = _connections((head, dataclasses.replace(first, proxy=jump), second), "stack-key")
+    pinned = dataclasses.replace(head, host_key=ED25519)
+    found = _connections((pinned, dataclasses.replace(first, proxy=jump), second), "stack-key")
+    assert (found["head"]["hostKey"], "hostKey" in found["compute-02"]) == (ED25519, False)
     assert found["compute-01"]["proxy"] == {
         "host": "192.0.2.1",
         "user": "jump",
