@@ -35,3 +35,61 @@ def test_evaluate_refuses_a_frame_whose_ports_meet_different_fates_and_says_to_u
 def test_reach_without_a_port_means_port_0() -> None:
     assert reach(rules("drop ipprotocol udp and dport 0;\naccept;"), HEAD, C1, "udp") is not None  # type: ignore[arg-type]
     assert reach(rules("drop ipprotocol udp and dport 1;\naccept;"), HEAD, C1, "udp") is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("frame", "shown"),
+    [
+        (
+            Frame(HEAD, C1, False, ethertype=0x0806),
+            "ARP reply from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the sender",
+        ),
+        (
+            Frame(HEAD, C1, True, ethertype=0x0806, destination="broadcast"),
+            "ARP request from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11) (broadcast), on the receiver",
+        ),
+        (
+            Frame(HEAD, None, False, ethertype=0x0806, destination="multicast"),
+            "ARP request from head (head, 10.147.17.1) to every member (multicast, before the receivers are known), "
+            "on the sender",
+        ),
+        (
+            Frame(HEAD, C1, False, ethertype=0x88CC),
+            "ethertype 0x88cc from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the sender",
+        ),
+        (
+            Frame(C1, HEAD, False, protocol=1, icmp=(8, 0)),
+            "ICMP echo request from c1 (compute, 10.147.17.11) to head (head, 10.147.17.1), on the sender",
+        ),
+        (
+            Frame(C1, HEAD, False, protocol=1, icmp=(0, 0)),
+            "ICMP echo reply from c1 (compute, 10.147.17.11) to head (head, 10.147.17.1), on the sender",
+        ),
+        (
+            Frame(C1, HEAD, False, protocol=1, icmp=(3, 4)),
+            "ICMP type 3 from c1 (compute, 10.147.17.11) to head (head, 10.147.17.1), on the sender",
+        ),
+        (
+            Frame(HEAD, C1, False, protocol=TCP, sport=(40000, 40000), dport=(22, 22), tcp_flags=0x12),
+            "TCP 40000->22 SYN+ACK from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the sender",
+        ),
+        (
+            Frame(HEAD, C1, False, protocol=17, sport=(6817, 6818), dport=(7, 7)),
+            "UDP 6817-6818->7 from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the sender",
+        ),
+        (
+            Frame(HEAD, C1, False, protocol=132, sport=(1, 1), dport=(2, 3)),
+            "IP protocol 132 1->2-3 from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the sender",
+        ),
+        (
+            Frame(HEAD, C1, False, protocol=47),
+            "IP protocol 47 from head (head, 10.147.17.1) to c1 (compute, 10.147.17.11), on the sender",
+        ),
+        (
+            Frame(Member("device", IPv4Address("10.147.17.50")), C1, False, protocol=47),
+            "IP protocol 47 from device 10.147.17.50 to c1 (compute, 10.147.17.11), on the sender",
+        ),
+    ],
+)
+def test_a_frame_is_shown_as_an_operator_reads_it(frame: Frame, shown: str) -> None:
+    assert str(frame) == shown
