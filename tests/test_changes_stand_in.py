@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,12 +179,14 @@ class Site:
 
 
 @pytest.fixture(params=["head", "central"])
-def site(request, machine_factory, operator, tmp_path: Path) -> Site:
+def site(request, machine_factory, operator, tmp_path: Path) -> Iterator[Site]:
     site = Site(operator, machine_factory, tmp_path, request.param)
     for name in ("head", "compute-01", "compute-02"):
         site.add(name)
     site.start_controller()
-    return site
+    yield site
+    if site.api is not None:  # it runs in the head's namespace, which outlives no test
+        site.api.stop()
 
 
 def authorized(*names: str, **addresses: str) -> dict[str, tuple[bool, list[str], str]]:
