@@ -6,11 +6,12 @@ expected values are literal.
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address
 
 import pytest
 
-from cluster.rules.evaluator import evaluate, reach
+from cluster.rules.evaluator import decide, evaluate, reach
 from cluster.rules.frame import EPHEMERAL, TCP, Frame, Member
 from cluster.rules.parser import parse_source
 
@@ -93,3 +94,38 @@ def test_reach_without_a_port_means_port_0() -> None:
 )
 def test_a_frame_is_shown_as_an_operator_reads_it(frame: Frame, shown: str) -> None:
     assert str(frame) == shown
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"receiver": C1, "ethertype": 0x86DD}, "IPv6 frames are not modelled: the overlay is IPv4 only"),
+        (
+            {"receiver": None, "inbound": True, "destination": "broadcast"},
+            "only a broadcast or multicast on the sender has no receiver yet",
+        ),
+        ({"receiver": None, "inbound": False}, "only a broadcast or multicast on the sender has no receiver yet"),
+        ({"receiver": C1, "protocol": TCP, "dport": (1, 65536)}, "bad port range 1-65536"),
+        ({"receiver": C1, "protocol": TCP, "sport": (-1, 5)}, "bad port range -1-5"),
+        ({"receiver": C1, "protocol": TCP, "sport": (6, 5)}, "bad port range 6-5"),
+    ],
+)
+def test_a_frame_that_cannot_exist_is_refused_saying_why(fields: dict[str, object], message: str) -> None:
+    base: dict[str, object] = {"inbound": False}
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        Frame(HEAD, **{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_the_widest_frames_that_can_exist_are_accepted() -> None:
+    assert Frame(HEAD, C1, False, protocol=TCP, sport=(0, 65535), dport=(65535, 65535)).dport == (65535, 65535)
+    assert Frame(HEAD, None, False, ethertype=0x0806, destination="multicast").receiver is None
+
+
+def test_a_destination_port_range_is_cut_too() -> None:
+    frame = Frame(HEAD, C1, False, protocol=TCP, sport=(40000, 40000), dport=(1, 1023), tcp_flags=0x02)
+    parts = [(d.frame.sport, d.frame.dport, d.action) for d in decide(rules("drop dport 22;\naccept;"), frame)]  # type: ignore[arg-type]
+    assert parts == [
+        ((40000, 40000), (1, 21), "accept"),
+        ((40000, 40000), (22, 22), "drop"),
+        ((40000, 40000), (23, 1023), "accept"),
+    ]
