@@ -13,6 +13,7 @@ import pytest
 
 from cluster.rules.evaluator import decide, evaluate, reach
 from cluster.rules.frame import EPHEMERAL, TCP, Frame, Member
+from cluster.rules.model import Match, match
 from cluster.rules.parser import parse_source
 
 HEAD = Member("head", IPv4Address("10.147.17.1"), "aaaaaaaaaa", "head")
@@ -129,3 +130,9 @@ def test_a_destination_port_range_is_cut_too() -> None:
         ((40000, 40000), (22, 22), "drop"),
         ((40000, 40000), (23, 1023), "accept"),
     ]
+
+
+def test_match_keeps_not_and_or_apart() -> None:
+    assert match("ethertype", 0x0800, negate=True) == Match("ethertype", (0x0800,), negate=True, either=False)
+    assert match("ethertype", 0x0806, either=True) == Match("ethertype", (0x0806,), negate=False, either=True)
+    assert match("chr", 1 << 60, negate=True, either=True).source() == "or not chr ipauth"
