@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster.config.stackfile import read_stack_config
+from cluster.config.stackfile import project_name, read_stack_config
 from cluster.errors import ConfigError, Problem
 
 HEAD = "config:\n  zerotier-cluster:network: {name: n, cidr: 10.147.17.0/24}\n"
@@ -144,3 +144,35 @@ def test_the_program_refuses_what_render_refuses_in_the_stack_file(tmp_path: Pat
     assert (
         "zerotier-cluster:network.name: 'on' (line 2 of Pulumi.dev.yaml) is read by YAML 1.1 as true, not as written"
     ) in str(err.value)
+
+
+def test_the_project_name_comes_from_pulumi_yaml_and_defaults_to_the_namespace(tmp_path: Path) -> None:
+    """What status looks the stack's URNs up under (``--project``)."""
+    assert project_name(tmp_path) == "zerotier-cluster", "no Pulumi.yaml: the config namespace"
+    (tmp_path / "Pulumi.yaml").write_text("name: hpc-overlay\nruntime: python\n")
+    assert project_name(tmp_path) == "hpc-overlay"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("runtime: python\n", "Pulumi.yaml: name: is missing\n    fix: name the project (name: ...)"),
+        ("name: ''\n", "Pulumi.yaml: name: is missing\n    fix: name the project (name: ...)"),
+        ("name: 12\n", "Pulumi.yaml: name: is missing\n    fix: name the project (name: ...)"),
+        ("- a list\n", "Pulumi.yaml: name: is missing\n    fix: name the project (name: ...)"),
+    ],
+)
+def test_a_project_without_a_name_is_refused(tmp_path: Path, text: str, shown: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        project_name(tmp_path)
+    assert [str(p) for p in err.value.problems] == [shown]
+
+
+def test_a_project_file_that_is_not_yaml_is_refused_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError) as err:
+        project_name(tmp_path)
+    assert [str(p) for p in err.value.problems] == [
+        "Pulumi.yaml: is not valid YAML at line 2, column 1: did not find expected ',' or ']'\n    fix: fix the YAML there"
+    ]
