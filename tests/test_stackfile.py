@@ -174,5 +174,6 @@ def test_a_project_file_that_is_not_yaml_is_refused_naming_it(tmp_path: Path) ->
     with pytest.raises(ConfigError) as err:
         project_name(tmp_path)
     assert [str(p) for p in err.value.problems] == [
-        "Pulumi.yaml: is not valid YAML at line 2, column 1: did not find expected ',' or ']'\n    fix: fix the YAML there"
+        "Pulumi.yaml: is not valid YAML at line 2, column 1: did not find expected ',' or ']'"
+        "\n    fix: fix the YAML there"
     ]
