@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cluster.config.stackfile import project_name, read_stack_config
+from cluster.config.yamlfile import MAX_BYTES
 from cluster.errors import ConfigError, Problem
 
 HEAD = "config:\n  zerotier-cluster:network: {name: n, cidr: 10.147.17.0/24}\n"
@@ -177,3 +178,11 @@ def test_a_project_file_that_is_not_yaml_is_refused_naming_it(tmp_path: Path) ->
         "Pulumi.yaml: is not valid YAML at line 2, column 1: did not find expected ',' or ']'"
         "\n    fix: fix the YAML there"
     ]
+
+
+def test_a_project_file_too_large_to_read_is_named_by_its_path(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: x\n" + "#" * MAX_BYTES)
+    with pytest.raises(ConfigError) as err:
+        project_name(tmp_path)
+    (problem,) = err.value.problems
+    assert (problem.key, problem.fix) == (str(tmp_path / "Pulumi.yaml"), "give the project a name:")
