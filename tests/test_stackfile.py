@@ -103,6 +103,7 @@ def test_a_missing_stack_file_says_which_fix_applies(tmp_path: Path) -> None:
         f"pass --project DIR, the directory holding Pulumi.yaml and Pulumi.t.yaml ({tmp_path} has no Pulumi.yaml)"
     )
     (problem,) = _missing(tmp_path, project=True)
+    assert problem.key == str(tmp_path / "Pulumi.t.yaml"), "the path: it may not be where the operator thinks"
     assert problem.message == "cannot read Pulumi.t.yaml: No such file or directory"
     assert problem.fix == f"create the stack with `pulumi stack init t` (in {tmp_path})"
 
