@@ -187,3 +187,12 @@ def test_a_project_file_too_large_to_read_is_named_by_its_path(tmp_path: Path) -
         project_name(tmp_path)
     (problem,) = err.value.problems
     assert (problem.key, problem.fix) == (str(tmp_path / "Pulumi.yaml"), "give the project a name:")
+
+
+def test_an_empty_stack_file_holds_no_settings(tmp_path: Path) -> None:
+    """What `pulumi stack init` leaves: parse_cluster then names each required key."""
+    (tmp_path / "Pulumi.yaml").write_text("name: zerotier-cluster\n")
+    (tmp_path / "Pulumi.t.yaml").write_text("")
+    assert read_stack_config(tmp_path, "t") == {}
+    (tmp_path / "Pulumi.t.yaml").write_text("config:\n")
+    assert read_stack_config(tmp_path, "t") == {}
