@@ -196,3 +196,24 @@ def test_an_empty_stack_file_holds_no_settings(tmp_path: Path) -> None:
     assert read_stack_config(tmp_path, "t") == {}
     (tmp_path / "Pulumi.t.yaml").write_text("config:\n")
     assert read_stack_config(tmp_path, "t") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("- config\n", "Pulumi.t.yaml: is not a stack file (a mapping)\n    fix: start it with config:"),
+        (
+            "config:\n  - zerotier-cluster:nodes\n",
+            "Pulumi.t.yaml: config: must be a mapping of settings\n    fix: write one namespace:key per line",
+        ),
+    ],
+)
+def test_a_stack_file_of_the_wrong_shape_is_refused_saying_which(tmp_path: Path, text: str, shown: str) -> None:
+    assert [str(p) for p in refused(tmp_path, text)] == [shown]
+
+
+def test_a_key_with_a_second_colon_is_kept_whole_as_pulumi_reads_it(tmp_path: Path) -> None:
+    """``zerotier-cluster:old:nodes`` is the key ``old:nodes`` (Pulumi splits at the first colon), never ``nodes``."""
+    (tmp_path / "Pulumi.yaml").write_text("name: zerotier-cluster\n")
+    (tmp_path / "Pulumi.t.yaml").write_text("config:\n  zerotier-cluster:old:nodes: []\n")
+    assert read_stack_config(tmp_path, "t") == {"old:nodes": []}
