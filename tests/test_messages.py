@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,21 @@ def test_safe_bounds_whatever_it_is_given() -> None:
     assert safe("x" * 3_000_000, 20) == "x" * 17 + "..."
     assert safe("\x1b" * 100, 20) == "\\x1b" * 4 + "..."
     assert safe("abc", 3) == "abc"
+
+
+def test_safe_shows_any_value_as_its_text() -> None:
+    """Problems carry what was read: numbers, addresses, None, as well as text."""
+    assert safe(12345) == "12345"
+    assert safe(IPv4Address("10.147.17.1")) == "10.147.17.1"
+    assert safe(None) == "None"
+    assert safe(["a\x1b"], 6) == "['a..."
+
+
+def test_a_problems_key_and_fix_have_their_own_bounds() -> None:
+    text = str(Problem("k" * 300, "m", "f" * 500))
+    key, _, rest = text.partition(": ")
+    assert key == "k" * 197 + "..."
+    assert rest.partition("\n    fix: ")[2] == "f" * 397 + "..."
 
 
 def test_a_problem_prints_escaped_and_bounded() -> None:
@@ -64,3 +80,9 @@ def test_an_inventory_host_name_with_escapes_is_shown_escaped(tmp_path: Path) ->
     assert str(err.value).splitlines()[1] == (
         "  hosts.yaml: head.hosts.h\\x1b]52;c;eA==\\x071: has a host range Ansible would not expand"
     )
+
+
+def test_an_error_counts_its_problems_in_words() -> None:
+    one, two = Problem("a", "m", "f"), Problem("b", "m", "f")
+    assert str(ConfigError([one])).splitlines()[0] == "1 configuration problem:"
+    assert str(ConfigError([one, two, one])).splitlines()[0] == "2 configuration problems:", "one mistake listed once"
