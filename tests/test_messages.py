@@ -86,3 +86,9 @@ def test_an_error_counts_its_problems_in_words() -> None:
     one, two = Problem("a", "m", "f"), Problem("b", "m", "f")
     assert str(ConfigError([one])).splitlines()[0] == "1 configuration problem:"
     assert str(ConfigError([one, two, one])).splitlines()[0] == "2 configuration problems:", "one mistake listed once"
+
+
+def test_an_error_lists_fifty_problems_and_counts_the_rest() -> None:
+    problems = [Problem(f"k{i}", "m", "f") for i in range(51)]
+    assert str(ConfigError(problems[:50])).splitlines()[-2:] == ["  k49: m", "    fix: f"], "fifty: none counted"
+    assert str(ConfigError(problems)).splitlines()[-1] == "  ... and 1 more (fix these first)"
