@@ -8,6 +8,7 @@ key, says why and gives the fix.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from cluster.config import parse as P
 from cluster.config.fields import INVALID, Problems
 from cluster.config.parse import namespace_problems, parse_cluster
+from cluster.config.yamlfile import read_yaml
 from cluster.conventions import NETWORK_ID_PATTERN, ZT_ADDRESS
 from cluster.errors import ConfigError
 from tests.mockrun import ROOT
@@ -630,4 +632,36 @@ def test_proxy_head_takes_the_heads_connection_and_needs_a_head() -> None:
             "is 'head', but there is no head node here whose host and user are plain text",
             "give the jump host as a mapping with host, user and port",
         )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("b: &b {a: 1}\nn: {<<: *b, y: 2}\n", {"b": {"a": 1}, "n": {"a": 1, "y": 2}}),
+        # Two merge keys are no duplicate: each merges its mapping in (YAML 1.1 merge keys, as PyYAML reads them).
+        (
+            "b: &b {a: 1}\nc: &c {z: 3}\nn: {<<: *b, <<: *c, y: 2}\n",
+            {"b": {"a": 1}, "c": {"z": 3}, "n": {"a": 1, "z": 3, "y": 2}},
+        ),
+    ],
+)
+def test_merge_keys_are_read_and_never_taken_for_duplicates(tmp_path: Path, text: str, read: object) -> None:
+    (tmp_path / "f.yaml").write_text(text)
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == (read, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("b: &b {a: 1}\nn: {<<: *b, x: 1, x: 2}\n", "line 2, column 19"),  # after a merge key
+        ("? [1]\n: a\nx: 1\nx: 2\n", "line 4, column 1"),  # after a key YAML cannot hash
+    ],
+)
+def test_a_duplicate_key_is_found_after_merge_and_unhashable_keys(tmp_path: Path, text: str, where: str) -> None:
+    (tmp_path / "f.yaml").write_text(text)
+    document, problems = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    assert document is None
+    assert [str(p) for p in problems] == [
+        f"f.yaml: is not valid YAML at {where}: found duplicate key 'x'\n    fix: fix the YAML there"
     ]
