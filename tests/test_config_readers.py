@@ -16,7 +16,7 @@ import pytest
 from cluster.config import parse as P
 from cluster.config.fields import INVALID, Problems
 from cluster.config.parse import namespace_problems, parse_cluster
-from cluster.config.yamlfile import read_yaml
+from cluster.config.yamlfile import MAX_NUMBER_CHARS, Surprise, read_yaml
 from cluster.conventions import NETWORK_ID_PATTERN, ZT_ADDRESS
 from cluster.errors import ConfigError
 from tests.mockrun import ROOT
@@ -665,3 +665,20 @@ def test_a_duplicate_key_is_found_after_merge_and_unhashable_keys(tmp_path: Path
     assert [str(p) for p in problems] == [
         f"f.yaml: is not valid YAML at {where}: found duplicate key 'x'\n    fix: fix the YAML there"
     ]
+
+
+def test_a_number_as_long_as_any_setting_takes_is_read_and_one_digit_more_refused(tmp_path: Path) -> None:
+    digits = "9" * MAX_NUMBER_CHARS
+    (tmp_path / "f.yaml").write_text(f"n: {digits}\n")
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == ({"n": int(digits)}, [])
+    (tmp_path / "f.yaml").write_text(f"n: {digits}9\n")
+    _, problems = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    assert [p.message for p in problems] == [
+        f"is not valid YAML at line 1, column 4: found a number of {MAX_NUMBER_CHARS + 1} characters, "
+        "longer than any setting takes"
+    ]
+
+
+def test_a_yaml_surprise_is_shown_as_written() -> None:
+    assert repr(Surprise("on", True, 3)) == "'on'"
+    assert str(Surprise("0o17", 15, 3)) == "0o17"
