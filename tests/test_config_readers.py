@@ -16,7 +16,7 @@ import pytest
 from cluster.config import parse as P
 from cluster.config.fields import INVALID, Problems
 from cluster.config.parse import namespace_problems, parse_cluster
-from cluster.config.yamlfile import MAX_NUMBER_CHARS, Surprise, read_yaml
+from cluster.config.yamlfile import MAX_NUMBER_CHARS, Surprise, read_yaml, surprises
 from cluster.conventions import NETWORK_ID_PATTERN, ZT_ADDRESS
 from cluster.errors import ConfigError
 from tests.mockrun import ROOT
@@ -682,3 +682,25 @@ def test_a_number_as_long_as_any_setting_takes_is_read_and_one_digit_more_refuse
 def test_a_yaml_surprise_is_shown_as_written() -> None:
     assert repr(Surprise("on", True, 3)) == "'on'"
     assert str(Surprise("0o17", 15, 3)) == "0o17"
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("x: true\ny: False\n", {"x": True, "y": False}),
+        ("x: 1.5\ny: -0.25e+3\nz: .inf\n", {"x": 1.5, "y": -250.0, "z": float("inf")}),
+        ("x: 12\ny: -3\n", {"x": 12, "y": -3}),
+    ],
+)
+def test_flags_and_numbers_written_plainly_are_no_surprise(tmp_path: Path, text: str, read: object) -> None:
+    (tmp_path / "f.yaml").write_text(text)
+    document, problems = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    assert (document, problems, surprises(document, "")) == (read, [], [])
+
+
+def test_a_float_longer_than_any_setting_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text(f"n: 1.{'5' * (MAX_NUMBER_CHARS - 2)}\nm: 1.{'5' * (MAX_NUMBER_CHARS - 1)}\n")
+    _, problems = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    assert [p.message for p in problems] == [
+        "is not valid YAML at line 2, column 4: found a number longer than any setting takes"
+    ]
