@@ -704,3 +704,14 @@ def test_a_float_longer_than_any_setting_is_refused(tmp_path: Path) -> None:
     assert [p.message for p in problems] == [
         "is not valid YAML at line 2, column 4: found a number longer than any setting takes"
     ]
+
+
+def test_surprises_are_found_in_keys_too_and_listed_by_line(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text("b: on\na: off\nn:\n  - {yes: 1}\n")
+    document, _ = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    found = [(where, s.text, s.line) for where, s in surprises(document, "zerotier-cluster:")]
+    assert found == [
+        ("zerotier-cluster:b", "on", 1),
+        ("zerotier-cluster:a", "off", 2),
+        ("zerotier-cluster:n[0].yes", "yes", 4),
+    ]
