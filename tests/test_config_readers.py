@@ -715,3 +715,9 @@ def test_surprises_are_found_in_keys_too_and_listed_by_line(tmp_path: Path) -> N
         ("zerotier-cluster:a", "off", 2),
         ("zerotier-cluster:n[0].yes", "yes", 4),
     ]
+
+
+def test_surprises_on_one_line_are_listed_by_key_and_a_file_prefix_is_joined_as_written(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text("x: {b: off, a: on}\n")
+    document, _ = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    assert [where for where, _ in surprises(document, "hosts.yaml: ")] == ["hosts.yaml: x.a", "hosts.yaml: x.b"]
