@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
+from cluster.config.yamlfile import read_yaml
 from cluster.errors import ConfigError
 from cluster.spec import ClusterSpec
 from tests.mockrun import ROOT, run_program, stack_file_config
@@ -482,3 +483,36 @@ def test_any_inventory_gives_a_spec_or_a_config_error(tmp_path_factory: Any, doc
         assert len(str(outcome)) < 60_000
     else:
         assert isinstance(outcome, ClusterSpec) and outcome.nodes
+
+
+@pytest.mark.parametrize("depth", [1001, 30_000])
+def test_flow_nesting_past_a_thousand_brackets_is_refused_before_pyyaml_sees_it(tmp_path: Path, depth: int) -> None:
+    """30,000 levels crash PyYAML's C composer (a segmentation fault, nothing to catch); the file is under 4 MiB."""
+    (tmp_path / "Pulumi.yaml").write_text("name: zerotier-cluster\n")
+    text = "config:\n  zerotier-cluster:nodes: " + "[" * depth + "]" * depth + "\n"
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        read_stack_config(tmp_path, "dev")
+    assert [str(p) for p in err.value.problems] == [
+        "Pulumi.dev.yaml: is nested more than 1000 brackets deep (line 2)\n    fix: flatten the YAML"
+    ]
+
+
+def test_a_thousand_brackets_deep_is_read_and_quoted_brackets_count_too(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text("a: " + "[" * 1000 + "]" * 1000 + "\n")
+    document, problems = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    depth, inner = 0, document["a"]
+    while inner:
+        depth, inner = depth + 1, inner[0]
+    assert (depth + 1, problems) == (1000, [])
+    (tmp_path / "f.yaml").write_text("a: 1\n\nb: '" + "{" * 1001 + "'\n")
+    assert [p.message for p in read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")[1]] == [
+        "is nested more than 1000 brackets deep (line 3)"
+    ]
+
+
+def test_config_json_nested_past_pythons_recursion_limit_is_a_config_problem() -> None:
+    values, secrets = stack_file_config("dev")
+    values["zerotier-cluster:nodes"] = "[" * 30_000 + "]" * 30_000
+    with pytest.raises(Exception, match=r"zerotier-cluster:nodes: must be a non-empty list"):
+        run_program(values, secrets)

@@ -34,6 +34,11 @@ from cluster.errors import Problem
 MAX_BYTES = 4 * 1024 * 1024
 #: No setting takes a number anywhere near this long.
 MAX_NUMBER_CHARS = 64
+#: The deepest flow nesting (``[`` and ``{``) read. PyYAML's C composer recurses once per level on the C
+#: stack, with no Python recursion check: about 30,000 levels (well inside MAX_BYTES) crash the process
+#: with a segmentation fault. Block nesting needs indentation, so MAX_BYTES keeps it below 3,000 levels.
+MAX_FLOW_DEPTH = 1000
+_FLOW = re.compile(r"[\[\]{}]")
 
 #: Plain scalars that read the same in YAML 1.1 and 1.2 and mean what they say.
 PLAIN_BOOL = re.compile(r"true|false", re.IGNORECASE)
@@ -163,6 +168,10 @@ def read_yaml(path: Path, *, shown_as: str, key: str, fix: str, too_large: str =
     text, problem = read_text(path, shown_as=shown_as, key=key, fix=fix, too_large=too_large)
     if problem is not None:
         return None, [problem]
+    line = _too_deep(text)
+    if line:
+        message = f"is nested more than {MAX_FLOW_DEPTH} brackets deep (line {line})"
+        return None, [Problem(shown_as, message, "flatten the YAML")]
     try:
         return yaml.load(text, Loader=StrictLoader), []  # StrictLoader is a CSafeLoader
     except yaml.MarkedYAMLError as err:
@@ -174,6 +183,20 @@ def read_yaml(path: Path, *, shown_as: str, key: str, fix: str, too_large: str =
         return None, [Problem(shown_as, f"is not valid YAML: {shown(str(err), 200)}", "fix the YAML")]
     except RecursionError:
         return None, [Problem(shown_as, "is nested too deeply to read", "flatten the YAML")]
+
+
+def _too_deep(text: str) -> int:
+    """The line where flow nesting passes :data:`MAX_FLOW_DEPTH`, or 0.
+
+    Every bracket counts, quoted or not: a value holding more than a thousand
+    unclosed brackets in quotes is refused too, and no setting has one.
+    """
+    depth = 0
+    for bracket in _FLOW.finditer(text):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_FLOW_DEPTH:
+            return text.count("\n", 0, bracket.start()) + 1
+    return 0
 
 
 def read_text(

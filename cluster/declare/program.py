@@ -29,10 +29,13 @@ TOKEN_ENV = "ZEROTIER_CENTRAL_TOKEN"
 
 
 def _decode(value: str) -> Any:
-    """Pulumi hands structured config over as JSON text and plain strings as they are."""
+    """Pulumi hands structured config over as JSON text and plain strings as they are.
+
+    JSON nested past Python's recursion limit stays text too, so validation names its key.
+    """
     try:
         return json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return value
 
 
