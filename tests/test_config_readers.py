@@ -16,9 +16,9 @@ import pytest
 from cluster.config import parse as P
 from cluster.config.fields import INVALID, Problems
 from cluster.config.parse import namespace_problems, parse_cluster
-from cluster.config.yamlfile import MAX_NUMBER_CHARS, Surprise, read_yaml, surprises
+from cluster.config.yamlfile import MAX_NUMBER_CHARS, Surprise, read_text, read_yaml, surprises
 from cluster.conventions import NETWORK_ID_PATTERN, ZT_ADDRESS
-from cluster.errors import ConfigError
+from cluster.errors import ConfigError, Problem
 from tests.mockrun import ROOT
 from tests.test_config import BASE, DELETE, config
 
@@ -721,3 +721,24 @@ def test_surprises_on_one_line_are_listed_by_key_and_a_file_prefix_is_joined_as_
     (tmp_path / "f.yaml").write_text("x: {b: off, a: on}\n")
     document, _ = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
     assert [where for where, _ in surprises(document, "hosts.yaml: ")] == ["hosts.yaml: x.a", "hosts.yaml: x.b"]
+
+
+def test_a_value_yaml_cannot_build_is_refused_with_pyyamls_words(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text("a: !!int x\n")
+    assert [str(p) for p in read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")[1]] == [
+        "f.yaml: is not valid YAML: \"invalid literal for int() with base 10: 'x'\"\n    fix: fix the YAML"
+    ]
+
+
+def test_read_text_bounds_and_refusals_are_literal(tmp_path: Path) -> None:
+    file = tmp_path / "f.yaml"
+    file.write_text("x" * 100)
+    read = {"shown_as": "f.yaml", "key": "k", "fix": "fx"}
+    assert read_text(file, **read, limit=100) == ("x" * 100, None), "exactly the limit is read"
+    assert read_text(file, **read, limit=99)[1] == Problem("k", "f.yaml is larger than 99 bytes", "fx")
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"x" * (1024 * 1024 + 1))
+    assert read_text(big, **read, limit=1024 * 1024)[1] == Problem("k", "f.yaml is larger than 1 MiB", "fx")
+    assert read_text(tmp_path, **read)[1] == Problem("k", "f.yaml is not a regular file", "fx")
+    file.write_bytes(b"ok \xff")
+    assert read_text(file, **read)[1] == Problem("f.yaml", "is not UTF-8 text (byte 3)", "save it as UTF-8")
