@@ -13,12 +13,14 @@ words read back to the same arguments.
 from __future__ import annotations
 
 import json
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cluster.rules.keywords import KEYWORDS
+from cluster.rules.frame import ARP, ICMP, TCP, Frame, Member
+from cluster.rules.keywords import HARD_NO, HARD_YES, KEYWORDS, shown
 from cluster.rules.parser import parse_source
 
 GOLDEN = Path(__file__).resolve().parent / "rules_golden" / "keywords.json"
@@ -57,6 +59,24 @@ TEXTS = [
     "accept dport 0x16;",
     "accept dport 70000;",
     "accept dport 1-2-3;",
+    # every bound, both ends; the longest numbers read
+    "accept ethertype 0;",
+    "accept ethertype 0xffff;",
+    "accept ethertype 0x10000;",
+    "accept ipprotocol 0;",
+    "accept ipprotocol 255;",
+    "accept ipprotocol 256;",
+    "accept icmp 0 0;",
+    "accept icmp 255 255;",
+    "accept icmp 3 256;",
+    "accept dport 0-0;",
+    "accept dport 1-65535;",
+    "accept sport 1-65536;",
+    "accept dport 0000000022;",
+    "accept dport 00000000022;",
+    "accept dport 0x0000000000000016;",
+    "accept dport 0x00000000000000016;",
+    "accept ipsrc 10.147.17.5/33;",
     "accept chr tcp_syn;",
     "accept chr inbound,tcp_syn,tcp_ack;",
     "accept chr TCP_SYN;",
@@ -104,6 +124,11 @@ STRICTER = {
     "accept tseq role 2;": "role values by name only",
     "accept ethertype 0x1ffff;": "an ethertype is 16 bits",
     "accept ipprotocol 300;": "an IP protocol is 8 bits",
+    "accept ethertype 0x10000;": "an ethertype is 16 bits",
+    "accept ipprotocol 256;": "an IP protocol is 8 bits",
+    "accept ipsrc 10.147.17.5/33;": "an IPv4 prefix is 0-32 bits",
+    "accept dport 00000000022;": "a decimal number is at most 10 digits (no field needs more)",
+    "accept dport 0x00000000000000016;": "a hex number is at most 16 digits after 0x (no field needs more)",
 }
 
 
@@ -147,3 +172,81 @@ def test_each_keyword_reads_its_own_words_back(keyword: str) -> None:
     args = entry.parse(words)
     assert entry.words(args) == words
     assert entry.parse(entry.words(args)) == args
+
+
+def refusal(keyword: str, words: list[str]) -> str:
+    with pytest.raises(ValueError, match=r".") as refused:
+        KEYWORDS[keyword].parse(words)
+    return str(refused.value)
+
+
+def test_each_refusal_names_the_argument_and_the_fix() -> None:
+    assert refusal("ethertype", ["ARP"]) == "ethertype 'ARP': names are lower case, as ZeroTier reads them: write arp"
+    assert refusal("ipprotocol", ["x"]) == "IP protocol 'x' is not a number"
+    assert refusal("ipprotocol", ["TCP"]) == (
+        "IP protocol 'TCP': names are lower case, as ZeroTier reads them: write tcp"
+    )
+    assert refusal("icmp", ["x", "0"]) == "ICMP type 'x' is not a number"
+    assert refusal("icmp", ["3", "x"]) == "ICMP code (or -1 for any) 'x' is not a number"
+    assert refusal("ipsrc", ["10.147.17.5/33"]) == "'10.147.17.5/33' is not an IPv4 address with /bits"
+    assert refusal("ipdest", ["10.1.2.3/8:1/9"]) == (
+        "'10.1.2.3/8:1/9' is not an IPv4 address with /bits (a dotted quad, no leading zeros)"
+    )
+
+
+def test_a_number_too_long_to_read_is_out_of_range_not_a_python_error() -> None:
+    # 5,000 digits: past Python's int() limit of 4,300, which would answer with its own words
+    digits = "9" * 5000
+    assert refusal("dport", [digits]) == f"port {digits[:40]!r}... (5000 characters) is out of range (0-65535)"
+    assert refusal("dport", ["0x" + "f" * 5000]) == (
+        f"port {('0x' + 'f' * 38)!r}... (5002 characters) is out of range (0-65535)"
+    )
+
+
+def test_an_excerpt_is_whole_up_to_forty_characters() -> None:
+    assert shown("a" * 40) == repr("a" * 40)
+    assert shown("a" * 41) == repr("a" * 40) + "... (41 characters)"
+    assert shown("b" * 10, limit=9) == "'bbbbbbbbb'... (10 characters)"
+
+
+def test_a_value_without_a_name_is_written_as_a_number() -> None:
+    assert KEYWORDS["ethertype"].words((0x1234,)) == ["0x1234"]
+    assert KEYWORDS["ethertype"].words((0x0806,)) == ["arp"]
+    assert KEYWORDS["ipprotocol"].words((200,)) == ["200"]
+    assert KEYWORDS["ipprotocol"].words((1,)) == ["icmp4"]  # 'icmp' is a keyword ZeroTier refuses there
+    assert KEYWORDS["tseq"].words((1, 9)) == ["role", "9"]
+
+
+HEAD = Member("head", IPv4Address("10.147.17.1"), "aaaaaaaaaa")
+COMPUTE = Member("compute", IPv4Address("10.147.17.2"), "bbbbbbbbbb")
+
+
+def test_ztdest_is_the_receivers_address_and_zero_before_it_is_known() -> None:
+    to_compute = Frame(HEAD, COMPUTE, inbound=False, protocol=TCP)
+    assert KEYWORDS["ztdest"].test(("bbbbbbbbbb",), to_compute) is True
+    assert KEYWORDS["ztdest"].test(("aaaaaaaaaa",), to_compute) is False
+    request = Frame(HEAD, None, inbound=False, ethertype=ARP, destination="broadcast")
+    assert KEYWORDS["ztdest"].test(("0000000000",), request) is True
+    assert KEYWORDS["ztdest"].test(("bbbbbbbbbb",), request) is False
+
+
+def test_ip_matches_on_a_frame_without_an_ip_header_are_a_no_that_not_keeps() -> None:
+    reply = Frame(HEAD, COMPUTE, inbound=True, ethertype=ARP)
+    for keyword, args in (
+        ("ipprotocol", (0,)),
+        ("ipsrc", ("10.147.17.1/32",)),
+        ("ipdest", ("10.147.17.2/32",)),
+        ("icmp", (0, -1)),
+        ("sport", (0, 65535)),
+    ):
+        assert KEYWORDS[keyword].test(args, reply) is HARD_NO, keyword
+
+
+def test_icmp_matches_type_then_code_and_no_code_is_a_yes_that_not_keeps() -> None:
+    unreachable = Frame(HEAD, COMPUTE, inbound=False, protocol=ICMP, icmp=(3, 4))
+    assert KEYWORDS["icmp"].test((3, 4), unreachable) is True
+    assert KEYWORDS["icmp"].test((3, 1), unreachable) is False
+    assert KEYWORDS["icmp"].test((3, -1), unreachable) is HARD_YES
+    assert KEYWORDS["icmp"].test((8, -1), unreachable) is HARD_NO
+    # a TCP frame carries no ICMP type, even one whose unused field reads 0
+    assert KEYWORDS["icmp"].test((0, -1), Frame(HEAD, COMPUTE, inbound=False, protocol=TCP)) is HARD_NO
