@@ -29,7 +29,7 @@ import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
-from cluster.plan.build import build_plan
+from cluster.plan.build import Plan, build_plan
 from cluster.plan.declarations import Declaration, declarations
 from cluster.plan.steps import Pending, StepScript
 from cluster.rules.model import NetworkRules
@@ -44,6 +44,24 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     "cloud": ("cloud", {}),
     "dev-head-controller": ("dev", {"controller": "head"}),
     "dev-head-root": ("dev", {"controller": "head", "roots": "head", "rootEndpoint": "192.168.10.1"}),
+    # every option that changes a step's parameters or a lifecycle away from its default
+    "dev-options": (
+        "dev",
+        {
+            "network": {
+                "name": "chpc-overlay",
+                "cidr": "10.147.17.0/24",
+                "networkId": "8056c2e21c000001",
+                "keepSettings": True,
+            },
+            "uninstallOnDestroy": True,
+            "verify": {"requireDirect": True},
+            "zerotier": {"multicore": True, "concurrency": 3},
+            "firewall": {"mode": "integrate", "integrate": {"table": "filter", "chain": "input"}},
+        },
+    ),
+    "dev-firewall-off": ("dev", {"firewall": {"mode": "off"}, "zerotier": {"interfacePrefixBlacklist": []}}),
+    "dev-head-no-pool": ("dev", {"controller": "head", "network": {"name": "lab", "cidr": "10.147.17.0/24"}}),
 }
 
 
@@ -54,19 +72,19 @@ def _with_evicted_node_and_device(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         **raw,
         "nodes": nodes,
-        "devices": [{"name": "laptop", "address": "a1b2c3d4e5", "ip": "10.147.17.100"}],
+        "devices": [{"name": "laptop", "address": "a1b2c3d4e5", "ip": "10.147.17.112"}],
     }
 
 
-def plan_declarations(case: str) -> tuple[Declaration, ...]:
-    """The declarations of ``case`` (the ``-evicted`` cases: the last node evicted, a device, a reimaged node)."""
+def case_plan(case: str) -> Plan:
+    """The plan of ``case`` (the ``-evicted`` cases: the last node evicted, a device, a reimaged node)."""
     base, evicted = case.removesuffix("-evicted"), case.endswith("-evicted")
     stack, settings = CASES[base]
     raw = read_stack_config(ROOT, stack)
     raw.update(settings)
     if evicted:
         raw = _with_evicted_node_and_device(raw)
-    return declarations(build_plan(parse_cluster(raw, base_dir=ROOT)))
+    return build_plan(parse_cluster(raw, base_dir=ROOT))
 
 
 def _value(value: Any) -> Any:
@@ -104,7 +122,24 @@ def describe(entry: Declaration) -> dict[str, Any]:
 
 
 def rendered(case: str) -> str:
-    return json.dumps([describe(e) for e in plan_declarations(case)], indent=1) + "\n"
+    """The case's file: what the plan publishes and ships besides its entries, then every entry."""
+    plan = case_plan(case)
+    published = {
+        "head_name": plan.head_name,
+        "head_ip": str(plan.head_ip),
+        "network_id": plan.network_id,
+        "hosts_block": plan.hosts_block.splitlines(),
+        "mpi_hostfile": plan.mpi_hostfile.splitlines(),
+        "slurm_nodes": plan.slurm_nodes.splitlines(),
+        "slurm_topology": plan.slurm_topology.splitlines(),
+        "displaced": _value(plan.displaced()),
+        "rules": _value(plan.rules),
+        # each program by its step and shared parameters (its text is the script tests' to hold)
+        "bundle": [{"step": p.step, "shared": dict(p.shared)} for p in plan.bundle.programs],
+        "reach": [{"probe": r.probe, "allowed": r.allowed, "ok": r.ok} for r in plan.reach],
+    }
+    entries = [describe(e) for e in declarations(plan)]
+    return json.dumps({"plan": published, "declarations": entries}, indent=1) + "\n"
 
 
 ALL = sorted([*CASES, *(f"{c}-evicted" for c in ("dev", "dev-head-controller"))])
