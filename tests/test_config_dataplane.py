@@ -49,7 +49,7 @@ def test_each_site_gets_its_physical_paths_and_every_node_the_settings() -> None
         },
     }
     plan = build_plan(parse_cluster(config(zerotier=zerotier, mtu=9000), base_dir=Path(".")))
-    by_name = {n.name: n.localconf.params for n in plan.nodes if n.localconf is not None}
+    by_name = {n.name: n.localconf.params for n in plan.nodes}
     settings = (
         '"settings":{"allowTcpFallbackRelay":true,"interfacePrefixBlacklist":["zt","docker","br-","veth","virbr",'
         '"lxcbr","cni","flannel","cali","tun","tap","wg","tailscale","ib-mgmt"]}}'
@@ -61,9 +61,9 @@ def test_each_site_gets_its_physical_paths_and_every_node_the_settings() -> None
     assert by_name["burst-01"].settings == "{" + settings
     assert (by_name["head"].multicore, by_name["head"].concurrency, by_name["head"].min_cores) == ("true", "4", "8")
     assert plan.controller is not None
-    assert json.loads(plan.controller.network.params.settings)["mtu"] == 9000  # type: ignore[attr-defined]
+    assert json.loads(plan.controller.network.params.settings)["mtu"] == 9000
     verify = next(n for n in plan.nodes if n.name == "head").verify.params
-    assert verify.mtu == "9000"  # type: ignore[attr-defined]
+    assert verify.mtu == "9000"
     assert plan.slurm_topology == (
         "SwitchName=site-cloud Nodes=burst-01\nSwitchName=site-rack-a Nodes=compute-01\n"
         "SwitchName=overlay Switches=site-cloud,site-rack-a\n"
@@ -73,13 +73,12 @@ def test_each_site_gets_its_physical_paths_and_every_node_the_settings() -> None
 def test_defaults_write_the_built_in_blacklist_no_tcp_relay_and_mtu_2800() -> None:
     plan = build_plan(parse_cluster(config(), base_dir=Path(".")))
     head = plan.nodes[0]
-    assert head.localconf is not None
-    assert json.loads(head.localconf.params.settings) == {  # type: ignore[attr-defined]
+    assert json.loads(head.localconf.params.settings) == {
         "settings": {"allowTcpFallbackRelay": False, "interfacePrefixBlacklist": BUILT_IN},
     }
-    assert (head.localconf.params.multicore, head.localconf.params.concurrency) == ("auto", "")  # type: ignore[attr-defined]
+    assert (head.localconf.params.multicore, head.localconf.params.concurrency) == ("auto", "")
     assert plan.controller is not None
-    assert json.loads(plan.controller.network.params.settings)["mtu"] == 2800  # type: ignore[attr-defined]
+    assert json.loads(plan.controller.network.params.settings)["mtu"] == 2800
 
 
 def test_an_mtu_outside_zerotiers_range_is_refused() -> None:

@@ -19,6 +19,7 @@ After a deliberate change, write the files again and read the diff::
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import sys
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -56,19 +57,31 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             },
             "uninstallOnDestroy": True,
             "verify": {"requireDirect": True},
-            "zerotier": {"multicore": True, "concurrency": 3},
+            "zerotier": {
+                "multicore": True,
+                "concurrency": 3,
+                "sites": {"cluster": {"physical": {"192.168.10.0/24": {"mtu": 9000}}}},
+            },
             "firewall": {"mode": "integrate", "integrate": {"table": "filter", "chain": "input"}},
         },
     ),
     "dev-firewall-off": ("dev", {"firewall": {"mode": "off"}, "zerotier": {"interfacePrefixBlacklist": []}}),
-    "dev-head-no-pool": ("dev", {"controller": "head", "network": {"name": "lab", "cidr": "10.147.17.0/24"}}),
+    "dev-joined": (
+        "dev",
+        {"network": {"name": "lab", "cidr": "10.147.17.0/24", "networkId": "8056c2e21c000001", "manage": False}},
+    ),
+    "cloud-port": ("cloud", {"ssh": {"user": "debian", "port": 2222}}),
+    "dev-head-no-pool": (
+        "dev",
+        {"controller": "head", "network": {"name": "lab", "cidr": "10.147.17.0/24", "mtu": 9000}},
+    ),
 }
 
 
 def _with_evicted_node_and_device(raw: dict[str, Any]) -> dict[str, Any]:
     nodes = [dict(n) for n in raw["nodes"]]
-    nodes[-1]["state"] = "evicted"
-    nodes[1]["generation"] = 2
+    nodes[1]["state"] = "evicted"
+    nodes[-1]["generation"] = 2
     return {
         **raw,
         "nodes": nodes,
@@ -77,7 +90,7 @@ def _with_evicted_node_and_device(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def case_plan(case: str) -> Plan:
-    """The plan of ``case`` (the ``-evicted`` cases: the last node evicted, a device, a reimaged node)."""
+    """The plan of ``case`` (the ``-evicted`` cases: a node evicted before the last, a device, a reimaged node)."""
     base, evicted = case.removesuffix("-evicted"), case.endswith("-evicted")
     stack, settings = CASES[base]
     raw = read_stack_config(ROOT, stack)
@@ -136,7 +149,17 @@ def rendered(case: str) -> str:
         "rules": _value(plan.rules),
         # each program by its step and shared parameters (its text is the script tests' to hold)
         "bundle": [{"step": p.step, "shared": dict(p.shared)} for p in plan.bundle.programs],
-        "reach": [{"probe": r.probe, "allowed": r.allowed, "ok": r.ok} for r in plan.reach],
+        "reach": [{**_value(r), "ok": r.ok} for r in plan.reach],
+        "nodes": [
+            {
+                "name": n.name,
+                "interface": n.interface,
+                "verifies": list(n.verifies),
+                # the ruleset's text is the firewall tests' to hold: here, whether there is one and which
+                "ruleset": None if n.ruleset is None else hashlib.sha256(n.ruleset.encode()).hexdigest()[:16],
+            }
+            for n in plan.nodes
+        ],
     }
     entries = [describe(e) for e in declarations(plan)]
     return json.dumps({"plan": published, "declarations": entries}, indent=1) + "\n"

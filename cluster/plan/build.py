@@ -66,10 +66,10 @@ class NodePlan:
     interface: str
     #: The nodes whose firewall must admit this one before its verify can pass.
     verifies: tuple[str, ...]
+    #: The node's local.conf entries (``zerotier-cluster:zerotier``), written before it joins.
+    localconf: StepScript[LocalConfParams]
     #: With ``roots: head``, every node but the head keeps the head's moon before it joins.
     orbit: StepScript[OrbitParams] | None = None
-    #: The node's local.conf entries (``zerotier-cluster:zerotier``), written before it joins.
-    localconf: StepScript[LocalConfParams] | None = None
 
     @property
     def name(self) -> str:

@@ -274,10 +274,9 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
         )
         out.append(_run(node, node.install, [bundle]))
         out.append(_identity(node, [_name(node.name, "install")]))
-        if node.localconf is not None:
-            out.append(_run(node, node.localconf, [_name(node.name, "install")]))
+        out.append(_run(node, node.localconf, [_name(node.name, "install")]))
     # local.conf restarts zerotier-one: it is written before anything else talks to the daemon.
-    configured = {n.name: _name(n.name, "localconf" if n.localconf is not None else "install") for n in plan.nodes}
+    configured = {n.name: _name(n.name, "localconf") for n in plan.nodes}
 
     head = next((n for n in plan.nodes if n.spec.role == "head"), None)
     moon = None
@@ -289,7 +288,7 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
     on_head = [_name(head.name, "identity")] if head is not None else []
     if moon is not None:
         on_head.append(moon)
-    elif head is not None and head.localconf is not None:
+    elif head is not None:
         on_head.append(configured[head.name])
 
     net = plan.spec.network
@@ -334,9 +333,7 @@ def declarations(plan: Plan) -> tuple[Declaration, ...]:
     members = {m.name: m for m in plan.members}
     for node in plan.nodes:
         out.append(_member(plan, members[node.name], [_name(node.name, "identity")], on_head, head))
-        before_join = [_name(node.name, "member")]
-        if node.localconf is not None:
-            before_join.append(configured[node.name])
+        before_join = [_name(node.name, "member"), configured[node.name]]
         if moon is not None:
             # roots: head: the head joins once its moon restarted it, every other node once it orbits the head.
             if node.orbit is None:
