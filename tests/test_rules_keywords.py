@@ -12,6 +12,7 @@ words read back to the same arguments.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from cluster.rules.frame import ARP, ICMP, TCP, Frame, Member
+from cluster.rules.frame import ARP, FIN, ICMP, TCP, UDP, Frame, Member
 from cluster.rules.keywords import HARD_NO, HARD_YES, KEYWORDS, shown
 from cluster.rules.parser import parse_source
 
@@ -250,3 +251,58 @@ def test_icmp_matches_type_then_code_and_no_code_is_a_yes_that_not_keeps() -> No
     assert KEYWORDS["icmp"].test((8, -1), unreachable) is HARD_NO
     # a TCP frame carries no ICMP type, even one whose unused field reads 0
     assert KEYWORDS["icmp"].test((0, -1), Frame(HEAD, COMPUTE, inbound=False, protocol=TCP)) is HARD_NO
+
+
+def chr_test(names: str, frame: Frame) -> object:
+    return KEYWORDS["chr"].test(KEYWORDS["chr"].parse([names]), frame)
+
+
+def test_chr_reads_each_characteristic_from_the_frame_alone() -> None:
+    inbound_request = Frame(HEAD, COMPUTE, inbound=True, ethertype=ARP, destination="broadcast")
+    outbound_udp = Frame(HEAD, COMPUTE, inbound=False, protocol=UDP)
+    assert chr_test("inbound", inbound_request) is True
+    assert chr_test("inbound", outbound_udp) is False
+    # each bit beside the others: a broadcast is multicast too, and inbound
+    assert chr_test("multicast", inbound_request) is True
+    assert chr_test("broadcast", inbound_request) is True
+    assert chr_test("multicast", outbound_udp) is False
+    # no TCP flag on a frame that is not TCP, not even FIN
+    assert chr_test("tcp_fin", outbound_udp) is False
+    assert chr_test("tcp_fin", Frame(HEAD, COMPUTE, inbound=False, protocol=TCP, tcp_flags=FIN)) is True
+    # ipauth: the sender always knows its own certificate; the receiver needs the sender's credentials
+    stranger = Frame(HEAD, COMPUTE, inbound=False, protocol=UDP, peer_known=False)
+    assert chr_test("ipauth", stranger) is True
+    assert chr_test("ipauth", dataclasses.replace(stranger, inbound=True)) is False
+    assert chr_test("ipauth", dataclasses.replace(stranger, inbound=True, peer_known=True)) is True
+
+
+def test_chr_takes_bit_numbers_from_0_and_refuses_a_mask_zerotier_would_write_wrong() -> None:
+    assert KEYWORDS["chr"].parse(["0"]) == (1,)
+    assert KEYWORDS["chr"].words((1,)) == ["tcp_fin"]
+    assert KEYWORDS["chr"].words((1 << 20,)) == ["20"]
+    assert refusal("chr", ["31,tcp_syn"]) == (
+        "'31,tcp_syn': bits 31 and 0-30 cannot share one chr (ZeroTier's compiler gets the mask wrong); "
+        "write them as 'chr a or chr b'"
+    )
+
+
+def test_a_port_range_that_touches_the_rules_at_one_end_is_cut_there() -> None:
+    frame = Frame(HEAD, COMPUTE, inbound=False, protocol=TCP, sport=(40000, 40000), dport=(10, 22))
+    assert KEYWORDS["dport"].test((22, 30), frame) == (frame.with_ports((40000, 40000), (10, 21)),
+                                                       frame.with_ports((40000, 40000), (22, 22)))  # fmt: skip
+    above = frame.with_ports((40000, 40000), (22, 30))
+    assert KEYWORDS["dport"].test((10, 22), above) == (above.with_ports((40000, 40000), (22, 22)),
+                                                       above.with_ports((40000, 40000), (23, 30)))  # fmt: skip
+    assert KEYWORDS["dport"].test((31, 40), above) is False
+    assert KEYWORDS["dport"].test((1, 21), above) is False
+
+
+def test_a_range_inside_the_rules_matches_whole_and_a_source_range_is_cut_on_the_source() -> None:
+    exact = Frame(HEAD, COMPUTE, inbound=False, protocol=TCP, sport=(40000, 40000), dport=(22, 22))
+    assert KEYWORDS["dport"].test((22, 22), exact) is True
+    assert KEYWORDS["sport"].test((40000, 40000), exact) is True
+    clients = exact.with_ports((500, 1500), (22, 22))
+    assert KEYWORDS["sport"].test((1000, 2000), clients) == (
+        clients.with_ports((500, 999), (22, 22)),
+        clients.with_ports((1000, 1500), (22, 22)),
+    )
