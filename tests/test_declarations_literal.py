@@ -70,6 +70,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "dev",
         {"network": {"name": "lab", "cidr": "10.147.17.0/24", "networkId": "8056c2e21c000001", "manage": False}},
     ),
+    "onprem-port": ("onprem", {"ssh": {"user": "rocky", "port": 2222}}),
     "cloud-port": ("cloud", {"ssh": {"user": "debian", "port": 2222}}),
     "dev-head-no-pool": (
         "dev",
