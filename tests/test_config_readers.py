@@ -742,3 +742,21 @@ def test_read_text_bounds_and_refusals_are_literal(tmp_path: Path) -> None:
     assert read_text(tmp_path, **read)[1] == Problem("k", "f.yaml is not a regular file", "fx")
     file.write_bytes(b"ok \xff")
     assert read_text(file, **read)[1] == Problem("f.yaml", "is not UTF-8 text (byte 3)", "save it as UTF-8")
+
+
+def test_a_file_that_opens_but_cannot_be_read_is_a_problem_not_a_traceback() -> None:
+    # /proc/self/mem is a regular file that opens, then fails to read at offset 0 (EIO): like a failing disk.
+    read = {"shown_as": "f.yaml", "key": "k", "fix": "fx"}
+    assert read_text(Path("/proc/self/mem"), **read) == (
+        "",
+        Problem("k", "cannot read f.yaml: Input/output error", "fx"),
+    )
+
+
+def test_a_huge_file_is_refused_after_reading_one_byte_past_the_limit(tmp_path: Path) -> None:
+    # 1 TiB, sparse: reading it whole would fail to allocate (MemoryError) instead of naming the limit.
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as file:
+        file.truncate(1 << 40)
+    read = {"shown_as": "f.yaml", "key": "k", "fix": "fx", "too_large": "split it"}
+    assert read_text(huge, **read) == ("", Problem("k", "f.yaml is larger than 4 MiB", "split it"))
