@@ -67,81 +67,82 @@ def test_pulumi_dev_yaml_is_valid() -> None:
     assert len(spec.computes) >= 2
 
 
-@pytest.mark.parametrize(
-    ("raw", "key", "words"),
-    [
-        (config(**{"network.cidr": DELETE}), "zerotier-cluster:network.cidr", "missing"),
-        (config(**{"network.cidr": "10.147.17.0/33"}), "zerotier-cluster:network.cidr", "CIDR"),
-        (config(**{"network.cidr": "10.147.17.5/24"}), "zerotier-cluster:network.cidr", "host bits"),
-        (config(**{"network.cidr": "fd00::/64"}), "zerotier-cluster:network.cidr", "IPv4"),
-        (config(**{"network.pool.start": "10.147.18.1"}), "zerotier-cluster:network.pool.start", "outside"),
-        (config(**{"network.pool.end": "10.147.17.100"}), "zerotier-cluster:network.pool", "after end"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.18.7"}}), "zerotier-cluster:nodes[1].ip", "outside"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.17.210"}}), "zerotier-cluster:nodes[1].ip", "pool"),
-        (
-            config(**{"nodes.2": {**BASE["nodes"][2], "ip": "10.147.17.1"}}),
-            "zerotier-cluster:nodes[2].ip",
-            "already used",
+#: Bad input, the key its problem is named under, and words of the message or fix.
+BAD_INPUT: list[tuple[dict[str, Any], str, str]] = [
+    (config(**{"network.cidr": DELETE}), "zerotier-cluster:network.cidr", "missing"),
+    (config(**{"network.cidr": "10.147.17.0/33"}), "zerotier-cluster:network.cidr", "CIDR"),
+    (config(**{"network.cidr": "10.147.17.5/24"}), "zerotier-cluster:network.cidr", "host bits"),
+    (config(**{"network.cidr": "fd00::/64"}), "zerotier-cluster:network.cidr", "IPv4"),
+    (config(**{"network.pool.start": "10.147.18.1"}), "zerotier-cluster:network.pool.start", "outside"),
+    (config(**{"network.pool.end": "10.147.17.100"}), "zerotier-cluster:network.pool", "after end"),
+    (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.18.7"}}), "zerotier-cluster:nodes[1].ip", "outside"),
+    (config(**{"nodes.1": {**BASE["nodes"][1], "ip": "10.147.17.210"}}), "zerotier-cluster:nodes[1].ip", "pool"),
+    (
+        config(**{"nodes.2": {**BASE["nodes"][2], "ip": "10.147.17.1"}}),
+        "zerotier-cluster:nodes[2].ip",
+        "already used",
+    ),
+    (
+        config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute-01"}}),
+        "zerotier-cluster:nodes[2].name",
+        "already used",
+    ),
+    (
+        config(**{"nodes.2": {**BASE["nodes"][2], "name": "Compute-01"}}),
+        "zerotier-cluster:nodes[2].name",
+        "already used",
+    ),
+    (
+        config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute_02"}}),
+        "zerotier-cluster:nodes[2].name",
+        "DNS label",
+    ),
+    (
+        config(**{"nodes.2": {**BASE["nodes"][2], "name": "-compute"}}),
+        "zerotier-cluster:nodes[2].name",
+        "DNS label",
+    ),
+    (config(**{"nodes.0": {**BASE["nodes"][0], "role": "compute"}}), "zerotier-cluster:nodes", "no head"),
+    (config(**{"nodes.2": {**BASE["nodes"][2], "role": "head"}}), "zerotier-cluster:nodes[2].role", "second head"),
+    (config(**{"nodes.2": {**BASE["nodes"][2], "role": "login"}}), "zerotier-cluster:nodes[2].role", "not a role"),
+    (config(**{"nodes.1": {**BASE["nodes"][1], "host": "h; reboot"}}), "zerotier-cluster:nodes[1].host", "shell"),
+    (config(**{"nodes.1": {**BASE["nodes"][1], "host": "$(id)"}}), "zerotier-cluster:nodes[1].host", "shell"),
+    (
+        config(**{"nodes.1": {**BASE["nodes"][1], "host": "-oProxyCommand=x"}}),
+        "zerotier-cluster:nodes[1].host",
+        "option",
+    ),
+    (config(**{"nodes.1": {**BASE["nodes"][1], "user": "rocky`id`"}}), "zerotier-cluster:nodes[1].user", "shell"),
+    (config(**{"ssh.user": "ubuntu && id"}), "zerotier-cluster:ssh.user", "shell"),
+    (config(**{"network.networkId": "8056c2e21c1930b"}), "zerotier-cluster:network.networkId", "network ID"),
+    (config(**{"network.networkId": "zz56c2e21c1930be"}), "zerotier-cluster:network.networkId", "network ID"),
+    (
+        config(
+            **{
+                "network.cidr": "10.147.17.0/29",
+                "network.pool": DELETE,
+                "nodes.0": {**BASE["nodes"][0], "ip": DELETE},
+            },
+            nodes=BASE["nodes"][:1] + [{"name": f"c{i}", "host": f"10.0.0.{i}"} for i in range(6)],
         ),
-        (
-            config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute-01"}}),
-            "zerotier-cluster:nodes[2].name",
-            "already used",
-        ),
-        (
-            config(**{"nodes.2": {**BASE["nodes"][2], "name": "Compute-01"}}),
-            "zerotier-cluster:nodes[2].name",
-            "already used",
-        ),
-        (
-            config(**{"nodes.2": {**BASE["nodes"][2], "name": "compute_02"}}),
-            "zerotier-cluster:nodes[2].name",
-            "DNS label",
-        ),
-        (
-            config(**{"nodes.2": {**BASE["nodes"][2], "name": "-compute"}}),
-            "zerotier-cluster:nodes[2].name",
-            "DNS label",
-        ),
-        (config(**{"nodes.0": {**BASE["nodes"][0], "role": "compute"}}), "zerotier-cluster:nodes", "no head"),
-        (config(**{"nodes.2": {**BASE["nodes"][2], "role": "head"}}), "zerotier-cluster:nodes[2].role", "second head"),
-        (config(**{"nodes.2": {**BASE["nodes"][2], "role": "login"}}), "zerotier-cluster:nodes[2].role", "not a role"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "host": "h; reboot"}}), "zerotier-cluster:nodes[1].host", "shell"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "host": "$(id)"}}), "zerotier-cluster:nodes[1].host", "shell"),
-        (
-            config(**{"nodes.1": {**BASE["nodes"][1], "host": "-oProxyCommand=x"}}),
-            "zerotier-cluster:nodes[1].host",
-            "option",
-        ),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "user": "rocky`id`"}}), "zerotier-cluster:nodes[1].user", "shell"),
-        (config(**{"ssh.user": "ubuntu && id"}), "zerotier-cluster:ssh.user", "shell"),
-        (config(**{"network.networkId": "8056c2e21c1930b"}), "zerotier-cluster:network.networkId", "network ID"),
-        (config(**{"network.networkId": "zz56c2e21c1930be"}), "zerotier-cluster:network.networkId", "network ID"),
-        (
-            config(
-                **{
-                    "network.cidr": "10.147.17.0/29",
-                    "network.pool": DELETE,
-                    "nodes.0": {**BASE["nodes"][0], "ip": DELETE},
-                },
-                nodes=BASE["nodes"][:1] + [{"name": f"c{i}", "host": f"10.0.0.{i}"} for i in range(6)],
-            ),
-            "zerotier-cluster:nodes",
-            "6 nodes and devices need an address but only 5",
-        ),
-        (config(**{"network.cidr": "10.147.17.0/30", "network.pool": DELETE}), "zerotier-cluster:nodes", "only 1"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "port": 70000}}), "zerotier-cluster:nodes[1].port", "range"),
-        (config(**{"nodse": []}), "zerotier-cluster:nodse", "did you mean zerotier-cluster:nodes"),
-        (config(**{"nodes.1": {**BASE["nodes"][1], "adress": "x"}}), "zerotier-cluster:nodes[1].adress", "recognised"),
-        (config(**{"zerotierVersion": "latest"}), "zerotier-cluster:zerotierVersion", "version"),
-        (config(**{"joinTimeout": 0}), "zerotier-cluster:joinTimeout", "range"),
-        (
-            config(**{"nodes.1": {**BASE["nodes"][1], "hostKey": "ssh-ed25519 not base64!"}}),
-            "zerotier-cluster:nodes[1].hostKey",
-            "host key",
-        ),
-    ],
-)
+        "zerotier-cluster:nodes",
+        "6 nodes and devices need an address but only 5",
+    ),
+    (config(**{"network.cidr": "10.147.17.0/30", "network.pool": DELETE}), "zerotier-cluster:nodes", "only 1"),
+    (config(**{"nodes.1": {**BASE["nodes"][1], "port": 70000}}), "zerotier-cluster:nodes[1].port", "range"),
+    (config(**{"nodse": []}), "zerotier-cluster:nodse", "did you mean zerotier-cluster:nodes"),
+    (config(**{"nodes.1": {**BASE["nodes"][1], "adress": "x"}}), "zerotier-cluster:nodes[1].adress", "recognised"),
+    (config(**{"zerotierVersion": "latest"}), "zerotier-cluster:zerotierVersion", "version"),
+    (config(**{"joinTimeout": 0}), "zerotier-cluster:joinTimeout", "range"),
+    (
+        config(**{"nodes.1": {**BASE["nodes"][1], "hostKey": "ssh-ed25519 not base64!"}}),
+        "zerotier-cluster:nodes[1].hostKey",
+        "host key",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "key", "words"), BAD_INPUT)
 def test_bad_input_names_the_key_and_the_fix(raw: dict[str, Any], key: str, words: str) -> None:
     err = problems(raw)
     matching = [p for p in err.problems if p.key == key]

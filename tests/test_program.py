@@ -80,6 +80,16 @@ def test_network_is_private_with_route_pool_and_ipv4_only(dev: Run) -> None:
     assert net.options["importId"] == ""
 
 
+def test_a_network_without_a_pool_gives_central_no_assignment_pool() -> None:
+    """Every member's address is static: with no ``pool`` Central gets no range to hand out."""
+    config, secrets = stack_file_config("dev")
+    network = {k: v for k, v in json.loads(config["zerotier-cluster:network"]).items() if k != "pool"}
+    run = run_program({**config, "zerotier-cluster:network": json.dumps(network)}, secrets)
+    net = run.of_type(NETWORK)[0]
+    assert "assignmentPools" not in net.inputs
+    assert net.inputs["routes"] == [{"target": "10.147.17.0/24"}]
+
+
 def test_central_token_is_a_secret_of_the_explicit_provider(dev: Run) -> None:
     provider = dev.of_type(PROVIDER)[0]
     assert provider.inputs["zerotierCentralToken"] == "decrypted-zerotier:zerotierCentralToken"

@@ -1,0 +1,147 @@
+"""Every refusal the config checks make, word for word, against a reviewed file: what an operator reads.
+
+The other config tests say which key a problem is named under and a word of
+its message. This one holds each whole problem (key, message, fix) for every
+bad input the suite knows (``tests/test_config_hostile.py``'s hostile cases,
+``tests/test_config.py``'s bad input, and the cases below, each at a bound or
+a branch of ``cluster/config/parse.py`` that no other test reaches) in
+``tests/config_golden/refusals.json``. An input that is accepted is recorded
+as accepted, so a case at a bound shows both sides. After a deliberate
+change of a message, write the file again and read the diff::
+
+    python3 -m tests.test_config_refusals_literal
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cluster.config.parse import parse_cluster
+from cluster.errors import ConfigError
+from tests.mockrun import ROOT
+from tests.test_config import BAD_INPUT, BASE, DELETE, config
+from tests.test_config_hostile import HOSTILE, node
+
+GOLDEN = Path(__file__).resolve().parent / "config_golden" / "refusals.json"
+ED25519_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+
+
+def sliced(slice_: str, start: str, end: str) -> dict[str, Any]:
+    """BASE with ``slice_`` and a pool of ``start``-``end``, its head's address left to the allocation."""
+    head = {k: v for k, v in BASE["nodes"][0].items() if k != "ip"}
+    return config(**{"network.slice": slice_, "network.pool": {"start": start, "end": end}, "nodes.0": head})
+
+
+#: Inputs at a bound or a branch of the readers that no other case reaches: (name, raw config).
+EXTRA: list[tuple[str, dict[str, Any]]] = [
+    # network: the cidr, its pool and this stack's slice
+    ("cidr-31", config(**{"network.cidr": "10.147.17.0/31", "network.pool": DELETE})),
+    ("cidr-30", config(**{"network.cidr": "10.147.17.0/30", "network.pool": DELETE, "nodes": BASE["nodes"][:2]})),
+    ("cidr-public", config(**{"network.cidr": "8.8.8.0/24", "network.pool": DELETE})),
+    ("cidr-leading-zero", config(**{"network.cidr": "10.147.017.0/24"})),
+    ("cidr-number", config(**{"network.cidr": 10})),
+    ("pool-end-outside", config(**{"network.pool": {"start": "10.147.17.200", "end": "10.147.18.5"}})),
+    ("pool-start-outside", config(**{"network.pool": {"start": "10.147.16.200", "end": "10.147.17.5"}})),
+    ("pool-backwards", config(**{"network.pool": {"start": "10.147.17.250", "end": "10.147.17.200"}})),
+    ("pool-one-address", config(**{"network.pool": {"start": "10.147.17.200", "end": "10.147.17.200"}})),
+    ("slice-outside", config(**{"network.slice": "10.147.18.0/26"})),
+    # a slice sharing one address with the pool, at either end, and one beside it (no node pinned outside it)
+    ("slice-touches-pool-end", sliced("10.147.17.248/29", "10.147.17.200", "10.147.17.248")),
+    ("slice-touches-pool-start", sliced("10.147.17.192/29", "10.147.17.199", "10.147.17.250")),
+    ("slice-beside-pool", sliced("10.147.17.192/29", "10.147.17.200", "10.147.17.250")),
+    # secrets, rules, the installer
+    ("plain-ssh-key", config(sshPrivateKey="-----BEGIN OPENSSH PRIVATE KEY-----")),
+    ("rules-bogus", config(rules={"extra": "accept dprt 22;"})),
+    ("installer-url-number", config(installer={"url": 5})),
+    ("installer-url-ftp", config(installer={"url": "ftp://mirror.example/install.sh"})),
+    ("installer-key-url-http", config(installer={"keyUrl": "http://keys.example/key.gpg"})),
+    ("fingerprint-short", config(installer={"keyFingerprint": "74A5E9C458E1A431"})),
+    ("fingerprint-number", config(installer={"keyFingerprint": 74})),
+    ("fingerprint-spaced", config(installer={"keyFingerprint": "74A5 E9C4 58E1 A431 F1DA 57A7 1657 1988 23E5 2A61"})),
+    # nodes and inventories
+    ("nodes-missing", config(nodes=DELETE)),
+    ("nodes-and-inventory", config(inventory="hosts.yaml")),
+    ("inventory-number", {**config(nodes=DELETE), "inventory": 5}),
+    ("inventory-empty", {**config(nodes=DELETE), "inventory": ""}),
+    ("nodes-empty", config(nodes=[])),
+    ("nodes-mapping", config(nodes={"head": {}})),
+    ("node-name-digits", config(**node(1, name="1234"))),
+    ("node-host-key-bad", config(**node(1, hostKey="ssh-ed25519 AAAA"))),
+    ("node-host-key-good", config(**node(1, hostKey=ED25519_KEY))),
+    # devices
+    ("device-address-reserved", config(devices=[{"name": "alice", "address": "ff00000001", "ip": "10.147.17.100"}])),
+    ("device-address-zero", config(devices=[{"name": "alice", "address": "0000000000", "ip": "10.147.17.100"}])),
+    ("device-address-short", config(devices=[{"name": "alice", "address": "a1b2c3", "ip": "10.147.17.100"}])),
+    ("device-name-digits", config(devices=[{"name": "42", "address": "a1b2c3d4e5", "ip": "10.147.17.100"}])),
+    ("network-id-reserved", config(**{"network.networkId": "ff00000000123456"})),
+    ("network-id-zero", config(**{"network.networkId": "0000000000123456"})),
+    # firewall rules and names
+    ("opening-port-0", config(firewall={"openings": {"head": ["tcp/0"]}})),
+    ("opening-port-65536", config(firewall={"openings": {"head": ["tcp/65536"]}})),
+    ("opening-range-backwards", config(firewall={"openings": {"head": ["tcp/90-80"]}})),
+    ("opening-sctp", config(firewall={"openings": {"head": ["sctp/80"]}})),
+    ("opening-number", config(firewall={"openings": {"head": [80]}})),
+    ("opening-from-v6", config(firewall={"openings": {"head": [{"port": "tcp/80", "from": ["fd00::/8"]}]}})),
+    ("opening-from-bad", config(firewall={"openings": {"head": [{"port": "tcp/80", "from": ["everywhere"]}]}})),
+    ("opening-no-port", config(firewall={"openings": {"head": [{"from": ["10.0.0.0/8"]}]}})),
+    ("cluster-ports-v6", config(firewall={"clusterPorts": [{"port": "tcp/6817", "from": ["fd00::/8"]}]})),
+    ("cluster-ports-word", config(firewall={"clusterPorts": "some"})),
+    (
+        "integrate-table-bad",
+        config(firewall={"mode": "integrate", "integrate": {"table": "my table", "chain": "input"}}),
+    ),
+    ("integrate-chain-long", config(firewall={"mode": "integrate", "integrate": {"table": "t", "chain": "c" * 300}})),
+    ("firewall-table-bad", config(firewall={"table": "zerotier-cluster"})),
+    # roots and endpoints
+    ("root-endpoint-bad", config(controller="head", roots="head", rootEndpoint="not an address")),
+    ("root-endpoint-port", config(controller="head", roots="head", rootEndpoint="192.168.10.1/9993")),
+]
+
+
+def cases() -> dict[str, dict[str, Any]]:
+    """Every input, by a name unique in the file."""
+    out: dict[str, dict[str, Any]] = {f"hostile:{name}": raw for name, raw, _ in HOSTILE}
+    out.update(
+        {f"bad-input:{i:03d}:{key.removeprefix('zerotier-cluster:')}": raw for i, (raw, key, _) in enumerate(BAD_INPUT)}
+    )
+    out.update({f"extra:{name}": raw for name, raw in EXTRA})
+    return out
+
+
+def outcome(raw: dict[str, Any]) -> list[str]:
+    """Each problem as the operator reads it, or ``["accepted"]``."""
+    try:
+        parse_cluster(raw, base_dir=ROOT)
+    except ConfigError as err:
+        return [str(p) for p in err.problems]
+    return ["accepted"]
+
+
+def recorded() -> dict[str, list[str]]:
+    loaded: dict[str, list[str]] = json.loads(GOLDEN.read_text())
+    return loaded
+
+
+def test_every_case_is_recorded_and_every_record_has_its_case() -> None:
+    assert sorted(recorded()) == sorted(cases())
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_each_refusal_reads_as_reviewed(name: str) -> None:
+    assert outcome(cases()[name]) == recorded()[name]
+
+
+def main() -> None:
+    GOLDEN.parent.mkdir(exist_ok=True)
+    everything = {name: outcome(raw) for name, raw in sorted(cases().items())}
+    GOLDEN.write_text(json.dumps(everything, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {len(everything)} cases to {GOLDEN}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
