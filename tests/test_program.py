@@ -90,6 +90,13 @@ def test_a_network_without_a_pool_gives_central_no_assignment_pool() -> None:
     assert net.inputs["routes"] == [{"target": "10.147.17.0/24"}]
 
 
+def test_every_central_resource_uses_the_stacks_provider_not_a_default_one(dev: Run) -> None:
+    """A default provider would have no token (or another account's, from the environment)."""
+    provider = dev.of_type(PROVIDER)[0]
+    for res in dev.of_type(NETWORK) + dev.of_type(MEMBER):
+        assert res.options["provider"].startswith(provider.urn + "::"), res.name
+
+
 def test_central_token_is_a_secret_of_the_explicit_provider(dev: Run) -> None:
     provider = dev.of_type(PROVIDER)[0]
     assert provider.inputs["zerotierCentralToken"] == "decrypted-zerotier:zerotierCentralToken"
