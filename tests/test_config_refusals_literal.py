@@ -37,6 +37,13 @@ def sliced(slice_: str, start: str, end: str) -> dict[str, Any]:
     return config(**{"network.slice": slice_, "network.pool": {"start": start, "end": end}, "nodes.0": head})
 
 
+def many_nodes(count: int) -> dict[str, Any]:
+    """A head and ``count - 1`` compute nodes in a /14: ``nodes`` at its bound."""
+    nodes = [{"name": "head", "role": "head", "host": "head.example"}]
+    nodes += [{"name": f"c{i:05d}", "host": f"c{i:05d}.example"} for i in range(1, count)]
+    return {**config(nodes=nodes), "network": {"name": "big", "cidr": "10.144.0.0/14"}}
+
+
 #: Inputs at a bound or a branch of the readers that no other case reaches: (name, raw config).
 EXTRA: list[tuple[str, dict[str, Any]]] = [
     # network: the cidr, its pool and this stack's slice
@@ -65,6 +72,9 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
     ("fingerprint-spaced", config(installer={"keyFingerprint": "74A5 E9C4 58E1 A431 F1DA 57A7 1657 1988 23E5 2A61"})),
     # nodes and inventories
     ("nodes-missing", config(nodes=DELETE)),
+    ("nodes-10000", many_nodes(10_000)),
+    ("nodes-10001", many_nodes(10_001)),
+    ("inventory-path-201", {**config(nodes=DELETE), "inventory": "X" * 201}),
     ("nodes-and-inventory", config(inventory="hosts.yaml")),
     ("inventory-number", {**config(nodes=DELETE), "inventory": 5}),
     ("inventory-empty", {**config(nodes=DELETE), "inventory": ""}),

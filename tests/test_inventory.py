@@ -202,6 +202,24 @@ stolen:
                 "use hosts:, vars: or children:",
             ),
         ),
+        # a value the node lacks, and a check across nodes, are named as the inventory names them
+        (
+            "head: {hosts: {h1: {ansible_host: 192.0.2.1}}}\n",
+            Problem(
+                "hosts.yaml: head.hosts.h1.ansible_user",
+                "no login user for this node",
+                "set zerotier-cluster:ssh.user or the node's user",
+            ),
+        ),
+        (
+            "all: {vars: {ansible_user: ops}}\nhead: {hosts: {h1: {ansible_host: 192.0.2.1}}}\n"
+            "compute: {hosts: {c1: {ansible_host: 192.0.2.1}}}\n",
+            Problem(
+                "hosts.yaml: compute.hosts.c1.ansible_host",
+                "192.0.2.1 port 22 is also the SSH target of hosts.yaml: head.hosts.h1",
+                "give each node its own host (or port); a machine listed twice would be provisioned twice",
+            ),
+        ),
         (
             "head: {hosts: {h1: {ansible_user: a, ansible_ssh_user: b}}}\n",
             Problem(

@@ -54,6 +54,12 @@ def _check_names(spec: ClusterSpec, p: Problems) -> None:
         addresses[device.address] = device.origin
 
 
+def _scope(p: Problems, node: NodeSpec) -> Problems:
+    """Problems about ``node``, named as written: an inventory host's ``host`` is its ``ansible_host``."""
+    from_inventory = bool(node.origin) and not node.origin.startswith(key(""))
+    return p.under(node.origin, ALIASES if from_inventory else None)
+
+
 def _check_targets(spec: ClusterSpec, p: Problems) -> None:
     """Two active nodes at one SSH target (jump host, host, port) are one machine configured twice.
 
@@ -67,7 +73,7 @@ def _check_targets(spec: ClusterSpec, p: Problems) -> None:
         via = (node.proxy.host.lower(), node.proxy.port) if node.proxy else None
         target = (via, node.host.lower(), node.port)
         if target in seen:
-            p.under(node.origin).add(
+            _scope(p, node).add(
                 "host",
                 f"{node.host} port {node.port} is also the SSH target of {seen[target]}",
                 "give each node its own host (or port); a machine listed twice would be provisioned twice",
@@ -112,7 +118,7 @@ def _check_roles(spec: ClusterSpec, p: Problems) -> None:
     heads = [n for n in spec.nodes if n.role == "head"]
     for node in heads:
         if node.state == "evicted":
-            p.under(node.origin, ALIASES).add(
+            _scope(p, node).add(
                 "state", "evicts the head node", "make another node the head first, or keep this one active"
             )
     if spec.remote_head is not None:
