@@ -6,11 +6,13 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
 from cluster.errors import ConfigError
+from cluster.spec import Proxy
 from tests.mockrun import ROOT
 
 BASE: dict[str, Any] = {
@@ -179,6 +181,41 @@ def test_compute_ssh_restricted_to_the_head_needs_a_path_through_the_head() -> N
     spec = parse_cluster(fixed, base_dir=ROOT)
     assert spec.nodes[1].proxy is not None and spec.nodes[1].proxy.host == "203.0.113.10"
     assert spec.nodes[0].proxy is None, "the head is not its own jump host"
+
+
+HEAD_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+
+
+def test_a_node_behind_the_head_reaches_it_as_the_head_is_reached_with_its_pinned_key() -> None:
+    """``proxy: head`` is the head's whole connection: its host, login, port and host key (no key: any head)."""
+    head = {**BASE["nodes"][0], "user": "ops", "port": 2200, "hostKey": HEAD_KEY}
+    spec = parse_cluster(config(ssh={"user": "ubuntu", "proxy": "head"}, **{"nodes.0": head}), base_dir=ROOT)
+    assert [n.proxy for n in spec.nodes] == [None, *[Proxy("203.0.113.10", "ops", 2200, HEAD_KEY)] * 2]
+
+
+def test_proxy_head_needs_a_head_whose_host_and_login_are_text_not_outputs() -> None:
+    """A login known only at ``pulumi up`` (an Output) cannot be a jump host's, which ssh reads from text."""
+    head = {**BASE["nodes"][0], "user": pulumi.Output.from_input("ops")}
+    err = problems(config(ssh={"user": "ubuntu", "proxy": "head"}, **{"nodes.0": head}))
+    fix = "give the jump host as a mapping with host, user and port"
+    message = "is 'head', but there is no head node here whose host and user are plain text"
+    assert [(p.key, p.message, p.fix) for p in err.problems] == [
+        ("zerotier-cluster:nodes[1].proxy", message, fix),
+        ("zerotier-cluster:nodes[2].proxy", message, fix),
+    ]
+    # a node without a login is named once, for its login: it is not read further
+    err = problems(config(ssh={"proxy": "head"}, **{"nodes.0": head}))
+    assert [(p.key, p.message) for p in err.problems] == [
+        ("zerotier-cluster:nodes[2].user", "no login user for this node"),
+        ("zerotier-cluster:nodes[1].proxy", message),
+    ]
+
+
+def test_a_node_without_a_site_is_in_the_stacks_site() -> None:
+    """The program passes the stack's name: ``zerotier.sites`` and slurmTopology key on it."""
+    spec = parse_cluster(config(), base_dir=ROOT, stack="onprem")
+    assert [spec.site_of(n) for n in spec.nodes] == ["onprem"] * 3
+    assert parse_cluster(config(), base_dir=ROOT).default_site == "cluster"
 
 
 def test_devices_are_checked_like_nodes() -> None:
