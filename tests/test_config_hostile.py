@@ -347,25 +347,26 @@ def test_an_oversized_inventory_is_refused(tmp_path: Path) -> None:
     assert err.locations() == [NS + "inventory"] and "larger than 4 MiB" in str(err)
 
 
-@pytest.mark.parametrize(
-    ("text", "key", "words"),
-    [
-        ("compute:\n  hosts:\n    cn-[0:9999999]:\n", "hosts.yaml: compute.hosts.cn-[0:9999999]", "past 10000"),
-        ("compute:\n  hosts:\n    c[0:99]-[0:99]-[0:9]:\n", "hosts.yaml: compute.hosts.c[0:99]-[0:99]-[0:9]", "past"),
-        ("compute:\n  hosts:\n    ? c[0:" + "9" * 5000 + "]\n", "hosts.yaml: compute.hosts.c[0:", "expand"),
-        ("head:\n  hosts:\n    h1:\n    h1:\n", "hosts.yaml", "duplicate key 'h1'"),
-        ("head:\n  hosts:\n    h1: {ansible_port: 22, ansible_port: 23}\n", "hosts.yaml", "line 3"),
-        ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml: compute", "a descendant of itself"),
-        ("head:\n  hosts:\n    h1: {ansible_port: ٢٢}\n", "hosts.yaml: head.hosts.h1.ansible_port", "whole number"),
-        ("head:\n  hosts:\n    h1: {state: evicted, ansible_user: ops}\n", "hosts.yaml: head.hosts.h1.state", "evicts"),
-        (
-            "all: {vars: {ansible_user: ops}}\nhead: {hosts: {h1: }}\ncompute:\n  hosts:\n    c1: {generation: -2}\n",
-            "hosts.yaml: compute.hosts.c1.generation",
-            "range",
-        ),
-        ("all: [x]\n", "hosts.yaml: all", "group"),
-    ],
-)
+#: Inventories at a bound or of the wrong shape: the text, the key its problem is named under, words of it.
+INVENTORY_SHAPES: list[tuple[str, str, str]] = [
+    ("compute:\n  hosts:\n    cn-[0:9999999]:\n", "hosts.yaml: compute.hosts.cn-[0:9999999]", "past 10000"),
+    ("compute:\n  hosts:\n    c[0:99]-[0:99]-[0:9]:\n", "hosts.yaml: compute.hosts.c[0:99]-[0:99]-[0:9]", "past"),
+    ("compute:\n  hosts:\n    ? c[0:" + "9" * 5000 + "]\n", "hosts.yaml: compute.hosts.c[0:", "expand"),
+    ("head:\n  hosts:\n    h1:\n    h1:\n", "hosts.yaml", "duplicate key 'h1'"),
+    ("head:\n  hosts:\n    h1: {ansible_port: 22, ansible_port: 23}\n", "hosts.yaml", "line 3"),
+    ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml: compute", "a descendant of itself"),
+    ("head:\n  hosts:\n    h1: {ansible_port: ٢٢}\n", "hosts.yaml: head.hosts.h1.ansible_port", "whole number"),
+    ("head:\n  hosts:\n    h1: {state: evicted, ansible_user: ops}\n", "hosts.yaml: head.hosts.h1.state", "evicts"),
+    (
+        "all: {vars: {ansible_user: ops}}\nhead: {hosts: {h1: }}\ncompute:\n  hosts:\n    c1: {generation: -2}\n",
+        "hosts.yaml: compute.hosts.c1.generation",
+        "range",
+    ),
+    ("all: [x]\n", "hosts.yaml: all", "group"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "words"), INVENTORY_SHAPES)
 def test_inventory_bounds_and_shapes(tmp_path: Path, text: str, key: str, words: str) -> None:
     (tmp_path / "hosts.yaml").write_text(text)
     err = inventory(tmp_path, "hosts.yaml")

@@ -3,8 +3,9 @@
 The other config tests say which key a problem is named under and a word of
 its message. This one holds each whole problem (key, message, fix) for every
 bad input the suite knows (``tests/test_config_hostile.py``'s hostile cases,
-``tests/test_config.py``'s bad input, and the cases below, each at a bound or
-a branch of ``cluster/config/parse.py`` that no other test reaches) in
+``tests/test_config.py``'s bad input, inventory shapes, and the cases below,
+each at a bound or a branch of ``cluster/config/parse.py`` or
+``inventory.py`` that no other test reaches) in
 ``tests/config_golden/refusals.json``. An input that is accepted is recorded
 as accepted, so a case at a bound shows both sides. After a deliberate
 change of a message, write the file again and read the diff::
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from cluster.config.parse import parse_cluster
 from cluster.errors import ConfigError
 from tests.mockrun import ROOT
 from tests.test_config import BAD_INPUT, BASE, DELETE, config
-from tests.test_config_hostile import HOSTILE, node
+from tests.test_config_hostile import HOSTILE, INVENTORY_SHAPES, node
 
 GOLDEN = Path(__file__).resolve().parent / "config_golden" / "refusals.json"
 ED25519_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
@@ -113,20 +115,54 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def cases() -> dict[str, dict[str, Any]]:
-    """Every input, by a name unique in the file."""
-    out: dict[str, dict[str, Any]] = {f"hostile:{name}": raw for name, raw, _ in HOSTILE}
+HEAD = "head: {hosts: {h1: }}\n"
+#: Inventories at the reader's bounds and branches, beside ``INVENTORY_SHAPES``: (name, hosts.yaml's text).
+INVENTORIES: list[tuple[str, str]] = [
+    ("not-a-mapping", "- head\n- compute\n"),
+    ("group-name-spaced", HEAD + "'my group': {hosts: {c1: }}\n"),
+    ("group-name-number", HEAD + "7: {hosts: {c1: }}\n"),
+    ("range-backwards", HEAD + "compute: {hosts: {'c[9:1]': }}\n"),
+    ("range-mixed", HEAD + "compute: {hosts: {'c[a:9]': }}\n"),
+    ("pattern-255", HEAD + "compute: {hosts: {'" + "c" * 250 + "[1:2]': }}\n"),
+    ("pattern-256", HEAD + "compute: {hosts: {'" + "c" * 251 + "[1:2]': }}\n"),
+    # one range of exactly 10,000 hosts, alone and beside a head; two ranges past it are one problem
+    ("range-10000-alone", "compute: {hosts: {'c[1:10000]': }}\n"),
+    ("range-10000-and-head", HEAD + "compute: {hosts: {'c[1:10000]': }}\n"),
+    ("two-ranges-past", HEAD + "compute: {hosts: {'c[1:10001]': , 'd[1:10001]': }}\n"),
+    # the same 9,999 hosts named in groups until 40,000 expanded names, and one name past it
+    (
+        "expanded-40000",
+        HEAD + "".join(f"g{i}: {{hosts: {{'c[1:9999]': }}}}\n" for i in range(4)) + "g4: {hosts: {'c[1:3]': }}\n",
+    ),
+    (
+        "expanded-40001",
+        HEAD + "".join(f"g{i}: {{hosts: {{'c[1:9999]': }}}}\n" for i in range(4)) + "g4: {hosts: {'c[1:4]': }}\n",
+    ),
+]
+
+
+def cases() -> dict[str, dict[str, Any] | str]:
+    """Every input, by a name unique in the file: a config, or an inventory's text."""
+    out: dict[str, dict[str, Any] | str] = {f"hostile:{name}": raw for name, raw, _ in HOSTILE}
     out.update(
         {f"bad-input:{i:03d}:{key.removeprefix('zerotier-cluster:')}": raw for i, (raw, key, _) in enumerate(BAD_INPUT)}
     )
     out.update({f"extra:{name}": raw for name, raw in EXTRA})
+    out.update({f"inventory-shape:{i:02d}:{key}": text for i, (text, key, _) in enumerate(INVENTORY_SHAPES)})
+    out.update({f"inventory:{name}": text for name, text in INVENTORIES})
     return out
 
 
-def outcome(raw: dict[str, Any]) -> list[str]:
-    """Each problem as the operator reads it, or ``["accepted"]``."""
+def outcome(case: dict[str, Any] | str) -> list[str]:
+    """Each problem as the operator reads it, or ``["accepted"]``; an inventory is read as ``hosts.yaml``."""
     try:
-        parse_cluster(raw, base_dir=ROOT)
+        if isinstance(case, str):
+            with tempfile.TemporaryDirectory() as directory:
+                (Path(directory) / "hosts.yaml").write_text(case)
+                raw = {"network": {"name": "n", "cidr": "10.0.0.0/16"}, "inventory": "hosts.yaml", "ssh": {"user": "u"}}
+                parse_cluster(raw, base_dir=Path(directory))
+        else:
+            parse_cluster(case, base_dir=ROOT)
     except ConfigError as err:
         return [str(p) for p in err.problems]
     return ["accepted"]
