@@ -138,6 +138,18 @@ INVENTORIES: list[tuple[str, str]] = [
         "expanded-40001",
         HEAD + "".join(f"g{i}: {{hosts: {{'c[1:9999]': }}}}\n" for i in range(4)) + "g4: {hosts: {'c[1:4]': }}\n",
     ),
+    # variables: a state in any case or of another type, vars and host variables that are not mappings,
+    # a group priority that is not a whole number, a host's own state over its groups'
+    ("state-number", HEAD + "compute: {hosts: {c1: {state: 5}}}\n"),
+    ("state-unknown", HEAD + "compute: {hosts: {c1: {state: gone}}}\n"),
+    ("state-upper", HEAD + "compute: {hosts: {c1: {state: ACTIVE}}}\n"),
+    ("state-on-host", HEAD + "compute: {vars: {state: active}, hosts: {c1: {state: evicted}, c2: }}\n"),
+    ("host-vars-list", HEAD + "compute: {hosts: {c1: [ansible_host]}}\n"),
+    ("vars-list", HEAD + "compute: {vars: [ansible_user], hosts: {c1: }}\n"),
+    ("priority-flag", HEAD + "compute: {vars: {ansible_group_priority: true}, hosts: {c1: }}\n"),
+    ("priority-text", HEAD + "compute: {vars: {ansible_group_priority: '5'}, hosts: {c1: }}\n"),
+    ("priority-number", HEAD + "compute: {vars: {ansible_group_priority: 5, ansible_port: 2200}, hosts: {c1: }}\n"),
+    ("padded-range", HEAD + "compute: {hosts: {'c[08:10]': , 'd[0:1]': , 'e[9:10]': }}\n"),
 ]
 
 
@@ -154,18 +166,25 @@ def cases() -> dict[str, dict[str, Any] | str]:
 
 
 def outcome(case: dict[str, Any] | str) -> list[str]:
-    """Each problem as the operator reads it, or ``["accepted"]``; an inventory is read as ``hosts.yaml``."""
+    """Each problem as the operator reads it, or "accepted" and the nodes as read (their count past 20).
+
+    An inventory is read as ``hosts.yaml``.
+    """
     try:
         if isinstance(case, str):
             with tempfile.TemporaryDirectory() as directory:
                 (Path(directory) / "hosts.yaml").write_text(case)
                 raw = {"network": {"name": "n", "cidr": "10.0.0.0/16"}, "inventory": "hosts.yaml", "ssh": {"user": "u"}}
-                parse_cluster(raw, base_dir=Path(directory))
+                spec = parse_cluster(raw, base_dir=Path(directory))
         else:
-            parse_cluster(case, base_dir=ROOT)
+            spec = parse_cluster(case, base_dir=ROOT)
     except ConfigError as err:
         return [str(p) for p in err.problems]
-    return ["accepted"]
+    if len(spec.nodes) > 20:
+        return ["accepted", f"{len(spec.nodes)} nodes"]
+    return ["accepted"] + [
+        f"{n.name}: {n.role}, {n.state}, {n.user}@{n.host}:{n.port}, generation {n.generation}" for n in spec.nodes
+    ]
 
 
 def recorded() -> dict[str, list[str]]:
