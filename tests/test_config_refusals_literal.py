@@ -116,6 +116,14 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
 
 
 HEAD = "head: {hosts: {h1: }}\n"
+
+
+def nested(depth: int) -> str:
+    """An inventory whose compute group has ``depth`` generations of child groups."""
+    chain = "".join(f"{'  ' * (2 * i + 2)}g{i}:\n{'  ' * (2 * i + 3)}children:\n" for i in range(depth))
+    return HEAD + "compute:\n  children:\n" + chain
+
+
 #: Inventories at the reader's bounds and branches, beside ``INVENTORY_SHAPES``: (name, hosts.yaml's text).
 INVENTORIES: list[tuple[str, str]] = [
     ("not-a-mapping", "- head\n- compute\n"),
@@ -150,6 +158,27 @@ INVENTORIES: list[tuple[str, str]] = [
     ("priority-text", HEAD + "compute: {vars: {ansible_group_priority: '5'}, hosts: {c1: }}\n"),
     ("priority-number", HEAD + "compute: {vars: {ansible_group_priority: 5, ansible_port: 2200}, hosts: {c1: }}\n"),
     ("padded-range", HEAD + "compute: {hosts: {'c[08:10]': , 'd[0:1]': , 'e[9:10]': }}\n"),
+    # group precedence: a group that sorts before "all" still overrides all's variables (it is all's child)
+    (
+        "group-over-all",
+        "all: {vars: {ansible_port: 1000}}\na0: {vars: {ansible_port: 3000}, hosts: {c1: }}\n"
+        + HEAD
+        + "compute: {hosts: {c1: }}\n",
+    ),
+    ("no-nodes", "all: {vars: {ansible_user: u}}\nweb: {hosts: {w1: }}\n"),
+    # groups nested to the bound and one past it
+    (
+        "nested-30",
+        nested(30),
+    ),
+    (
+        "nested-32",
+        nested(32),
+    ),
+    (
+        "nested-33",
+        nested(33),
+    ),
 ]
 
 
