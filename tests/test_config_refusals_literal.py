@@ -118,6 +118,13 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
 HEAD = "head: {hosts: {h1: }}\n"
 
 
+def wide(width: int) -> str:
+    """An inventory whose compute group has ``width`` children sharing ``width`` children (a YAML alias)."""
+    shared = ", ".join(f"h{i}: " for i in range(width))
+    groups = [f"    g0: {{children: &k {{{shared}}}}}\n"] + [f"    g{i}: {{children: *k}}\n" for i in range(1, width)]
+    return HEAD + "compute:\n  children:\n" + "".join(groups)
+
+
 def nested(depth: int) -> str:
     """An inventory whose compute group has ``depth`` generations of child groups."""
     chain = "".join(f"{'  ' * (2 * i + 2)}g{i}:\n{'  ' * (2 * i + 3)}children:\n" for i in range(depth))
@@ -179,6 +186,18 @@ INVENTORIES: list[tuple[str, str]] = [
         "nested-33",
         nested(33),
     ),
+    # a state that loses to another is still checked; two evicted states are one
+    ("state-overridden-number", HEAD + "compute: {vars: {state: 5}, hosts: {c1: {state: active}}}\n"),
+    ("state-overridden-word", HEAD + "compute: {vars: {state: paused}, hosts: {c1: {state: active}}}\n"),
+    ("state-evicted-twice", HEAD + "compute: {vars: {state: evicted}, hosts: {c1: {state: evicted}}}\n"),
+    # the current variable's place names a problem both spellings share
+    ("legacy-and-current-host", HEAD + "compute: {hosts: {c1: {ansible_host: '-oX', ansible_ssh_host: '-oX'}}}\n"),
+    # every host in both roles is named; after the cap, no more problems
+    ("two-hosts-in-both-roles", "head: {hosts: {h1: , h2: }}\ncompute: {hosts: {h1: , h2: }}\n"),
+    ("past-the-cap-twice", HEAD + "compute: {hosts: {'c[1:9999]': , 'd[1:2]': , 'e[1:2]': }}\n"),
+    # group visits: 90 groups sharing 90 children, and 102 sharing 102 (past 10,000 visits)
+    ("group-visits-8190", wide(90)),
+    ("group-visits-10506", wide(102)),
 ]
 
 
