@@ -90,7 +90,8 @@ class Entry:
 
 @dataclass
 class _Group:
-    name: str
+    """A group as the walk found it, under its name in :attr:`_Reader.groups`."""
+
     #: Variable → (value, its YAML path).
     vars: dict[str, tuple[Any, str]] = field(default_factory=dict)
     parents: set[str] = field(default_factory=set)
@@ -144,7 +145,7 @@ class _Reader:
 
     def __init__(self, shown_as: str) -> None:
         self.shown_as = shown_as
-        self.groups: dict[str, _Group] = {"all": _Group("all")}
+        self.groups: dict[str, _Group] = {"all": _Group()}
         self.hosts: dict[str, _Host] = {}
         self.problems: list[Problem] = []
         self.visits = 0
@@ -158,7 +159,7 @@ class _Reader:
         return f"{self.shown_as}: {path}" if path else self.shown_as
 
     def group(self, name: str) -> _Group:
-        return self.groups.setdefault(name, _Group(name))
+        return self.groups.setdefault(name, _Group())
 
     def name(self, key: Any, path: str, what: str) -> str | None:
         """A host or group name as written, or None (with a problem) when YAML read it as something else."""
