@@ -760,3 +760,24 @@ def test_a_huge_file_is_refused_after_reading_one_byte_past_the_limit(tmp_path: 
         file.truncate(1 << 40)
     read = {"shown_as": "f.yaml", "key": "k", "fix": "fx", "too_large": "split it"}
     assert read_text(huge, **read) == ("", Problem("k", "f.yaml is larger than 4 MiB", "split it"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: !!timestamp nonsense\n", "a: !!bool maybe\n", "a: !!set [1]\n", "a: !<tag:yaml.org,2002:timestamp> x\n"],
+)
+def test_a_value_its_explicit_tag_misnames_is_a_problem_not_a_traceback(tmp_path: Path, text: str) -> None:
+    # PyYAML's constructors raise AttributeError, KeyError or TypeError on these: read_yaml must not.
+    file = tmp_path / "f.yaml"
+    file.write_text(text)
+    assert read_yaml(file, shown_as="f.yaml", key="k", fix="fx") == (
+        None,
+        [
+            Problem(
+                "f.yaml",
+                "is not valid YAML: a value with an explicit tag (such as !!timestamp, !!bool or !!set) "
+                "is not of the kind the tag names",
+                "remove the !! tag, or write a value of that kind",
+            )
+        ],
+    )

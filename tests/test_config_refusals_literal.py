@@ -189,6 +189,7 @@ INVENTORIES: list[tuple[str, str]] = [
     # a state that loses to another is still checked; two evicted states are one
     ("state-overridden-number", HEAD + "compute: {vars: {state: 5}, hosts: {c1: {state: active}}}\n"),
     ("state-overridden-word", HEAD + "compute: {vars: {state: paused}, hosts: {c1: {state: active}}}\n"),
+    ("tag-misnames-value", HEAD + "compute: {hosts: {c1: {generation: !!timestamp nonsense}}}\n"),
     ("state-overridden-upper", HEAD + "compute: {vars: {state: ACTIVE}, hosts: {c1: {state: active}}}\n"),
     ("top-group-read-as-true", HEAD + "on: {hosts: {c1: }}\ncompute: {hosts: {c1: }}\n"),
     ("state-evicted-twice", HEAD + "compute: {vars: {state: evicted}, hosts: {c1: {state: evicted}}}\n"),

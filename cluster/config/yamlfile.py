@@ -181,6 +181,17 @@ def read_yaml(path: Path, *, shown_as: str, key: str, fix: str, too_large: str =
         return None, [Problem(shown_as, f"is not valid YAML{where}: {what}", "fix the YAML there")]
     except (yaml.YAMLError, ValueError) as err:
         return None, [Problem(shown_as, f"is not valid YAML: {shown(str(err), 200)}", "fix the YAML")]
+    except (AttributeError, KeyError, TypeError):
+        # PyYAML's own constructors fail this way on a value an explicit tag misnames (`!!timestamp x`,
+        # `!!bool maybe`, `!!set [1]`): the text is hostile or mistaken, never a reason for a traceback.
+        return None, [
+            Problem(
+                shown_as,
+                "is not valid YAML: a value with an explicit tag (such as !!timestamp, !!bool or !!set) "
+                "is not of the kind the tag names",
+                "remove the !! tag, or write a value of that kind",
+            )
+        ]
     except RecursionError:
         return None, [Problem(shown_as, "is nested too deeply to read", "flatten the YAML")]
 
