@@ -71,7 +71,7 @@ def test_status_mesh_shows_the_latency_between_every_pair_of_sites() -> None:
 
 
 def test_status_flags_a_network_mtu_other_than_the_planned_one() -> None:
-    from cluster.operate.status import Context, _mtu
+    from cluster.operate.status import Check, Context, _mtu
     from tests.lab.provision import cluster_config, plan_for
 
     def check(mtu: int, **settings: object):
@@ -84,11 +84,19 @@ def test_status_flags_a_network_mtu_other_than_the_planned_one() -> None:
 
     assert check(2800) == check(2800, network={"mtu": 2800})
     assert (check(2800).ok, check(2800).value) == (True, "2800")
-    bad = check(1500)
-    assert (bad.ok, bad.value, bad.detail) == (False, "1500", "the network gives this node MTU 1500, planned 2800")
-    assert bad.fix == "set the network's MTU to 2800 in ZeroTier Central"
+    assert check(1500) == Check(
+        "mtu",
+        False,
+        "1500",
+        "the network gives this node MTU 1500, planned 2800",
+        "set the network's MTU to 2800 in ZeroTier Central",
+    )
     missing = _mtu(Context(plan_for(cluster_config()), None, {}, None, {}, False), {})  # type: ignore[arg-type]
-    assert (missing.ok, missing.value) == (None, "?")
-    head = check(2800, network={"mtu": 9000})
-    assert (head.ok, head.detail) == (False, "the network gives this node MTU 2800, planned 9000")
-    assert head.fix == "pulumi up (the head's network step sets network.mtu)"
+    assert missing == Check("mtu", None, "?", "zerotier-cli -j listnetworks reported no MTU for the network")
+    assert check(2800, network={"mtu": 9000}) == Check(
+        "mtu",
+        False,
+        "2800",
+        "the network gives this node MTU 2800, planned 9000",
+        "pulumi up (the head's network step sets network.mtu)",
+    )
