@@ -6,6 +6,8 @@ import copy
 import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from cluster.config.parse import parse_cluster
 from cluster.config.stackfile import read_stack_config
 from cluster.config.yamlfile import read_yaml
-from cluster.errors import ConfigError
+from cluster.errors import ConfigError, Problem
 from cluster.spec import ClusterSpec
 from tests.mockrun import ROOT, run_program, stack_file_config
 from tests.test_config import BASE, DELETE, config
@@ -486,29 +488,113 @@ def test_any_inventory_gives_a_spec_or_a_config_error(tmp_path_factory: Any, doc
         assert isinstance(outcome, ClusterSpec) and outcome.nodes
 
 
-@pytest.mark.parametrize("depth", [1001, 30_000])
-def test_flow_nesting_past_a_thousand_brackets_is_refused_before_pyyaml_sees_it(tmp_path: Path, depth: int) -> None:
-    """30,000 levels crash PyYAML's C composer (a segmentation fault, nothing to catch); the file is under 4 MiB."""
+#: One more level each, by every way YAML nests: flow, block sequences (two bytes a level), complex keys.
+NESTING = {
+    "flow": lambda depth: "[" * depth + "]" * depth,
+    "block": lambda depth: "- " * depth + "x",
+    "keys": lambda depth: "? " * depth + "x",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(NESTING))
+def test_nesting_past_a_thousand_levels_is_refused_before_pyyaml_composes_it(tmp_path: Path, shape: str) -> None:
+    """30,000 levels (60 KB) crashed PyYAML's C composer with a segmentation fault, so the read runs in a child.
+
+    A crash there is a failing test here, not a dead test run.
+    """
+    for depth in (1001, 30_000):
+        (tmp_path / "f.yaml").write_text(NESTING[shape](depth) + "\n")
+        code = "from pathlib import Path; from cluster.config.yamlfile import read_yaml; "
+        code += "print([str(p) for p in read_yaml(Path('f.yaml'), shown_as='f.yaml', key='k', fix='x')[1]])"
+        child = os.environ | {"PYTHONPATH": str(ROOT)}
+        command = [sys.executable, "-c", code]
+        done = subprocess.run(command, check=False, cwd=tmp_path, env=child, capture_output=True, text=True)
+        assert (done.returncode, done.stdout) == (
+            0,
+            "['f.yaml: is nested more than 1000 levels deep (line 1)\\n    fix: flatten the YAML']\n",
+        ), done.stderr[-2000:]
+
+
+def test_a_stack_file_nested_past_the_bound_names_its_line(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: zerotier-cluster\n")
-    text = "config:\n  zerotier-cluster:nodes: " + "[" * depth + "]" * depth + "\n"
+    text = "config:\n  zerotier-cluster:nodes:\n" + "".join(f"{'  ' * (2 + level)}- \n" for level in range(999))
     (tmp_path / "Pulumi.dev.yaml").write_text(text)
     with pytest.raises(ConfigError) as err:
         read_stack_config(tmp_path, "dev")
     assert [str(p) for p in err.value.problems] == [
-        "Pulumi.dev.yaml: is nested more than 1000 brackets deep (line 2)\n    fix: flatten the YAML"
+        "Pulumi.dev.yaml: is nested more than 1000 levels deep (line 1001)\n    fix: flatten the YAML"
     ]
 
 
-def test_a_thousand_brackets_deep_is_read_and_quoted_brackets_count_too(tmp_path: Path) -> None:
-    (tmp_path / "f.yaml").write_text("a: " + "[" * 1000 + "]" * 1000 + "\n")
+def test_a_thousand_levels_deep_is_read_and_quoted_brackets_do_not_count(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text("a: " + "[" * 999 + "]" * 999 + "\nb: '" + "{" * 2000 + "'\n")
     document, problems = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
-    depth, inner = 0, document["a"]
+    depth, inner = 1, document["a"]
     while inner:
         depth, inner = depth + 1, inner[0]
-    assert (depth + 1, problems) == (1000, [])
-    (tmp_path / "f.yaml").write_text("a: 1\n\nb: '" + "{" * 1001 + "'\n")
+    assert (depth + 1, document["b"], problems) == (1000, "{" * 2000, [])
+    (tmp_path / "f.yaml").write_text("a: 1\n\nb: " + "{a: " * 1000 + "1" + "}" * 1000 + "\n")
     assert [p.message for p in read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")[1]] == [
-        "is nested more than 1000 brackets deep (line 3)"
+        "is nested more than 1000 levels deep (line 3)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "? " + "[" * 900 + "]" * 900 + "\n: 1\n",
+        "deep: &deep " + "[" * 900 + "]" * 900 + "\n? *deep\n: 1\n",
+    ],
+    ids=["key", "aliased-key"],
+)
+def test_a_key_nested_past_pythons_recursion_limit_is_a_problem(tmp_path: Path, text: str) -> None:
+    """PyYAML builds a key whole, one Python call per level, and a 900-level key passes the recursion limit."""
+    (tmp_path / "f.yaml").write_text(text)
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == (
+        None,
+        [Problem("f.yaml", "is nested too deeply to read", "flatten the YAML")],
+    )
+
+
+def values_file(values: int) -> str:
+    """A list of exactly ``values`` values (the list itself counted), most of them through aliases."""
+    lines = ["- &s y", "- &a [" + ", ".join(["x"] * 999) + "]"] + ["- *a"] * 998
+    # 1 (the list) + 1 (y) + 1,000 (&a) * 999 = 999,002
+    return "\n".join(lines + ["- *s"] * (values - 999_002)) + "\n"
+
+
+def test_aliases_past_a_million_values_are_refused_at_the_value_that_passes(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text(values_file(1_000_000))
+    document, problems = read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")
+    assert (len(document), sum(len(item) for item in document if isinstance(item, list)), problems) == (
+        2 + 998 + 998,
+        999 * 999,
+        [],
+    )
+    (tmp_path / "f.yaml").write_text(values_file(1_000_001))
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == (
+        None,
+        [
+            Problem(
+                "f.yaml",
+                "holds more than 1000000 values once its aliases are expanded (line 1999)",
+                "write the values out instead of aliasing aliases",
+            )
+        ],
+    )
+
+
+def test_a_billion_laughs_in_a_stack_file_is_refused_before_anything_walks_it(tmp_path: Path) -> None:
+    """Twelve lines of aliases of aliases stand for 10**12 values; reading them once took 0.5 s per million."""
+    (tmp_path / "Pulumi.yaml").write_text("name: zerotier-cluster\n")
+    lines = ["config:", "  zerotier-cluster:x0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"  zerotier-cluster:x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 12)]
+    (tmp_path / "Pulumi.dev.yaml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as err:
+        read_stack_config(tmp_path, "dev")
+    assert [str(p) for p in err.value.problems] == [
+        "Pulumi.dev.yaml: holds more than 1000000 values once its aliases are expanded (line 7)\n"
+        "    fix: write the values out instead of aliasing aliases"
     ]
 
 

@@ -7,6 +7,12 @@ PyYAML's C loader (``CSafeLoader``: the pure-Python one takes seconds on a
 (PyYAML silently keeps the last) and numbers too long to convert (``int()``
 raises past 4,300 digits), and every YAML error names the file and the line.
 
+Before PyYAML builds anything, one pass over libyaml's parser events (no
+recursion, no values built) refuses two shapes a small file can take: nesting
+past :data:`MAX_DEPTH` levels, which crashes PyYAML's C composer, and aliases
+of aliases that expand past :data:`MAX_VALUES` values ("a billion laughs"),
+which PyYAML loads as shared references that every later walk pays for in full.
+
 YAML 1.1, which PyYAML (and Ansible) read, turns some unquoted text into
 something else: ``on`` into true, ``010`` into 8, ``1:30`` into 90,
 ``2024-01-01`` into a date. Such a scalar is loaded as a :class:`Surprise`,
@@ -34,11 +40,14 @@ from cluster.errors import Problem
 MAX_BYTES = 4 * 1024 * 1024
 #: No setting takes a number anywhere near this long.
 MAX_NUMBER_CHARS = 64
-#: The deepest flow nesting (``[`` and ``{``) read. PyYAML's C composer recurses once per level on the C
-#: stack, with no Python recursion check: about 30,000 levels (well inside MAX_BYTES) crash the process
-#: with a segmentation fault. Block nesting needs indentation, so MAX_BYTES keeps it below 3,000 levels.
-MAX_FLOW_DEPTH = 1000
-_FLOW = re.compile(r"[\[\]{}]")
+#: The deepest nesting of collections read, the document's own included. PyYAML's C composer recurses once
+#: per level on the C stack with no recursion check: about 30,000 levels, flow (``[[[``) or block
+#: (``- - -``, two bytes a level), crash the process with a segmentation fault, nothing to catch.
+MAX_DEPTH = 1000
+#: The most values (scalars and collections, every alias counted as what it stands for) a document may
+#: hold. A 4 MiB file written out holds about two million at most; settings at the documented scale
+#: (10,000 nodes and 10,000 devices) about 150,000.
+MAX_VALUES = 1_000_000
 
 #: Plain scalars that read the same in YAML 1.1 and 1.2 and mean what they say.
 PLAIN_BOOL = re.compile(r"true|false", re.IGNORECASE)
@@ -168,11 +177,11 @@ def read_yaml(path: Path, *, shown_as: str, key: str, fix: str, too_large: str =
     text, problem = read_text(path, shown_as=shown_as, key=key, fix=fix, too_large=too_large)
     if problem is not None:
         return None, [problem]
-    line = _too_deep(text)
-    if line:
-        message = f"is nested more than {MAX_FLOW_DEPTH} brackets deep (line {line})"
-        return None, [Problem(shown_as, message, "flatten the YAML")]
     try:
+        shape = _shape_problem(text)
+        if shape is not None:
+            message, fix = shape
+            return None, [Problem(shown_as, message, fix)]
         return yaml.load(text, Loader=StrictLoader), []  # StrictLoader is a CSafeLoader
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -196,18 +205,47 @@ def read_yaml(path: Path, *, shown_as: str, key: str, fix: str, too_large: str =
         return None, [Problem(shown_as, "is nested too deeply to read", "flatten the YAML")]
 
 
-def _too_deep(text: str) -> int:
-    """The line where flow nesting passes :data:`MAX_FLOW_DEPTH`, or 0.
+def _shape_problem(text: str) -> tuple[str, str] | None:
+    """What is wrong with the document's shape (too deep, too many values through aliases), with its fix.
 
-    Every bracket counts, quoted or not: a value holding more than a thousand
-    unclosed brackets in quotes is refused too, and no setting has one.
+    A YAML error on the way is raised as loading would raise it.
     """
-    depth = 0
-    for bracket in _FLOW.finditer(text):
-        depth += 1 if bracket.group() in "[{" else -1
-        if depth > MAX_FLOW_DEPTH:
-            return text.count("\n", 0, bracket.start()) + 1
-    return 0
+    parser = yaml.CSafeLoader(text)
+    depth = values = 0
+    expanded: dict[str, int] = {}  # anchor: the values its node stands for
+    opened: list[tuple[str | None, int]] = []  # each open collection's anchor and the count before it
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1
+                    return f"is nested more than {MAX_DEPTH} levels deep (line {line})", "flatten the YAML"
+                opened.append((event.anchor, values))
+                values += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+                anchor, before = opened.pop()
+                if anchor is not None:
+                    expanded[anchor] = values - before
+            elif isinstance(event, yaml.ScalarEvent):
+                values += 1
+                if event.anchor is not None:
+                    expanded[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                values += expanded.get(event.anchor, 1)  # an unknown anchor is the loader's error to name
+            else:
+                continue
+            if values > MAX_VALUES:
+                line = event.start_mark.line + 1
+                return (
+                    f"holds more than {MAX_VALUES} values once its aliases are expanded (line {line})",
+                    "write the values out instead of aliasing aliases",
+                )
+        return None
+    finally:
+        parser.dispose()
 
 
 def read_text(
