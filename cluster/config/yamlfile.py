@@ -28,10 +28,11 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.constructor import ConstructorError
+from yaml.error import Mark
 from yaml.nodes import MappingNode, ScalarNode
 
 from cluster.config.validate import shown
@@ -220,7 +221,7 @@ def _shape_problem(text: str) -> tuple[str, str] | None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    line = event.start_mark.line + 1
+                    line = cast(Mark, event.start_mark).line + 1  # libyaml marks every event
                     return f"is nested more than {MAX_DEPTH} levels deep (line {line})", "flatten the YAML"
                 opened.append((event.anchor, values))
                 values += 1
@@ -234,11 +235,11 @@ def _shape_problem(text: str) -> tuple[str, str] | None:
                 if event.anchor is not None:
                     expanded[event.anchor] = 1
             elif isinstance(event, yaml.AliasEvent):
-                values += expanded.get(event.anchor, 1)  # an unknown anchor is the loader's error to name
+                values += expanded.get(cast(str, event.anchor), 1)  # an unknown anchor is the loader's error to name
             else:
                 continue
             if values > MAX_VALUES:
-                line = event.start_mark.line + 1
+                line = cast(Mark, event.start_mark).line + 1
                 return (
                     f"holds more than {MAX_VALUES} values once its aliases are expanded (line {line})",
                     "write the values out instead of aliasing aliases",
