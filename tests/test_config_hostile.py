@@ -356,7 +356,8 @@ INVENTORY_SHAPES: list[tuple[str, str, str]] = [
     ("compute:\n  hosts:\n    ? c[0:" + "9" * 5000 + "]\n", "hosts.yaml: compute.hosts.c[0:", "expand"),
     ("head:\n  hosts:\n    h1:\n    h1:\n", "hosts.yaml", "duplicate key 'h1'"),
     ("head:\n  hosts:\n    h1: {ansible_port: 22, ansible_port: 23}\n", "hosts.yaml", "line 3"),
-    ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml: compute", "a descendant of itself"),
+    ("head: {hosts: {h1: }}\ncompute: &c {children: {a: *c}}\n", "hosts.yaml", "a collection inside itself"),
+    ("head: {hosts: {h1: }}\ncompute: {children: {a: {children: {compute: }}}}\n", "hosts.yaml: compute", "itself"),
     ("head:\n  hosts:\n    h1: {ansible_port: ٢٢}\n", "hosts.yaml: head.hosts.h1.ansible_port", "whole number"),
     ("head:\n  hosts:\n    h1: {state: evicted, ansible_user: ops}\n", "hosts.yaml: head.hosts.h1.state", "evicts"),
     (
@@ -581,6 +582,40 @@ def test_aliases_past_a_million_values_are_refused_at_the_value_that_passes(tmp_
                 "write the values out instead of aliasing aliases",
             )
         ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a: &a [*a]\n", 1),
+        ("a: &a {k: *a}\n", 1),
+        ("a: &a\n  - b: [1, 2]\n  - [[*a]]\n", 3),
+        ("a: &a [1]\nb: &b\n  - c: *a\n  - d: *b\n", 4),
+    ],
+    ids=["list", "mapping", "nested", "beside-another"],
+)
+def test_a_collection_holding_itself_is_refused_before_anything_walks_it(tmp_path: Path, text: str, line: int) -> None:
+    """PyYAML builds these as cycles: walking one (looking for YAML 1.1 surprises) never ended."""
+    (tmp_path / "f.yaml").write_text(text)
+    anchor = "a" if line < 4 else "b"
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == (
+        None,
+        [
+            Problem(
+                "f.yaml",
+                f"holds a collection inside itself (alias *{anchor} on line {line})",
+                f"write the value out instead of *{anchor} inside the collection it names",
+            )
+        ],
+    )
+
+
+def test_an_alias_of_a_closed_collection_is_read(tmp_path: Path) -> None:
+    (tmp_path / "f.yaml").write_text("a: &a [1]\nb: [*a, {c: *a}]\n&k d: *k\n")
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == (
+        {"a": [1], "b": [[1], {"c": [1]}], "d": "d"},
+        [],
     )
 
 

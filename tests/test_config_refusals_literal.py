@@ -174,18 +174,8 @@ INVENTORIES: list[tuple[str, str]] = [
     ),
     ("no-nodes", "all: {vars: {ansible_user: u}}\nweb: {hosts: {w1: }}\n"),
     # groups nested to the bound and one past it
-    (
-        "nested-30",
-        nested(30),
-    ),
-    (
-        "nested-32",
-        nested(32),
-    ),
-    (
-        "nested-33",
-        nested(33),
-    ),
+    ("nested-32", nested(32)),
+    ("nested-33", nested(33)),
     # a state that loses to another is still checked; two evicted states are one
     ("state-overridden-number", HEAD + "compute: {vars: {state: 5}, hosts: {c1: {state: active}}}\n"),
     ("state-overridden-word", HEAD + "compute: {vars: {state: paused}, hosts: {c1: {state: active}}}\n"),

@@ -277,37 +277,30 @@ def test_nodes_each_with_its_own_sshd_port_are_one_kind_unless_a_rule_tells_thei
     ]
 
 
-def test_a_remote_heads_stack_checks_its_nodes_against_the_head_at_its_address() -> None:
+@pytest.mark.parametrize(
+    ("ssh", "port", "service"),
+    [
+        ({"user": "ops"}, 6817, "Slurm (slurmd to slurmctld)"),
+        # The other stack's head is reached on 22 (remoteHead has no port), whatever port this stack's nodes use.
+        ({"user": "ops", "port": 2222}, 22, "SSH"),
+    ],
+    ids=["slurmctld", "ssh-on-22"],
+)
+def test_a_remote_heads_stack_checks_its_nodes_against_the_head_at_its_address(
+    ssh: dict[str, Any], port: int, service: str
+) -> None:
     """A stack on another stack's network: its nodes must keep reaching that stack's head (remoteHead.ip)."""
     config = {
         "network": {"name": "lab", "cidr": "10.147.17.0/24", "fromStack": "acme/zc/onprem", "slice": "10.147.17.64/26"},
-        "ssh": {"user": "ops"},
+        "ssh": ssh,
         "remoteHead": {"name": "head", "ip": "10.147.17.1"},
         "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
-        "rules": {"extra": "drop ipdest 10.147.17.1/32 and ipprotocol tcp and dport 6817;"},
+        "rules": {"extra": f"drop ipdest 10.147.17.1/32 and ipprotocol tcp and dport {port};"},
     }
     with pytest.raises(ConfigError) as raised:
         parse_cluster(config, base_dir=ROOT)
     assert [str(p) for p in raised.value.problems] == cut_off(
         "extra",
-        "TCP 32768-60999->6817 SYN from burst-01 (compute, 10.147.17.70) to head (head, 10.147.17.1), on the sender",
-        "Slurm (slurmd to slurmctld)",
-    )
-
-
-def test_a_remote_head_keeps_ssh_on_22_whatever_port_this_stacks_nodes_use() -> None:
-    """The other stack's head is reached on 22 (remoteHead has no port): a drop of 22 to it is a lock-out."""
-    config = {
-        "network": {"name": "lab", "cidr": "10.147.17.0/24", "fromStack": "acme/zc/onprem", "slice": "10.147.17.64/26"},
-        "ssh": {"user": "ops", "port": 2222},
-        "remoteHead": {"name": "head", "ip": "10.147.17.1"},
-        "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
-        "rules": {"extra": "drop ipdest 10.147.17.1/32 and ipprotocol tcp and dport 22;"},
-    }
-    with pytest.raises(ConfigError) as raised:
-        parse_cluster(config, base_dir=ROOT)
-    assert [str(p) for p in raised.value.problems] == cut_off(
-        "extra",
-        "TCP 32768-60999->22 SYN from burst-01 (compute, 10.147.17.70) to head (head, 10.147.17.1), on the sender",
-        "SSH",
+        f"TCP 32768-60999->{port} SYN from burst-01 (compute, 10.147.17.70) to head (head, 10.147.17.1), on the sender",
+        service,
     )

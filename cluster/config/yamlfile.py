@@ -207,46 +207,51 @@ def read_yaml(path: Path, *, shown_as: str, key: str, fix: str, too_large: str =
 
 
 def _shape_problem(text: str) -> tuple[str, str] | None:
-    """What is wrong with the document's shape (too deep, too many values through aliases), with its fix.
+    """What is wrong with the document's shape, with its fix, or None.
 
-    A YAML error on the way is raised as loading would raise it.
+    Too deep, too many values through aliases, or a collection holding
+    itself (``&a [*a]``, which PyYAML builds as a cycle that every walk
+    follows forever). A YAML error on the way is raised as loading would
+    raise it.
     """
     parser = yaml.CSafeLoader(text)
-    depth = values = 0
-    expanded: dict[str, int] = {}  # anchor: the values its node stands for
+    values = 0
+    expanded: dict[str, int] = {}  # a collection's anchor: the values it stands for (a scalar's: one)
     opened: list[tuple[str | None, int]] = []  # each open collection's anchor and the count before it
-    try:
-        while parser.check_event():
-            event = parser.get_event()
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    line = cast(Mark, event.start_mark).line + 1  # libyaml marks every event
-                    return f"is nested more than {MAX_DEPTH} levels deep (line {line})", "flatten the YAML"
-                opened.append((event.anchor, values))
-                values += 1
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-                anchor, before = opened.pop()
-                if anchor is not None:
-                    expanded[anchor] = values - before
-            elif isinstance(event, yaml.ScalarEvent):
-                values += 1
-                if event.anchor is not None:
-                    expanded[event.anchor] = 1
-            elif isinstance(event, yaml.AliasEvent):
-                values += expanded.get(cast(str, event.anchor), 1)  # an unknown anchor is the loader's error to name
-            else:
-                continue
-            if values > MAX_VALUES:
-                line = cast(Mark, event.start_mark).line + 1
+    holding: set[str] = set()  # the anchors of the open collections
+    while (event := parser.get_event()) is not None:
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(opened) >= MAX_DEPTH:
+                return f"is nested more than {MAX_DEPTH} levels deep (line {_line(event)})", "flatten the YAML"
+            opened.append((event.anchor, values))
+            if event.anchor is not None:
+                holding.add(event.anchor)
+            values += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = opened.pop()
+            if anchor is not None:
+                expanded[anchor] = values - before
+                holding.discard(anchor)
+        elif isinstance(event, yaml.ScalarEvent):
+            values += 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor = cast(str, event.anchor)
+            if anchor in holding:
                 return (
-                    f"holds more than {MAX_VALUES} values once its aliases are expanded (line {line})",
-                    "write the values out instead of aliasing aliases",
+                    f"holds a collection inside itself (alias *{anchor} on line {_line(event)})",
+                    f"write the value out instead of *{anchor} inside the collection it names",
                 )
-        return None
-    finally:
-        parser.dispose()
+            values += expanded.get(anchor, 1)  # a scalar, or an unknown anchor: the loader names that error
+        if values > MAX_VALUES:
+            return (
+                f"holds more than {MAX_VALUES} values once its aliases are expanded (line {_line(event)})",
+                "write the values out instead of aliasing aliases",
+            )
+    return None  # the parser needs no dispose(): CParser frees libyaml's state when collected
+
+
+def _line(event: yaml.Event) -> int:
+    return cast(Mark, event.start_mark).line + 1  # libyaml marks every event
 
 
 def read_text(
