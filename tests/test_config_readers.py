@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from cluster.config import parse as P
 from cluster.config.fields import INVALID, Problems
 from cluster.config.parse import namespace_problems, parse_cluster
-from cluster.config.yamlfile import MAX_NUMBER_CHARS, Surprise, read_text, read_yaml, surprises
+from cluster.config.yamlfile import MAX_NUMBER_CHARS, StrictLoader, Surprise, read_text, read_yaml, surprises
 from cluster.conventions import NETWORK_ID_PATTERN, ZT_ADDRESS
 from cluster.errors import ConfigError, Problem
 from tests.mockrun import ROOT
@@ -728,6 +729,46 @@ def test_a_value_yaml_cannot_build_is_refused_with_pyyamls_words(tmp_path: Path)
     assert [str(p) for p in read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")[1]] == [
         "f.yaml: is not valid YAML: \"invalid literal for int() with base 10: 'x'\"\n    fix: fix the YAML"
     ]
+    # The longest such value a setting's number bound lets through is shown whole.
+    (tmp_path / "f.yaml").write_text(f"a: !!int {'x' * MAX_NUMBER_CHARS}\n")
+    words = f"invalid literal for int() with base 10: '{'x' * MAX_NUMBER_CHARS}'"
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx")[1] == [
+        Problem("f.yaml", f'is not valid YAML: "{words}"', "fix the YAML")
+    ]
+
+
+#: Errors PyYAML's safe loader never raises (each of its raise sites gives a problem and its mark), made
+#: by a constructor: (the error, what the message says after "is not valid YAML").
+UNMARKED = [
+    (yaml.MarkedYAMLError("while reading", None, None, None), ": while reading"),
+    (yaml.MarkedYAMLError(), ": "),
+    (yaml.MarkedYAMLError("while reading", yaml.Mark("f", 0, 4, 2, None, None)), " at line 5, column 3: while reading"),
+]
+
+
+@pytest.mark.parametrize(("error", "message"), UNMARKED, ids=["context-only", "nothing", "context-mark"])
+def test_a_yaml_error_without_a_problem_or_a_mark_is_still_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: yaml.MarkedYAMLError, message: str
+) -> None:
+    def fail(loader: StrictLoader, node: Any) -> Any:
+        raise error
+
+    monkeypatch.setitem(StrictLoader.yaml_constructors, "!fail", fail)
+    (tmp_path / "f.yaml").write_text("a: !fail x\n")
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == (
+        None,
+        [Problem("f.yaml", f"is not valid YAML{message}", "fix the YAML there")],
+    )
+
+
+def test_a_yaml_error_is_cut_at_200_characters(tmp_path: Path) -> None:
+    """PyYAML quotes a tag whole in its error: a 5,000-character tag must not fill the terminal."""
+    (tmp_path / "f.yaml").write_text("a: !" + "x" * 5000 + " 1\n")
+    words = ("could not determine a constructor for the tag '!" + "x" * 5000)[:200]
+    assert read_yaml(tmp_path / "f.yaml", shown_as="f.yaml", key="k", fix="fx") == (
+        None,
+        [Problem("f.yaml", f"is not valid YAML at line 1, column 4: {words}", "fix the YAML there")],
+    )
 
 
 def test_read_text_bounds_and_refusals_are_literal(tmp_path: Path) -> None:
