@@ -109,6 +109,20 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
     ),
     ("integrate-chain-long", config(firewall={"mode": "integrate", "integrate": {"table": "t", "chain": "c" * 300}})),
     ("firewall-table-bad", config(firewall={"table": "zerotier-cluster"})),
+    # a head controller needs this stack's own head and its own network
+    (
+        "controller-head-remote-head",
+        {
+            "network": {"name": "lab", "cidr": "10.147.17.0/24", "fromStack": "acme/zc/onprem", "slice": "10.147.17.64/26"},
+            "ssh": {"user": "ops"},
+            "remoteHead": {"name": "head", "ip": "10.147.17.1"},
+            "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
+            "controller": "head",
+        },
+    ),
+    ("controller-head-no-head", config(controller="head", nodes=[{**BASE["nodes"][1], "role": "compute"}])),
+    ("controller-head-network-id", config(controller="head", **{"network.networkId": "8056c2e21c000001"})),
+    ("controller-central-no-head", config(controller="central", nodes=[{**BASE["nodes"][1], "role": "compute"}])),
     # roots and endpoints
     ("root-endpoint-bad", config(controller="head", roots="head", rootEndpoint="not an address")),
     ("root-endpoint-port", config(controller="head", roots="head", rootEndpoint="192.168.10.1/9993")),
