@@ -109,11 +109,66 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
     ),
     ("integrate-chain-long", config(firewall={"mode": "integrate", "integrate": {"table": "t", "chain": "c" * 300}})),
     ("firewall-table-bad", config(firewall={"table": "zerotier-cluster"})),
+    # SSH sources that would lock the program out: IPv6 only while nodes are reached over IPv4
+    (
+        "ssh-from-v6-one-ipv4",
+        config(firewall={"sshFrom": ["fd00::/8"]}, **{"nodes.1.host": "c1.example", "nodes.2.host": "c2.example"}),
+    ),
+    ("ssh-from-v6-three-ipv4", config(firewall={"sshFrom": ["fd00::/8"]})),
+    (
+        "ssh-from-v6-four-ipv4",
+        config(
+            firewall={"sshFrom": ["fd00::/8"]},
+            nodes=[*BASE["nodes"], {"name": "compute-03", "host": "192.168.10.13"}],
+        ),
+    ),
+    (
+        "ssh-from-v6-five-ipv4",
+        config(
+            firewall={"sshFrom": ["fd00::/8"]},
+            nodes=BASE["nodes"] + [{"name": f"compute-0{i}", "host": f"192.168.10.1{i}"} for i in (3, 4)],
+        ),
+    ),
+    (
+        "ssh-from-v6-hostnames",
+        config(firewall={"sshFrom": ["fd00::/8"]}, **{f"nodes.{i}.host": f"n{i}.example" for i in range(3)}),
+    ),
+    ("ssh-from-v6-firewall-off", config(firewall={"mode": "off", "sshFrom": ["fd00::/8"]})),
+    # compute nodes behind the head: their SSH comes from the head's addresses, which must be listed
+    ("compute-ssh-via-head-no-addresses", config(firewall={"computeSsh": "head-and-overlay"})),
+    (
+        "compute-ssh-via-head-v6",
+        config(
+            firewall={"computeSsh": "head-and-overlay", "headAddresses": ["fd00::1"], "sshFrom": ["fd00::/8"]},
+            ssh={"user": "ubuntu", "proxy": "head"},
+            **{"nodes.0.host": "head.example"},
+        ),
+    ),
+    # a remote head's name is a node's name in another case
+    (
+        "remote-head-name-clash",
+        {
+            "network": {
+                "name": "lab",
+                "cidr": "10.147.17.0/24",
+                "fromStack": "acme/zc/onprem",
+                "slice": "10.147.17.64/26",
+            },
+            "ssh": {"user": "ops"},
+            "remoteHead": {"name": "Burst-01", "ip": "10.147.17.1"},
+            "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
+        },
+    ),
     # a head controller needs this stack's own head and its own network
     (
         "controller-head-remote-head",
         {
-            "network": {"name": "lab", "cidr": "10.147.17.0/24", "fromStack": "acme/zc/onprem", "slice": "10.147.17.64/26"},
+            "network": {
+                "name": "lab",
+                "cidr": "10.147.17.0/24",
+                "fromStack": "acme/zc/onprem",
+                "slice": "10.147.17.64/26",
+            },
             "ssh": {"user": "ops"},
             "remoteHead": {"name": "head", "ip": "10.147.17.1"},
             "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
@@ -188,6 +243,14 @@ INVENTORIES: list[tuple[str, str]] = [
     ),
     ("no-nodes", "all: {vars: {ansible_user: u}}\nweb: {hosts: {w1: }}\n"),
     # groups nested to the bound and one past it
+    # what a group holds, in the wrong shape; a key nobody reads, cut in its name
+    ("hosts-list", HEAD + "compute: {hosts: [c1]}\n"),
+    ("children-list", HEAD + "compute: {children: [a]}\n"),
+    # a child named by a number is refused and what is under it is not read (its own mistakes are not named)
+    ("child-name-number", HEAD + "compute: {children: {7: {hosts: [c1]}}, hosts: {c2: }}\n"),
+    ("group-key-long", HEAD + "compute: {hosts: {c1: }, " + "k" * 50 + ": 1}\n"),
+    # a host's own state is checked under a group that evicts it
+    ("state-host-word-under-evicted-group", HEAD + "compute: {vars: {state: evicted}, hosts: {c1: {state: gone}}}\n"),
     ("nested-32", nested(32)),
     ("nested-33", nested(33)),
     # a state that loses to another is still checked; two evicted states are one

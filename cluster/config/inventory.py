@@ -124,9 +124,7 @@ def load_inventory(path: Path, *, shown_as: str) -> tuple[list[Entry], list[Prob
     reader = _Reader(shown_as)
     for name, group in document.items():
         group_name = reader.name(name, "", "group")
-        if group_name is not None:
-            if group_name != "all":
-                reader.group(group_name).parents.add("all")
+        if group_name is not None:  # a top-level group's parent is all: every host is in all (entries)
             reader.walk(group_name, group, group_name, ())
     if reader.problems:
         return [], reader.problems
@@ -325,7 +323,7 @@ class _Reader:
         return entries
 
     def _depths(self) -> dict[str, int] | None:
-        """Each group's depth below ``all`` (its longest path of parents), None after a loop."""
+        """Each group's depth below ``all`` (its longest path of parents; a top group's is 1), None after a loop."""
         depths: dict[str, int] = {"all": 0}
         for start in self.groups:
             stack, seen = [start], set()
@@ -431,7 +429,7 @@ def expand(pattern: str) -> list[str] | None:
     stride = int(stride_s or 1)
     head, tail = pattern[: match.start()], pattern[match.end() :]
     if first.isdigit():
-        width = len(first) if first.startswith("0") and len(first) > 1 else 0
+        width = len(first)  # 01 pads to two digits; 1 pads nothing that follows it, as no later number is shorter
         items = [str(i).zfill(width) for i in range(int(first), int(last) + 1, stride)]
     else:
         items = [chr(c) for c in range(ord(first), ord(last) + 1, stride)]

@@ -138,7 +138,7 @@ def surprises(value: Any, path: str) -> list[tuple[str, Surprise]]:
             found.append((where, item))
         elif isinstance(item, Mapping):
             for key, inner in item.items():
-                below = _join(where, key.text if isinstance(key, Surprise) else str(key))
+                below = _join(where, str(key))  # a surprise's str is its text as written
                 if isinstance(key, Surprise):
                     found.append((below, key))
                 stack.append((inner, below))
