@@ -211,6 +211,19 @@ def test_proxy_head_needs_a_head_whose_host_and_login_are_text_not_outputs() -> 
     ]
 
 
+def test_roots_head_needs_an_endpoint_when_the_heads_host_is_known_only_at_deploy_time() -> None:
+    """A moon's endpoint is written into its definition before ``pulumi up`` knows an Output host."""
+    head = {**BASE["nodes"][0], "host": pulumi.Output.from_input("203.0.113.10")}
+    err = problems(config(controller="head", roots="head", **{"nodes.0": head}))
+    assert [(p.key, p.message, p.fix) for p in err.problems] == [
+        (
+            "zerotier-cluster:rootEndpoint",
+            "is not set and the head's host (known only at deploy time) is not an IPv4 address, which a moon needs",
+            "set rootEndpoint to the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1",
+        )
+    ]
+
+
 def test_a_node_without_a_site_is_in_the_stacks_site() -> None:
     """The program passes the stack's name: ``zerotier.sites`` and slurmTopology key on it."""
     spec = parse_cluster(config(), base_dir=ROOT, stack="onprem")

@@ -144,6 +144,32 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
             **{"nodes.0.host": "head.example"},
         ),
     ),
+    # peers: other stacks' slices, never touching the pool (at either end) or this stack's slice
+    ("peer-touches-pool-end", config(firewall={"peers": ["10.147.17.250/31"]})),
+    ("peer-touches-pool-start", config(firewall={"peers": ["10.147.17.200/32"]})),
+    ("peer-beside-pool", config(firewall={"peers": ["10.147.17.128/27"]})),
+    (
+        "peer-overlaps-slice",
+        config(
+            firewall={"peers": ["10.147.17.96/27"]},
+            **{"network.slice": "10.147.17.64/26", "nodes.0.ip": "10.147.17.65"},
+        ),
+    ),
+    # a device listed twice
+    (
+        "device-twice",
+        config(devices=[{"name": "alice", "address": "a1b2c3d4e5"}, {"name": "bob", "address": "a1b2c3d4e5"}]),
+    ),
+    # a remote head beside a head of this stack's own, on a network this stack creates or joins
+    ("remote-head-and-head", config(remoteHead={"name": "other", "ip": "10.147.17.9"})),
+    (
+        "remote-head-network-id",
+        config(
+            remoteHead={"name": "other", "ip": "10.147.17.9"},
+            nodes=[{**BASE["nodes"][1], "role": "compute"}],
+            **{"network.networkId": "8056c2e21c000001"},
+        ),
+    ),
     # a remote head's name is a node's name in another case
     (
         "remote-head-name-clash",
@@ -179,6 +205,13 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
     ("controller-head-network-id", config(controller="head", **{"network.networkId": "8056c2e21c000001"})),
     ("controller-central-no-head", config(controller="central", nodes=[{**BASE["nodes"][1], "role": "compute"}])),
     # roots and endpoints
+    ("root-endpoint-without-roots-head", config(rootEndpoint="192.168.10.1")),
+    ("roots-head-no-head", config(roots="head", nodes=[{**BASE["nodes"][1], "role": "compute"}])),
+    ("roots-head-host-name", config(controller="head", roots="head", **{"nodes.0.host": "head.example"})),
+    (
+        "roots-head-host-name-endpoint",
+        config(controller="head", roots="head", rootEndpoint="192.168.10.1", **{"nodes.0.host": "head.example"}),
+    ),
     ("root-endpoint-bad", config(controller="head", roots="head", rootEndpoint="not an address")),
     ("root-endpoint-port", config(controller="head", roots="head", rootEndpoint="192.168.10.1/9993")),
 ]
