@@ -224,6 +224,14 @@ def test_roots_head_needs_an_endpoint_when_the_heads_host_is_known_only_at_deplo
     ]
 
 
+def test_nodes_after_one_with_a_deploy_time_host_are_still_checked_for_one_target() -> None:
+    head = {**BASE["nodes"][0], "host": pulumi.Output.from_input("203.0.113.10")}
+    err = problems(config(**{"nodes.0": head, "nodes.2.host": "192.168.10.11", "nodes.2.user": "rocky"}))
+    assert [(p.key, p.message) for p in err.problems] == [
+        ("zerotier-cluster:nodes[2].host", "192.168.10.11 port 22 is also the SSH target of zerotier-cluster:nodes[1]")
+    ]
+
+
 def test_a_node_without_a_site_is_in_the_stacks_site() -> None:
     """The program passes the stack's name: ``zerotier.sites`` and slurmTopology key on it."""
     spec = parse_cluster(config(), base_dir=ROOT, stack="onprem")

@@ -46,6 +46,13 @@ def many_nodes(count: int) -> dict[str, Any]:
     return {**config(nodes=nodes), "network": {"name": "big", "cidr": "10.144.0.0/14"}}
 
 
+def reached_in_overlay(count: int) -> dict[str, Any]:
+    """BASE with ``count`` nodes whose SSH addresses lie inside the overlay's own cidr."""
+    nodes = [{**node, "host": f"10.147.17.{101 + i}"} for i, node in enumerate(BASE["nodes"])]
+    nodes += [{"name": f"compute-0{i}", "host": f"10.147.17.{101 + i}"} for i in range(3, count)]
+    return config(nodes=nodes)
+
+
 #: Inputs at a bound or a branch of the readers that no other case reaches: (name, raw config).
 EXTRA: list[tuple[str, dict[str, Any]]] = [
     # network: the cidr, its pool and this stack's slice
@@ -144,6 +151,10 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
             **{"nodes.0.host": "head.example"},
         ),
     ),
+    # SSH addresses inside the overlay, named up to three
+    ("underlay-three", reached_in_overlay(3)),
+    ("underlay-four", reached_in_overlay(4)),
+    ("underlay-five", reached_in_overlay(5)),
     # peers: other stacks' slices, never touching the pool (at either end) or this stack's slice
     ("peer-touches-pool-end", config(firewall={"peers": ["10.147.17.250/31"]})),
     ("peer-touches-pool-start", config(firewall={"peers": ["10.147.17.200/32"]})),
@@ -284,6 +295,8 @@ INVENTORIES: list[tuple[str, str]] = [
     ("group-key-long", HEAD + "compute: {hosts: {c1: }, " + "k" * 50 + ": 1}\n"),
     # a host's own state is checked under a group that evicts it
     ("state-host-word-under-evicted-group", HEAD + "compute: {vars: {state: evicted}, hosts: {c1: {state: gone}}}\n"),
+    # two hosts at one SSH target, named by the inventory's own key
+    ("one-target-twice", HEAD + "compute: {hosts: {c1: {ansible_host: 10.0.0.5}, c2: {ansible_host: 10.0.0.5}}}\n"),
     ("nested-32", nested(32)),
     ("nested-33", nested(33)),
     # a state that loses to another is still checked; two evicted states are one

@@ -261,20 +261,19 @@ def _check_roots(spec: ClusterSpec, p: Problems) -> None:
         )
         return
     fix = "set rootEndpoint to the head's IPv4 address as the other nodes reach it, e.g. 192.168.10.1"
-    head_ip = v.parse_ipv4(head.host) if isinstance(head.host, str) else None
-    if spec.root_endpoint is None and head_ip is None:
+    endpoint = spec.root_endpoint or v.parse_ipv4(head.host)  # an Output host is no address yet
+    if endpoint is None:
         shown = v.shown(head.host) if isinstance(head.host, str) else "known only at deploy time"
         p.add(
             "rootEndpoint", f"is not set and the head's host ({shown}) is not an IPv4 address, which a moon needs", fix
         )
         return
-    endpoint = spec.root_endpoint or head_ip
     where = "rootEndpoint" if spec.root_endpoint is not None else "roots"
     said = "" if spec.root_endpoint is not None else "is head, and the moon's endpoint would be the head's host: "
-    why = v.check_endpoint(endpoint) if endpoint is not None else None
+    why = v.check_endpoint(endpoint)
     if why is not None:
         p.add(where, said + why, fix)
-    elif endpoint is not None and endpoint in spec.network.cidr:
+    elif endpoint in spec.network.cidr:
         p.add(
             where,
             f"{said}{endpoint} is inside the overlay {spec.network.cidr}: nodes would reach their root only "
