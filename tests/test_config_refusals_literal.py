@@ -53,6 +53,18 @@ def reached_in_overlay(count: int) -> dict[str, Any]:
     return config(nodes=nodes)
 
 
+def on_another_stacks_network(**changes: Any) -> dict[str, Any]:
+    """A burst stack on another stack's network, its head remote, with ``changes`` over it."""
+    network = {"name": "lab", "cidr": "10.147.17.0/24", "fromStack": "acme/zc/onprem", "slice": "10.147.17.64/26"}
+    return {
+        "network": network,
+        "ssh": {"user": "ops"},
+        "remoteHead": {"name": "head", "ip": "10.147.17.1"},
+        "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
+        **changes,
+    }
+
+
 #: Inputs at a bound or a branch of the readers that no other case reaches: (name, raw config).
 EXTRA: list[tuple[str, dict[str, Any]]] = [
     # network: the cidr, its pool and this stack's slice
@@ -184,33 +196,12 @@ EXTRA: list[tuple[str, dict[str, Any]]] = [
     # a remote head's name is a node's name in another case
     (
         "remote-head-name-clash",
-        {
-            "network": {
-                "name": "lab",
-                "cidr": "10.147.17.0/24",
-                "fromStack": "acme/zc/onprem",
-                "slice": "10.147.17.64/26",
-            },
-            "ssh": {"user": "ops"},
-            "remoteHead": {"name": "Burst-01", "ip": "10.147.17.1"},
-            "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
-        },
+        on_another_stacks_network(remoteHead={"name": "Burst-01", "ip": "10.147.17.1"}),
     ),
     # a head controller needs this stack's own head and its own network
     (
         "controller-head-remote-head",
-        {
-            "network": {
-                "name": "lab",
-                "cidr": "10.147.17.0/24",
-                "fromStack": "acme/zc/onprem",
-                "slice": "10.147.17.64/26",
-            },
-            "ssh": {"user": "ops"},
-            "remoteHead": {"name": "head", "ip": "10.147.17.1"},
-            "nodes": [{"name": "burst-01", "host": "198.51.100.20", "ip": "10.147.17.70"}],
-            "controller": "head",
-        },
+        on_another_stacks_network(controller="head"),
     ),
     ("controller-head-no-head", config(controller="head", nodes=[{**BASE["nodes"][1], "role": "compute"}])),
     ("controller-head-network-id", config(controller="head", **{"network.networkId": "8056c2e21c000001"})),
